@@ -1,0 +1,7 @@
+"""Booknetic SMS Campaigns: the Python sidecar.
+
+Layout: `cli` (the bkntc-sms command) → services (`segments`, campaigns, outbox) → data
+(`booknetic` reads WordPress/Booknetic, `schema` owns bkntc_sms_*, `db`).
+"""
+
+__version__ = "0.1.0"

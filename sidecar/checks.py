@@ -1,0 +1,104 @@
+"""`bkntc-sms check`: tell an operator exactly what works and what is missing.
+
+Each check is independent and says what to do when it fails; a failure never hides the
+checks after it unless they cannot run at all (no database means nothing else can).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .booknetic import BOOKNETIC_PLUGIN, BRIDGE_SECRET_OPTION, Booknetic, BookneticError
+from .config import Settings
+from .db import DatabaseUnavailable, check_connection, make_engine
+from .phpserial import PhpSerialError
+from .schema import SCHEMA_VERSION, current_version
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    engine = make_engine(settings.database_url)
+    try:
+        version = check_connection(engine)
+    except DatabaseUnavailable as exc:
+        return [CheckResult("database", False, f"{exc}. Check BKNTC_SMS_DATABASE_URL.")]
+    results.append(CheckResult(
+        "database", True, f"{version} at {engine.url.render_as_string(hide_password=True)}"))
+
+    bk = Booknetic(engine, settings.table_prefix)
+    try:
+        plugins = bk.active_plugins()
+        results.append(CheckResult("wordpress", True,
+                                   f"options table {settings.table_prefix}options found"))
+    except (BookneticError, PhpSerialError) as exc:
+        results.append(CheckResult("wordpress", False, str(exc)))
+        return results
+
+    try:
+        customers, appointments = bk.customers, bk.appointments
+        counts = bk.counts(None) if not bk.multi_tenant or not bk.is_saas() else None
+        version_text = bk.booknetic_version() or "unknown version"
+        active = "active" if BOOKNETIC_PLUGIN in plugins else (
+            "NOT active in WordPress (its tables are here, but activate the plugin)")
+        detail = f"Booknetic {version_text}, plugin {active}; tables {customers.name}, " \
+                 f"{appointments.name} found"
+        if counts is not None:
+            detail += f" ({counts['customers']} customers, {counts['appointments']} " \
+                      "appointments)"
+        results.append(CheckResult("booknetic", BOOKNETIC_PLUGIN in plugins, detail))
+    except BookneticError as exc:
+        results.append(CheckResult("booknetic", False, str(exc)))
+        return results
+
+    if bk.is_saas():
+        tenants = bk.tenant_ids()
+        results.append(CheckResult("mode", True, f"SaaS: {len(tenants)} tenants"))
+    elif bk.multi_tenant:
+        results.append(CheckResult("mode", True, "single-site (tenant_id columns present, "
+                                                 "all rows use the NULL tenant)"))
+    else:
+        results.append(CheckResult("mode", True, "single-site (no tenant_id columns)"))
+
+    recorded = current_version(engine, settings.table_prefix)
+    if recorded is None:
+        results.append(CheckResult("sidecar schema", False,
+                                   "the bkntc_sms_* tables do not exist yet: run "
+                                   "`bkntc-sms migrate` (serve and worker also do it at start)"))
+    elif recorded < SCHEMA_VERSION:
+        results.append(CheckResult("sidecar schema", False,
+                                   f"version {recorded} is older than {SCHEMA_VERSION}: run "
+                                   "`bkntc-sms migrate`"))
+    else:
+        results.append(CheckResult("sidecar schema", True, f"version {recorded}"))
+
+    twilio = bk.twilio_status()
+    if twilio.ready:
+        shown = twilio.public()
+        results.append(CheckResult("twilio", True,
+                                   f"Twilio SMS add-on active and configured (account "
+                                   f"{shown['account_sid']}, sender {twilio.sender})"))
+    else:
+        results.append(CheckResult("twilio", False, str(twilio.problem)))
+
+    if settings.bridge_secret:
+        results.append(CheckResult("bridge", True,
+                                   "bridge secret set by BKNTC_SMS_BRIDGE_SECRET"))
+    elif bk.option(BRIDGE_SECRET_OPTION):
+        results.append(CheckResult("bridge", True,
+                                   f"bridge secret found in option {BRIDGE_SECRET_OPTION}"))
+    else:
+        results.append(CheckResult("bridge", False,
+                                   f"no bridge secret: activate the Booknetic SMS Campaigns "
+                                   f"bridge plugin in WordPress (it creates the option "
+                                   f"{BRIDGE_SECRET_OPTION}) or set BKNTC_SMS_BRIDGE_SECRET"))
+    return results

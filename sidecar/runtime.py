@@ -1,0 +1,41 @@
+"""Wires settings to the engine and the services; the one place objects are assembled.
+
+The web app, the worker and the CLI all build a `Runtime`, so they share exactly the same
+services and configuration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from .booknetic import Booknetic
+from .config import Settings
+from .db import make_engine
+from .schema import SmsTables, migrate, sms_tables
+from .segments import SegmentService
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    booknetic: Booknetic
+    tables: SmsTables
+    segments: SegmentService
+    clock: Callable[[], float] = field(default=time.time)
+
+    @classmethod
+    def build(cls, settings: Settings, *, engine: Engine | None = None,
+              clock: Callable[[], float] = time.time, auto_migrate: bool = True) -> Runtime:
+        engine = engine or make_engine(settings.database_url)
+        if auto_migrate:
+            migrate(engine, settings.table_prefix)
+        booknetic = Booknetic(engine, settings.table_prefix)
+        tables = sms_tables(settings.table_prefix)
+        segments = SegmentService(booknetic, tables, default_region=settings.default_country,
+                                  clock=clock)
+        return cls(settings, engine, booknetic, tables, segments, clock)

@@ -1,0 +1,315 @@
+"""The sidecar's own tables — the one source of truth — and their migration.
+
+All tables are `{prefix}bkntc_sms_*` in the WordPress database. The sidecar is their only
+writer and never writes Booknetic's tables. `tenant_id` here is NOT NULL with 0 meaning
+"no tenant" (single-site, or Booknetic's NULL tenant): Booknetic only hands out tenant ids
+> 0, and a non-null column keeps unique keys such as (tenant_id, phone) honest.
+
+Times are integer UTC epoch seconds throughout, like Booknetic's own `starts_at`.
+
+`sql/schema.sql` is generated from these definitions (`bkntc-sms migrate --print-sql`) and a
+test proves the two agree.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from .db import insert_ignore, migration_lock, upsert
+
+SCHEMA_VERSION = 1
+
+# Big ids for the one table that grows with every message; SQLite only auto-increments
+# INTEGER PRIMARY KEY, hence the variant.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+_TABLE_ARGS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_520_ci",
+}
+
+
+@dataclass(frozen=True)
+class SmsTables:
+    """The sidecar's tables for one table prefix."""
+
+    metadata: MetaData
+    meta: Table
+    phones: Table
+    suppressions: Table
+    templates: Table
+    campaigns: Table
+    recipients: Table
+    locks: Table
+    nonces: Table
+
+
+def sms_tables(prefix: str) -> SmsTables:
+    md = MetaData()
+    p = f"{prefix}bkntc_sms_"
+
+    meta = Table(
+        p + "meta",
+        md,
+        Column("name", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+        Column("updated_at", Integer, nullable=False),
+        comment="Key-value bookkeeping: schema version, provider halt reason, phone region.",
+        **_TABLE_ARGS,
+    )
+
+    # Normalised phones, one row per Booknetic customer, refreshed incrementally: a row is
+    # re-parsed only when Booknetic's raw phone_number differs byte-for-byte from raw_phone.
+    phones = Table(
+        p + "phones",
+        md,
+        Column("customer_id", Integer, primary_key=True, autoincrement=False),
+        Column("raw_phone", String(255), nullable=True),
+        Column("e164", String(20), nullable=True, comment="NULL when missing or invalid"),
+        Column("checked_at", Integer, nullable=False),
+        Index(f"{p}phones_e164", "e164"),
+        comment="E.164 form of bkntc_customers.phone_number (NULL = missing/invalid).",
+        **_TABLE_ARGS,
+    )
+
+    suppressions = Table(
+        p + "suppressions",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant_id", Integer, nullable=False, server_default="0"),
+        Column("phone", String(20), nullable=False),
+        Column("reason", String(255), nullable=False, server_default=""),
+        Column("source", String(16), nullable=False, server_default="manual"),
+        Column("created_by", Integer, nullable=True),
+        Column("created_at", Integer, nullable=False),
+        UniqueConstraint("tenant_id", "phone", name=f"{p}suppressions_tenant_phone"),
+        comment="Numbers a tenant never sends to.",
+        **_TABLE_ARGS,
+    )
+
+    templates = Table(
+        p + "templates",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant_id", Integer, nullable=False, server_default="0"),
+        Column("builtin_key", String(64), nullable=True, comment="set on the read-only built-ins"),
+        Column("name", String(191), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_by", Integer, nullable=True),
+        Column("created_at", Integer, nullable=False),
+        Column("updated_at", Integer, nullable=False),
+        UniqueConstraint("builtin_key", name=f"{p}templates_builtin_key"),
+        Index(f"{p}templates_tenant", "tenant_id"),
+        comment="Message templates: built-ins (tenant 0, builtin_key set) and per tenant.",
+        **_TABLE_ARGS,
+    )
+
+    campaigns = Table(
+        p + "campaigns",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("tenant_id", Integer, nullable=False, server_default="0"),
+        Column("kind", String(16), nullable=False, server_default="campaign",
+               comment="campaign | manual (one-off SMS sent through the same engine)"),
+        Column("name", String(191), nullable=False),
+        Column("segment", String(32), nullable=True),
+        Column("filters", Text, nullable=False, comment="JSON: service_ids, location_ids, ..."),
+        Column("body", Text, nullable=False),
+        Column("template_id", Integer, nullable=True),
+        Column("status", String(16), nullable=False, server_default="draft"),
+        Column("status_reason", String(500), nullable=False, server_default=""),
+        # Counters are maintained by the same statements that change recipient rows, so
+        # reading progress never counts over the recipients table.
+        Column("total", Integer, nullable=False, server_default="0"),
+        Column("sent", Integer, nullable=False, server_default="0"),
+        Column("failed", Integer, nullable=False, server_default="0"),
+        Column("pending", Integer, nullable=False, server_default="0"),
+        Column("created_by", Integer, nullable=True),
+        Column("created_at", Integer, nullable=False),
+        Column("updated_at", Integer, nullable=False),
+        Column("queued_at", Integer, nullable=True),
+        Column("started_at", Integer, nullable=True),
+        Column("finished_at", Integer, nullable=True),
+        Index(f"{p}campaigns_tenant_status", "tenant_id", "status"),
+        Index(f"{p}campaigns_status", "status"),
+        comment="Campaigns and their lifecycle (DESIGN.md §4).",
+        **_TABLE_ARGS,
+    )
+
+    # One row per recipient of a campaign: the send queue and the log at once. A claimed
+    # row stays 'pending' and carries a lease; see outbox.py for the claim protocol.
+    recipients = Table(
+        p + "recipients",
+        md,
+        Column("id", _BigId, primary_key=True, autoincrement=True),
+        Column("campaign_id", Integer, nullable=False),
+        Column("tenant_id", Integer, nullable=False, server_default="0"),
+        Column("customer_id", Integer, nullable=True),
+        Column("phone", String(20), nullable=False),
+        Column("first_name", String(191), nullable=False, server_default=""),
+        Column("last_name", String(191), nullable=False, server_default=""),
+        Column("status", String(16), nullable=False, server_default="pending"),
+        Column("attempts", SmallInteger, nullable=False, server_default="0"),
+        Column("next_attempt_at", Integer, nullable=False, server_default="0"),
+        Column("lease_until", Integer, nullable=True),
+        Column("claimed_by", String(64), nullable=True),
+        Column("last_error", String(500), nullable=False, server_default=""),
+        Column("error_code", Integer, nullable=True),
+        Column("provider_message_id", String(64), nullable=True),
+        Column("sent_at", Integer, nullable=True),
+        Column("updated_at", Integer, nullable=False, server_default="0"),
+        UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
+        Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
+        comment="Per-recipient send queue and log.",
+        **_TABLE_ARGS,
+    )
+
+    locks = Table(
+        p + "locks",
+        md,
+        Column("name", String(64), primary_key=True),
+        Column("holder", String(128), nullable=False),
+        Column("expires_at", Integer, nullable=False),
+        comment="Lease locks shared by every sidecar process (queue runs).",
+        **_TABLE_ARGS,
+    )
+
+    nonces = Table(
+        p + "nonces",
+        md,
+        Column("nonce", String(64), primary_key=True),
+        Column("seen_at", Integer, nullable=False),
+        Index(f"{p}nonces_seen", "seen_at"),
+        comment="Bridge request nonces seen in the last 600 s (replay protection).",
+        **_TABLE_ARGS,
+    )
+
+    return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
+                     locks, nonces)
+
+
+# Built-in templates, seeded once per database. Keys are stable: the seed never overwrites
+# a row, so an operator's edits to these rows (by hand in SQL) survive upgrades.
+BUILTIN_TEMPLATES: tuple[tuple[str, str, str], ...] = (
+    (
+        "reengagement_90",
+        "Re-engagement (90 days)",
+        "Hi {customer_first_name}, it's been a while and we miss you! It has been over "
+        "3 months since your last visit. Book your next appointment this week and let us "
+        "take care of you again. Reply STOP to opt out.",
+    ),
+    (
+        "loyal_offer",
+        "Loyal customer offer",
+        "Thank you for being one of our regulars, {customer_first_name}! As a thank-you, "
+        "enjoy 15% off your next booking with us. Just mention this message when you book. "
+        "Reply STOP to opt out.",
+    ),
+    (
+        "announcement",
+        "General announcement",
+        "Hello {customer_full_name}, we have news to share: [your announcement here]. "
+        "Questions? Simply reply to this message. Reply STOP to opt out.",
+    ),
+    (
+        "seasonal",
+        "Seasonal campaign",
+        "Hi {customer_first_name}, the new season is here and so are our seasonal "
+        "specials! Appointments fill up fast, so book your spot today. "
+        "Reply STOP to opt out.",
+    ),
+)
+
+
+def schema_ddl(prefix: str) -> str:
+    """MySQL/MariaDB DDL for every table, as an operator would apply it by hand."""
+    tables = sms_tables(prefix)
+    dialect = mysql.dialect()
+    parts = [
+        "-- Booknetic SMS Campaigns: the sidecar's own tables.",
+        f"-- Generated from sidecar/schema.py (schema version {SCHEMA_VERSION}) by",
+        "--   bkntc-sms migrate --print-sql",
+        "-- The sidecar applies this itself at start. To apply it by hand instead, run it once",
+        "-- on a database that does not have these tables yet (replace wp_ if needed).",
+        "",
+    ]
+    for table in tables.metadata.sorted_tables:
+        ddl = str(CreateTable(table).compile(dialect=dialect)).strip()
+        parts.append(ddl + ";\n")
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
+    version_row = (
+        f"INSERT IGNORE INTO {prefix}bkntc_sms_meta (name, value, updated_at) "
+        f"VALUES ('schema_version', '{SCHEMA_VERSION}', UNIX_TIMESTAMP());\n"
+    )
+    parts.append(version_row)
+    return "\n".join(parts)
+
+
+def current_version(engine: Engine, prefix: str) -> int | None:
+    """The schema version recorded in the database, or None if our tables are absent."""
+    tables = sms_tables(prefix)
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, tables.meta.name):
+            return None
+        value = conn.execute(
+            select(tables.meta.c.value).where(tables.meta.c.name == "schema_version")
+        ).scalar()
+    return int(value) if value is not None else None
+
+
+def migrate(engine: Engine, prefix: str) -> list[str]:
+    """Create missing tables and seed built-ins; idempotent and safe to race.
+
+    Returns a list of what was done (empty when the schema was already current).
+    """
+    tables = sms_tables(prefix)
+    done: list[str] = []
+    with migration_lock(engine, f"{prefix}bkntc_sms_migrate"):
+        with engine.begin() as conn:
+            for table in tables.metadata.sorted_tables:
+                if not engine.dialect.has_table(conn, table.name):
+                    table.create(conn)
+                    done.append(f"created table {table.name}")
+        now = int(time.time())
+        with engine.begin() as conn:
+            seeded = insert_ignore(
+                conn,
+                tables.templates,
+                [
+                    {"tenant_id": 0, "builtin_key": key, "name": name, "body": body,
+                     "created_at": now, "updated_at": now}
+                    for key, name, body in BUILTIN_TEMPLATES
+                ],
+            )
+            if seeded:
+                done.append(f"seeded {seeded} built-in templates")
+            recorded = conn.execute(
+                select(tables.meta.c.value).where(tables.meta.c.name == "schema_version")
+            ).scalar()
+            if recorded is None or int(recorded) < SCHEMA_VERSION:
+                upsert(conn, tables.meta,
+                       [{"name": "schema_version", "value": str(SCHEMA_VERSION),
+                         "updated_at": now}],
+                       key=["name"], update=["value", "updated_at"])
+                done.append(f"schema version {SCHEMA_VERSION}")
+    return done

@@ -1,0 +1,464 @@
+"""Audience segments (DESIGN.md §3): definitions, filters, and their SQL.
+
+A segment plus its filters compiles to ONE SQL statement that the database runs: the
+appointment condition is a GROUP BY over the tenant's appointments, phone validity and
+"one recipient per phone, lowest customer id" come from our normalised-phone table, and the
+suppression exclusion is a join. Nothing loads customers into Python to filter them.
+
+Phone normalisation cannot run in SQL, so `refresh_phones()` keeps `bkntc_sms_phones` in
+step with Booknetic's raw `phone_number`: one set-based comparison finds the customers
+whose raw phone is new or changed, and only those are parsed again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    not_,
+    select,
+)
+
+from .booknetic import Booknetic
+from .db import exact_text, upsert
+from .phones import normalise_phone
+from .schema import SmsTables
+
+DAY = 86400
+PHONE_REFRESH_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class SegmentDef:
+    key: str
+    label: str
+    description: str
+    kind: str  # past_window | future_window | exactly | at_least | inactive | canceled | all
+    days: int = 0
+    count: int = 0
+
+
+SEGMENTS: dict[str, SegmentDef] = {
+    d.key: d
+    for d in (
+        SegmentDef("booked_last_7", "Booked in the last 7 days",
+                   "Customers with an appointment in the last 7 days.", "past_window", days=7),
+        SegmentDef("booked_last_30", "Booked in the last 30 days",
+                   "Customers with an appointment in the last 30 days.", "past_window",
+                   days=30),
+        SegmentDef("booked_last_90", "Booked in the last 90 days",
+                   "Customers with an appointment in the last 90 days.", "past_window",
+                   days=90),
+        SegmentDef("upcoming_next_7", "Upcoming in the next 7 days",
+                   "Customers with an appointment in the next 7 days.", "future_window",
+                   days=7),
+        SegmentDef("upcoming_next_30", "Upcoming in the next 30 days",
+                   "Customers with an appointment in the next 30 days.", "future_window",
+                   days=30),
+        SegmentDef("first_time", "First-time customers",
+                   "Customers with exactly one appointment.", "exactly", count=1),
+        SegmentDef("repeat", "Repeat customers",
+                   "Customers with three or more appointments.", "at_least", count=3),
+        SegmentDef("inactive_90", "Inactive for 90 days",
+                   "Customers who have visited, but not in the last 90 days and with nothing "
+                   "booked since.", "inactive", days=90),
+        SegmentDef("inactive_180", "Inactive for 180 days",
+                   "Customers who have visited, but not in the last 180 days and with nothing "
+                   "booked since.", "inactive", days=180),
+        SegmentDef("canceled_recent", "Recently canceled",
+                   "Customers with a canceled or rejected appointment in the last 30 days.",
+                   "canceled", days=30),
+        SegmentDef("all_with_phone", "All customers with a phone",
+                   "Every customer with a valid phone number.", "all"),
+    )
+}
+
+
+class SegmentError(ValueError):
+    """Invalid segment or filters; `errors` maps each field to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+@dataclass(frozen=True)
+class SegmentQuery:
+    """A segment with its filters, for one tenant."""
+
+    segment: str
+    tenant_id: int | None = None
+    service_ids: tuple[int, ...] = ()
+    location_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    min_appointments: int | None = None
+    exclude_suppressed: bool = True
+
+    def __post_init__(self) -> None:
+        errors: dict[str, str] = {}
+        if self.segment not in SEGMENTS:
+            errors["segment"] = (
+                f"unknown segment {self.segment!r}; choose one of {', '.join(SEGMENTS)}"
+            )
+        if any(not isinstance(i, int) or isinstance(i, bool) or i <= 0
+               for i in self.service_ids):
+            errors["service_ids"] = "service ids must be positive whole numbers"
+        if any(not isinstance(i, int) or isinstance(i, bool) or i <= 0
+               for i in self.location_ids):
+            errors["location_ids"] = "location ids must be positive whole numbers"
+        if any(not isinstance(s, str) or not s.strip() or len(s) > 50 for s in self.statuses):
+            errors["statuses"] = "statuses must be non-empty text of at most 50 characters"
+        if self.min_appointments is not None and (
+            not isinstance(self.min_appointments, int) or isinstance(self.min_appointments, bool)
+            or not 0 <= self.min_appointments <= 100000
+        ):
+            errors["min_appointments"] = "minimum appointments must be a whole number ≥ 0"
+        if errors:
+            raise SegmentError(errors)
+
+    @property
+    def definition(self) -> SegmentDef:
+        return SEGMENTS[self.segment]
+
+    @property
+    def has_appointment_filters(self) -> bool:
+        return bool(self.service_ids or self.location_ids or self.statuses)
+
+    def filters(self) -> dict[str, Any]:
+        """The filters as stored with a campaign (JSON-able)."""
+        return {
+            "service_ids": list(self.service_ids),
+            "location_ids": list(self.location_ids),
+            "statuses": list(self.statuses),
+            "min_appointments": self.min_appointments,
+            "exclude_suppressed": self.exclude_suppressed,
+        }
+
+    @classmethod
+    def from_filters(cls, segment: str, filters: Mapping[str, Any],
+                     tenant_id: int | None) -> SegmentQuery:
+        """Build from untrusted input (JSON body, stored campaign); raises SegmentError."""
+        errors: dict[str, str] = {}
+
+        def ids(name: str) -> tuple[int, ...]:
+            raw = filters.get(name) or []
+            if not isinstance(raw, list | tuple):
+                errors[name] = "must be a list of ids"
+                return ()
+            try:
+                return tuple(sorted({_as_int(v) for v in raw}))
+            except ValueError:
+                errors[name] = "must be a list of positive whole numbers"
+                return ()
+
+        service_ids, location_ids = ids("service_ids"), ids("location_ids")
+        raw_statuses = filters.get("statuses") or []
+        statuses: tuple[str, ...] = ()
+        if not isinstance(raw_statuses, list | tuple) or not all(
+            isinstance(s, str) for s in raw_statuses
+        ):
+            errors["statuses"] = "must be a list of status names"
+        else:
+            statuses = tuple(sorted({s.strip() for s in raw_statuses if s.strip()}))
+        minimum = filters.get("min_appointments")
+        if minimum in ("", None):
+            minimum = None
+        else:
+            try:
+                minimum = _as_int(minimum, allow_zero=True)
+            except ValueError:
+                errors["min_appointments"] = "must be a whole number ≥ 0"
+                minimum = None
+        exclude = filters.get("exclude_suppressed", True)
+        if not isinstance(exclude, bool):
+            errors["exclude_suppressed"] = "must be true or false"
+            exclude = True
+        if not isinstance(segment, str) or segment not in SEGMENTS:
+            errors["segment"] = f"unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}"
+        if errors:
+            raise SegmentError(errors)
+        return cls(segment, tenant_id, service_ids, location_ids, statuses, minimum, exclude)
+
+
+def _as_int(value: Any, *, allow_zero: bool = False) -> int:
+    if isinstance(value, bool):
+        raise ValueError("boolean")
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit():
+            raise ValueError(value)
+    number = int(value)
+    if number != value and not isinstance(value, str):
+        raise ValueError(value)
+    if number < (0 if allow_zero else 1):
+        raise ValueError(value)
+    return number
+
+
+@dataclass
+class Preview:
+    segment: str
+    count: int
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    skipped_invalid_phone: int = 0
+    skipped_duplicate_phone: int = 0
+    skipped_suppressed: int = 0
+
+    @property
+    def members(self) -> int:
+        """Customers matching the condition, before phone checks."""
+        return (self.count + self.skipped_invalid_phone + self.skipped_duplicate_phone
+                + self.skipped_suppressed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def tenant_key(tenant_id: int | None) -> int:
+    """Our tables store Booknetic's NULL tenant as 0 (see schema.py)."""
+    return tenant_id or 0
+
+
+class SegmentService:
+    """Compiles segments to SQL and runs previews for one WordPress database."""
+
+    def __init__(self, booknetic: Booknetic, tables: SmsTables, *,
+                 default_region: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.bk = booknetic
+        self.tables = tables
+        self.default_region = default_region
+        self.clock = clock
+        self._region_checked = False
+
+    # -- phones -------------------------------------------------------------------------
+
+    def refresh_phones(self, tenant_id: int | None) -> int:
+        """Bring the tenant's normalised phones up to date; returns how many were parsed.
+
+        One statement finds customers with no phone row or whose raw phone differs
+        byte-for-byte from what we parsed last time; only those are parsed and upserted.
+        """
+        self._check_region()
+        customers, phones = self.bk.customers, self.tables.phones
+        engine = self.bk.engine
+        raw_now = exact_text(engine, customers.c.phone_number)
+        raw_then = exact_text(engine, phones.c.raw_phone)
+        stale = (
+            select(customers.c.id, customers.c.phone_number)
+            .select_from(customers.outerjoin(phones, phones.c.customer_id == customers.c.id))
+            .where(
+                self.bk.tenant_clause(customers, tenant_id),
+                (phones.c.customer_id.is_(None)) | not_(raw_then.is_not_distinct_from(raw_now)),
+            )
+        )
+        now = int(self.clock())
+        parsed = 0
+        with engine.connect() as conn:
+            rows = conn.execute(stale).all()
+        for start in range(0, len(rows), PHONE_REFRESH_CHUNK):
+            chunk = [
+                {
+                    "customer_id": int(r.id),
+                    "raw_phone": None if r.phone_number is None else str(r.phone_number)[:255],
+                    "e164": normalise_phone(
+                        None if r.phone_number is None else str(r.phone_number),
+                        self.default_region,
+                    ),
+                    "checked_at": now,
+                }
+                for r in rows[start : start + PHONE_REFRESH_CHUNK]
+            ]
+            with engine.begin() as conn:
+                upsert(conn, phones, chunk, key=["customer_id"],
+                       update=["raw_phone", "e164", "checked_at"])
+            parsed += len(chunk)
+        return parsed
+
+    def _check_region(self) -> None:
+        """Parsed phones depend on the default region; re-parse all if it changed."""
+        if self._region_checked:
+            return
+        meta, phones = self.tables.meta, self.tables.phones
+        region = self.default_region or ""
+        with self.bk.engine.begin() as conn:
+            stored = conn.execute(
+                select(meta.c.value).where(meta.c.name == "phones_region")
+            ).scalar()
+            if stored != region:
+                conn.execute(delete(phones))
+                upsert(conn, meta, [{"name": "phones_region", "value": region,
+                                     "updated_at": int(self.clock())}],
+                       key=["name"], update=["value", "updated_at"])
+        self._region_checked = True
+
+    # -- SQL ----------------------------------------------------------------------------
+
+    def members_select(self, query: SegmentQuery, now: int) -> Select[Any]:
+        """Customer ids meeting the segment's appointment condition (column `id`)."""
+        bk = self.bk
+        customers, appts = bk.customers, bk.appointments
+        definition = query.definition
+        minimum = query.min_appointments or 0
+
+        if definition.kind == "all" and not query.has_appointment_filters and minimum == 0:
+            return select(customers.c.id).where(bk.tenant_clause(customers, query.tenant_id))
+
+        counted = [
+            bk.tenant_clause(appts, query.tenant_id),
+            bk.customer_status_clause(list(query.statuses),
+                                      canceled=definition.kind == "canceled"),
+        ]
+        if query.service_ids:
+            counted.append(appts.c.service_id.in_(query.service_ids))
+        if query.location_ids:
+            counted.append(appts.c.location_id.in_(query.location_ids))
+
+        starts = appts.c.starts_at
+        window = None
+        if definition.kind == "past_window":
+            window = and_(starts >= now - definition.days * DAY, starts <= now)
+        elif definition.kind == "future_window":
+            window = and_(starts > now, starts <= now + definition.days * DAY)
+        elif definition.kind == "canceled":
+            window = starts >= now - definition.days * DAY
+
+        having = []
+        if window is not None:
+            if minimum > 0:
+                # The minimum counts appointments at any time, so the window moves to HAVING.
+                having.append(func.sum(case((window, 1), else_=0)) >= 1)
+            else:
+                # Only rows in the window matter: filter before grouping (far fewer groups).
+                counted.append(window)
+        elif definition.kind == "exactly":
+            having.append(func.count() == definition.count)
+        elif definition.kind == "at_least":
+            having.append(func.count() >= definition.count)
+        elif definition.kind == "inactive":
+            # ">=1 in the past and none after now-N days" == "latest start <= now-N days".
+            having.append(func.max(starts) <= now - definition.days * DAY)
+        if minimum > 0:
+            having.append(func.count() >= minimum)
+
+        counted_customers = (
+            select(appts.c.customer_id.label("customer_id"))
+            .where(*counted)
+            .group_by(appts.c.customer_id)
+        )
+        if having:
+            counted_customers = counted_customers.having(and_(*having))
+        agg = counted_customers.subquery("counted")
+        return (
+            select(customers.c.id)
+            .select_from(customers.join(agg, agg.c.customer_id == customers.c.id))
+            .where(bk.tenant_clause(customers, query.tenant_id))
+        )
+
+    def _phone_groups(self, query: SegmentQuery, now: int) -> Any:
+        """Members grouped by normalised phone: phone (NULL = invalid), lowest id, size,
+        and whether the phone is suppressed for the tenant."""
+        phones, supp = self.tables.phones, self.tables.suppressions
+        members = self.members_select(query, now).subquery("members")
+        joined = members.outerjoin(phones, phones.c.customer_id == members.c.id)
+        if query.exclude_suppressed:
+            joined = joined.outerjoin(
+                supp,
+                and_(supp.c.tenant_id == tenant_key(query.tenant_id),
+                     supp.c.phone == phones.c.e164),
+            )
+            suppressed = func.max(case((supp.c.id.is_not(None), 1), else_=0))
+        else:
+            suppressed = literal(0)
+        return (
+            select(
+                phones.c.e164.label("phone"),
+                func.min(members.c.id).label("customer_id"),
+                func.count().label("n"),
+                suppressed.label("suppressed"),
+            )
+            .select_from(joined)
+            .group_by(phones.c.e164)
+            .subquery("by_phone")
+        )
+
+    def recipients_select(self, query: SegmentQuery, now: int) -> Select[Any]:
+        """THE recipient list: one row per valid, unsuppressed phone (customer_id, phone).
+
+        This is the statement a campaign snapshot inserts from.
+        """
+        groups = self._phone_groups(query, now)
+        return select(groups.c.customer_id, groups.c.phone).where(
+            groups.c.phone.is_not(None), groups.c.suppressed == 0
+        )
+
+    def preview(self, query: SegmentQuery, *, limit: int = 10,
+                refresh: bool = True) -> Preview:
+        """Count, sample and skipped counts for a segment, in one statement."""
+        self.bk.require_tenant(query.tenant_id)
+        if refresh:
+            self.refresh_phones(query.tenant_id)
+        now = int(self.clock())
+        customers = self.bk.customers
+        groups = self._phone_groups(query, now)
+        is_recipient = case(
+            (and_(groups.c.phone.is_not(None), groups.c.suppressed == 0), 1), else_=0
+        )
+        # Window aggregates carry the totals on every row, so the sample rows (recipients
+        # first, lowest id first) also bring the counts; even an empty sample keeps one
+        # non-recipient row when any customer matched.
+        ranked = (
+            select(
+                groups.c.customer_id,
+                groups.c.phone,
+                is_recipient.label("is_recipient"),
+                func.sum(groups.c.n).over().label("members"),
+                func.sum(case((groups.c.phone.is_(None), groups.c.n), else_=0))
+                .over().label("invalid"),
+                func.count(groups.c.phone).over().label("phones"),
+                func.sum(case((and_(groups.c.phone.is_not(None), groups.c.suppressed == 1), 1),
+                              else_=0)).over().label("suppressed"),
+            )
+            .order_by(is_recipient.desc(), groups.c.customer_id)
+            .limit(max(limit, 1))
+            .subquery("ranked")
+        )
+        stmt = (
+            select(ranked, customers.c.first_name, customers.c.last_name)
+            .select_from(ranked.outerjoin(customers, customers.c.id == ranked.c.customer_id))
+            .order_by(ranked.c.is_recipient.desc(), ranked.c.customer_id)
+        )
+        with self.bk.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            return Preview(query.segment, 0)
+        first = rows[0]
+        members, invalid = int(first.members), int(first.invalid or 0)
+        phones, suppressed = int(first.phones), int(first.suppressed or 0)
+        sample = [
+            {
+                "customer_id": int(r.customer_id),
+                "first_name": str(r.first_name or ""),
+                "last_name": str(r.last_name or ""),
+                "phone": str(r.phone),
+            }
+            for r in rows[:limit]
+            if r.is_recipient
+        ]
+        return Preview(
+            segment=query.segment,
+            count=phones - suppressed,
+            sample=sample,
+            skipped_invalid_phone=invalid,
+            skipped_duplicate_phone=members - invalid - phones,
+            skipped_suppressed=suppressed,
+        )
