@@ -1,0 +1,118 @@
+-- Booknetic SMS Campaigns: the sidecar's own tables.
+-- Generated from sidecar/schema.py (schema version 1) by
+--   bkntc-sms migrate --print-sql
+-- The sidecar applies this itself at start. To apply it by hand instead, run it once
+-- on a database that does not have these tables yet (replace wp_ if needed).
+
+CREATE TABLE wp_bkntc_sms_campaigns (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	tenant_id INTEGER NOT NULL DEFAULT '0', 
+	kind VARCHAR(16) NOT NULL COMMENT 'campaign | manual (one-off SMS sent through the same engine)' DEFAULT 'campaign', 
+	name VARCHAR(191) NOT NULL, 
+	segment VARCHAR(32), 
+	filters TEXT NOT NULL COMMENT 'JSON: service_ids, location_ids, ...', 
+	body TEXT NOT NULL, 
+	template_id INTEGER, 
+	status VARCHAR(16) NOT NULL DEFAULT 'draft', 
+	status_reason VARCHAR(500) NOT NULL DEFAULT '', 
+	total INTEGER NOT NULL DEFAULT '0', 
+	sent INTEGER NOT NULL DEFAULT '0', 
+	failed INTEGER NOT NULL DEFAULT '0', 
+	pending INTEGER NOT NULL DEFAULT '0', 
+	created_by INTEGER, 
+	created_at INTEGER NOT NULL, 
+	updated_at INTEGER NOT NULL, 
+	queued_at INTEGER, 
+	started_at INTEGER, 
+	finished_at INTEGER, 
+	PRIMARY KEY (id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Campaigns and their lifecycle (DESIGN.md §4).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_campaigns_status ON wp_bkntc_sms_campaigns (status);
+
+CREATE INDEX wp_bkntc_sms_campaigns_tenant_status ON wp_bkntc_sms_campaigns (tenant_id, status);
+
+CREATE TABLE wp_bkntc_sms_locks (
+	name VARCHAR(64) NOT NULL, 
+	holder VARCHAR(128) NOT NULL, 
+	expires_at INTEGER NOT NULL, 
+	PRIMARY KEY (name)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Lease locks shared by every sidecar process (queue runs).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE TABLE wp_bkntc_sms_meta (
+	name VARCHAR(64) NOT NULL, 
+	value TEXT NOT NULL, 
+	updated_at INTEGER NOT NULL, 
+	PRIMARY KEY (name)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: schema version, provider halt reason, phone region.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE TABLE wp_bkntc_sms_nonces (
+	nonce VARCHAR(64) NOT NULL, 
+	seen_at INTEGER NOT NULL, 
+	PRIMARY KEY (nonce)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Bridge request nonces seen in the last 600 s (replay protection).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_nonces_seen ON wp_bkntc_sms_nonces (seen_at);
+
+CREATE TABLE wp_bkntc_sms_phones (
+	customer_id INTEGER NOT NULL, 
+	raw_phone VARCHAR(255), 
+	e164 VARCHAR(20) COMMENT 'NULL when missing or invalid', 
+	checked_at INTEGER NOT NULL, 
+	PRIMARY KEY (customer_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='E.164 form of bkntc_customers.phone_number (NULL = missing/invalid).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_phones_e164 ON wp_bkntc_sms_phones (e164);
+
+CREATE TABLE wp_bkntc_sms_recipients (
+	id BIGINT NOT NULL AUTO_INCREMENT, 
+	campaign_id INTEGER NOT NULL, 
+	tenant_id INTEGER NOT NULL DEFAULT '0', 
+	customer_id INTEGER, 
+	phone VARCHAR(20) NOT NULL, 
+	first_name VARCHAR(191) NOT NULL DEFAULT '', 
+	last_name VARCHAR(191) NOT NULL DEFAULT '', 
+	status VARCHAR(16) NOT NULL DEFAULT 'pending', 
+	attempts SMALLINT NOT NULL DEFAULT '0', 
+	next_attempt_at INTEGER NOT NULL DEFAULT '0', 
+	lease_until INTEGER, 
+	claimed_by VARCHAR(64), 
+	last_error VARCHAR(500) NOT NULL DEFAULT '', 
+	error_code INTEGER, 
+	provider_message_id VARCHAR(64), 
+	sent_at INTEGER, 
+	updated_at INTEGER NOT NULL DEFAULT '0', 
+	PRIMARY KEY (id), 
+	CONSTRAINT wp_bkntc_sms_recipients_campaign_phone UNIQUE (campaign_id, phone)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-recipient send queue and log.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
+
+CREATE TABLE wp_bkntc_sms_suppressions (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	tenant_id INTEGER NOT NULL DEFAULT '0', 
+	phone VARCHAR(20) NOT NULL, 
+	reason VARCHAR(255) NOT NULL DEFAULT '', 
+	source VARCHAR(16) NOT NULL DEFAULT 'manual', 
+	created_by INTEGER, 
+	created_at INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	CONSTRAINT wp_bkntc_sms_suppressions_tenant_phone UNIQUE (tenant_id, phone)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Numbers a tenant never sends to.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE TABLE wp_bkntc_sms_templates (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	tenant_id INTEGER NOT NULL DEFAULT '0', 
+	builtin_key VARCHAR(64) COMMENT 'set on the read-only built-ins', 
+	name VARCHAR(191) NOT NULL, 
+	body TEXT NOT NULL, 
+	created_by INTEGER, 
+	created_at INTEGER NOT NULL, 
+	updated_at INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	CONSTRAINT wp_bkntc_sms_templates_builtin_key UNIQUE (builtin_key)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Message templates: built-ins (tenant 0, builtin_key set) and per tenant.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
+
+INSERT IGNORE INTO wp_bkntc_sms_meta (name, value, updated_at) VALUES ('schema_version', '1', UNIX_TIMESTAMP());

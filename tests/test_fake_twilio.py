@@ -1,0 +1,349 @@
+"""The fake Twilio server, driven by the real (unpatched) twilio library."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from sidecar.providers.fake_twilio import TIMEOUT, FakeTwilio
+
+SID = "AC" + "0123456789abcdef" * 2
+TOKEN = "test-auth-token"
+SENDER = "+15005550006"
+RECIPIENT = "+15551234567"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_twilio_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Client reads these from the environment (tech-notes §1.1); a region or edge would
+    # rewrite the loopback host, and a proxy would intercept it.
+    for name in ("TWILIO_EDGE", "TWILIO_REGION", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    with FakeTwilio(SID, TOKEN, seed=7, timeout_sleep=2.0) as server:
+        yield server
+
+
+def make_client(fake: FakeTwilio, token: str = TOKEN, timeout: float = 5) -> Client:
+    client = Client(SID, token, http_client=TwilioHttpClient(timeout=timeout))
+    client.api.base_url = fake.base_url
+    return client
+
+
+@pytest.fixture
+def client(fake: FakeTwilio) -> Client:
+    return make_client(fake)
+
+
+def send(client: Client, to: str = RECIPIENT, body: str = "Hello", **kwargs: object):
+    kwargs.setdefault("from_", SENDER)
+    return client.messages.create(to=to, body=body, **kwargs)
+
+
+# --- creates ------------------------------------------------------------------------------
+
+
+def test_create_returns_a_message_instance(fake: FakeTwilio, client: Client) -> None:
+    message = send(client, body="Olá " + "€" * 80)  # 'á' forces UCS-2: 85 units, 2 parts
+
+    assert message.sid.startswith("SM") and len(message.sid) == 34
+    assert message.status == "queued"
+    assert message.num_segments == "2"
+    assert (message.to, message.from_, message.account_sid) == (RECIPIENT, SENDER, SID)
+    assert message.error_code is None and message.price is None
+    assert message.date_created is not None and message.date_sent is None
+    [received] = fake.received()
+    assert (received.sid, received.to, received.body) == (message.sid, RECIPIENT, message.body)
+    assert fake.stats.by_status == {201: 1}
+
+
+def test_messaging_service_send_is_accepted_with_zero_segments(client: Client) -> None:
+    message = client.messages.create(to=RECIPIENT, messaging_service_sid="MG" + "1" * 32, body="Hi")
+    assert (message.status, message.num_segments, message.from_) == ("accepted", "0", None)
+
+
+def test_bad_auth_is_rejected_with_20003(fake: FakeTwilio) -> None:
+    with pytest.raises(TwilioRestException) as caught:
+        send(make_client(fake, token="wrong"))
+    assert (caught.value.status, caught.value.code) == (401, 20003)
+    assert fake.received() == []
+
+
+def test_path_account_must_match_the_authenticated_one(fake: FakeTwilio) -> None:
+    response = requests.post(
+        f"{fake.base_url}/2010-04-01/Accounts/ACother/Messages.json",
+        data={"To": RECIPIENT, "From": SENDER, "Body": "x"},
+        auth=(SID, TOKEN),
+        timeout=5,
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == 20404
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"to": ""}, 21604),
+        ({"body": None}, 21602),
+        ({"body": "x" * 1601}, 21617),
+        ({"from_": None}, 21603),
+    ],
+)
+def test_invalid_requests(fake: FakeTwilio, client: Client, kwargs: dict, code: int) -> None:
+    with pytest.raises(TwilioRestException) as caught:
+        send(client, **kwargs)
+    assert (caught.value.status, caught.value.code) == (400, code)
+    assert fake.received() == []
+
+
+def test_body_of_exactly_1600_chars_is_accepted(client: Client) -> None:
+    assert send(client, body="x" * 1600).num_segments == "11"
+
+
+@pytest.mark.parametrize(
+    ("from_", "to", "code"),
+    [
+        ("+15005550001", RECIPIENT, 21212),
+        ("+15005550007", RECIPIENT, 21606),
+        ("+15005550008", RECIPIENT, 21611),
+        (SENDER, "+15005550001", 21211),
+        (SENDER, "+15005550002", 21612),
+        (SENDER, "+15005550003", 21408),
+        (SENDER, "+15005550004", 21610),
+        (SENDER, "+15005550009", 21614),
+    ],
+)
+def test_magic_numbers(fake: FakeTwilio, client: Client, from_: str, to: str, code: int) -> None:
+    with pytest.raises(TwilioRestException) as caught:
+        send(client, to=to, from_=from_)
+    assert (caught.value.status, caught.value.code) == (400, code)
+    assert fake.received() == []
+
+
+def test_any_other_sender_is_accepted(client: Client) -> None:
+    assert send(client, from_="+442071838750").status == "queued"
+
+
+def test_scripted_error_applies_the_given_number_of_times(fake: FakeTwilio, client: Client) -> None:
+    fake.script_error(RECIPIENT, 30007, status=400, message="Filtered", times=2)
+    for _ in range(2):
+        with pytest.raises(TwilioRestException) as caught:
+            send(client)
+        assert (caught.value.status, caught.value.code) == (400, 30007)
+    send(client, to="+15557654321")  # other numbers are unaffected
+    assert send(client).status == "queued"
+    assert len(fake.received()) == 2
+
+
+# --- faults -------------------------------------------------------------------------------
+
+
+def test_429_and_500_faults_surface_as_rest_exceptions(fake: FakeTwilio, client: Client) -> None:
+    fake.set_faults(failure_rate_429=1.0)
+    with pytest.raises(TwilioRestException) as caught:
+        send(client)
+    assert (caught.value.status, caught.value.code) == (429, 20429)
+
+    fake.set_faults(failure_rate_429=0.0, failure_rate_500=1.0)
+    with pytest.raises(TwilioRestException) as caught:
+        send(client)
+    assert (caught.value.status, caught.value.code) == (500, 500)  # HTML body: no JSON code
+
+    assert fake.received() == []
+    assert fake.stats.by_status == {429: 1, 500: 1}
+
+
+def test_timeout_fault_raises_requests_timeout_and_stop_does_not_hang(fake: FakeTwilio) -> None:
+    fake.set_faults(timeout_rate=1.0, timeout_sleep=30)
+    with pytest.raises(requests.exceptions.Timeout):
+        send(make_client(fake, timeout=0.3))
+    started = time.monotonic()
+    fake.stop()  # the handler is still asleep in its 30 s fault
+    assert time.monotonic() - started < 2
+    assert fake.received() == []
+
+
+def test_lost_answer_records_the_message_the_client_never_heard_of(
+    fake: FakeTwilio, client: Client
+) -> None:
+    fake.set_faults(lost_answer=True)
+    fake.script_response_sequence([500, TIMEOUT])
+    with pytest.raises(TwilioRestException):
+        send(client, body="first")
+    with pytest.raises(requests.exceptions.Timeout):
+        send(make_client(fake, timeout=0.3), body="second")
+    assert send(client, body="third").status == "queued"
+
+    received = fake.received()
+    assert [(m.body, m.answer_lost) for m in received] == [
+        ("first", True),
+        ("second", True),
+        ("third", False),
+    ]
+    # Reconciliation finds the lost ones by listing what was sent to the number.
+    assert {m.body for m in client.messages.list(to=RECIPIENT)} == {"first", "second", "third"}
+    stats = fake.stats
+    assert (stats.lost_answers, stats.by_status.get(500), stats.timeouts) == (2, 1, 1)
+
+
+def test_faults_are_repeatable_for_a_seed() -> None:
+    def outcomes(seed: int) -> list[int]:
+        with FakeTwilio(
+            SID, TOKEN, seed=seed, failure_rate_500=0.3, failure_rate_429=0.2
+        ) as server:
+            client = make_client(server)
+            result = []
+            for _ in range(20):
+                try:
+                    send(client)
+                    result.append(201)
+                except TwilioRestException as exc:
+                    result.append(exc.status)
+            return result
+
+    first = outcomes(42)
+    assert first == outcomes(42)
+    assert {201, 429, 500} <= set(first)
+
+
+def test_latency_delays_answers(fake: FakeTwilio, client: Client) -> None:
+    fake.set_faults(latency=0.2)
+    started = time.monotonic()
+    send(client)
+    assert time.monotonic() - started >= 0.2
+
+
+def test_64_concurrent_clients(fake: FakeTwilio) -> None:
+    fake.set_faults(latency=0.05)
+
+    def one(i: int) -> str:
+        return send(make_client(fake), to=f"+1555000{i:04d}").sid
+
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        sids = list(pool.map(one, range(64)))
+    assert len(set(sids)) == 64
+    assert len(fake.received()) == 64
+    assert fake.stats.max_in_flight > 1
+
+
+# --- list and fetch -----------------------------------------------------------------------
+
+
+def test_list_by_to_is_newest_first_and_pages(fake: FakeTwilio, client: Client) -> None:
+    for i in range(5):
+        send(client, body=f"m{i}")
+    send(client, to="+15557654321", body="other")
+
+    listed = client.messages.list(to=RECIPIENT, page_size=2)  # follows next_page_uri
+    assert [m.body for m in listed] == ["m4", "m3", "m2", "m1", "m0"]
+    assert [m.body for m in client.messages.list(to=RECIPIENT, limit=2)] == ["m4", "m3"]
+    assert len(client.messages.list()) == 6
+
+
+def test_list_filters_by_date_sent(client: Client) -> None:
+    created = send(client, body="recent").date_created
+    assert created is not None
+    recent = client.messages.list(to=RECIPIENT, date_sent_after=created - timedelta(minutes=5))
+    assert [m.body for m in recent] == ["recent"]
+    assert client.messages.list(to=RECIPIENT, date_sent_after=created + timedelta(hours=1)) == []
+    assert len(client.messages.list(date_sent=created.date())) == 1  # whole-day filter
+
+
+def test_fetch_one_message(client: Client) -> None:
+    sid = send(client, body="fetch me").sid
+    assert client.messages(sid).fetch().body == "fetch me"
+    with pytest.raises(TwilioRestException) as caught:
+        client.messages("SM" + "0" * 32).fetch()
+    assert (caught.value.status, caught.value.code) == (404, 20404)
+
+
+# --- status callbacks ---------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    """A tiny webhook endpoint that records what it is sent."""
+
+    url: str
+    calls: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    calls: list[tuple[str, dict[str, str], str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            calls.append((self.path, form, self.headers.get("X-Twilio-Signature", "")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield Receiver(f"http://127.0.0.1:{server.server_address[1]}", calls)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_status_callbacks_are_signed_like_twilio(
+    fake: FakeTwilio, client: Client, receiver: Receiver
+) -> None:
+    callback = f"{receiver.url}/twilio/status?campaign=7"
+    first = send(client, status_callback=callback)
+    send(client, to="+15557654321")  # no StatusCallback: no callback
+    second = send(client, to="+15550001111", status_callback=callback)
+
+    assert fake.send_status_callbacks("undelivered", error_code=30003) == 2
+
+    validator = RequestValidator(TOKEN)
+    assert len(receiver.calls) == 2
+    for (path, form, signature), message in zip(receiver.calls, (first, second), strict=True):
+        assert path == "/twilio/status?campaign=7"
+        assert validator.validate(callback, form, signature)
+        assert not validator.validate(callback, {**form, "ErrorCode": "0"}, signature)
+        assert form["MessageSid"] == message.sid and form["To"] == message.to
+        assert (form["MessageStatus"], form["ErrorCode"], form["AccountSid"]) == (
+            "undelivered",
+            "30003",
+            SID,
+        )
+    fetched = client.messages(first.sid).fetch()
+    assert (fetched.status, fetched.error_code) == ("undelivered", 30003)
+    assert fetched.date_sent is not None
+
+
+def test_auto_status_delivers_callbacks_by_itself(receiver: Receiver) -> None:
+    with FakeTwilio(SID, TOKEN, auto_status="delivered", auto_status_delay=0.05) as server:
+        message = send(make_client(server), status_callback=f"{receiver.url}/cb")
+        deadline = time.monotonic() + 3
+        while not receiver.calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [(_, form, _)] = receiver.calls
+        assert (form["MessageSid"], form["MessageStatus"]) == (message.sid, "delivered")
+        assert server.received()[0].status == "delivered"

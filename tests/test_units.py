@@ -1,0 +1,132 @@
+"""Small pure units: phone normalisation, PHP option parsing, configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from sidecar.config import ConfigError, Settings
+from sidecar.phones import InvalidPhone, normalise_phone, require_phone
+from sidecar.phpserial import PhpSerialError, php_list, php_unserialize
+
+# -- phones ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+12025550143", None, "+12025550143"),
+        ("  +1 (202) 555-0143 ", None, "+12025550143"),
+        ("12025550143", None, "+12025550143"),       # the '+' lost by a CSV import
+        ("1 202 555 0143", None, "+12025550143"),
+        ("(202) 555-0143", "US", "+12025550143"),     # national form needs the region
+        ("(202) 555-0143", None, None),
+        ("+994501234567", "US", "+994501234567"),     # explicit country wins over region
+        ("+15551234567", None, None),                 # fictional range: not valid
+        ("", None, None),
+        ("   ", "US", None),
+        (None, "US", None),
+        ("n/a", "US", None),
+        ("123", "US", None),
+    ],
+)
+def test_normalise_phone(raw: str | None, region: str | None, expected: str | None) -> None:
+    assert normalise_phone(raw, region) == expected
+
+
+def test_require_phone_explains() -> None:
+    with pytest.raises(InvalidPhone, match="empty"):
+        require_phone("  ")
+    with pytest.raises(InvalidPhone, match="international form"):
+        require_phone("555 0143")
+    assert require_phone("+12025550143") == "+12025550143"
+
+
+# -- PHP serialised options --------------------------------------------------------------
+
+
+def test_php_list_of_plugins() -> None:
+    raw = ('a:2:{i:0;s:18:"booknetic/init.php";'
+           'i:1;s:38:"booknetic-workflow-twilio-sms/init.php";}')
+    assert php_list(raw) == ["booknetic/init.php", "booknetic-workflow-twilio-sms/init.php"]
+
+
+def test_php_unserialize_scalars_and_utf8_byte_lengths() -> None:
+    assert php_unserialize('a:3:{s:1:"a";i:-5;s:1:"b";b:1;s:1:"c";N;}') == {
+        "a": -5, "b": True, "c": None}
+    assert php_unserialize('s:2:"é";') == "é"  # PHP counts bytes, not characters
+    assert php_unserialize("d:1.5;") == 1.5
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['O:8:"stdClass":0:{}', 'a:1:{i:0;O:8:"stdClass":0:{}}', 's:5:"abc";', "a:2:{i:0;i:1;}",
+     "i:1;junk", 'C:3:"Foo":0:{}', "x"],
+)
+def test_php_unserialize_refuses_objects_and_garbage(raw: str) -> None:
+    with pytest.raises(PhpSerialError):
+        php_unserialize(raw)
+
+
+def test_php_list_empty_option() -> None:
+    assert php_list(None) == [] and php_list("") == []
+
+
+# -- configuration -----------------------------------------------------------------------
+
+BASE = {"BKNTC_SMS_DATABASE_URL": "sqlite:///x.db"}
+
+
+def test_settings_defaults() -> None:
+    s = Settings.from_env(BASE)
+    assert (s.table_prefix, s.batch_size, s.campaigns_per_tick, s.retry_delays) == (
+        "wp_", 25, 5, (120, 240))
+    assert s.max_attempts == 3
+
+
+def test_settings_read_every_variable() -> None:
+    s = Settings.from_env({
+        **BASE,
+        "BKNTC_SMS_TABLE_PREFIX": "wp2_",
+        "BKNTC_SMS_DEFAULT_COUNTRY": "gb",
+        "BKNTC_SMS_BRIDGE_SECRET": "s" * 32,
+        "BKNTC_SMS_TWILIO_BASE_URL": "http://127.0.0.1:8900/",
+        "BKNTC_SMS_BATCH_SIZE": "50",
+        "BKNTC_SMS_CAMPAIGNS_PER_TICK": "2",
+        "BKNTC_SMS_RETRY_DELAYS": "1, 2, 3",
+        "BKNTC_SMS_TICK_SECONDS": "10",
+        "BKNTC_SMS_RATE_PER_SECOND": "12.5",
+        "BKNTC_SMS_SEND_CONCURRENCY": "8",
+    })
+    assert s.table_prefix == "wp2_" and s.default_country == "GB"
+    assert s.twilio_base_url == "http://127.0.0.1:8900"
+    assert (s.batch_size, s.campaigns_per_tick, s.retry_delays, s.tick_seconds) == (
+        50, 2, (1, 2, 3), 10)
+    assert (s.rate_per_second, s.send_concurrency, s.max_attempts) == (12.5, 8, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BKNTC_SMS_TABLE_PREFIX", "wp_; DROP TABLE x"),
+        ("BKNTC_SMS_DEFAULT_COUNTRY", "XX"),
+        ("BKNTC_SMS_BRIDGE_SECRET", "short"),
+        ("BKNTC_SMS_TWILIO_BASE_URL", "ftp://x"),
+        ("BKNTC_SMS_BATCH_SIZE", "0"),
+        ("BKNTC_SMS_BATCH_SIZE", "many"),
+        ("BKNTC_SMS_CAMPAIGNS_PER_TICK", "-1"),
+        ("BKNTC_SMS_RETRY_DELAYS", "120,soon"),
+        ("BKNTC_SMS_TICK_SECONDS", "0"),
+        ("BKNTC_SMS_RATE_PER_SECOND", "fast"),
+        ("BKNTC_SMS_SEND_CONCURRENCY", "1000"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({**BASE, name: value})
+
+
+def test_missing_or_foreign_database_url() -> None:
+    with pytest.raises(ConfigError, match="BKNTC_SMS_DATABASE_URL"):
+        Settings.from_env({})
+    with pytest.raises(ConfigError, match="BKNTC_SMS_DATABASE_URL"):
+        Settings.from_env({"BKNTC_SMS_DATABASE_URL": "postgresql://x/y"})
