@@ -41,10 +41,12 @@ SCHEMA_VERSION = 1
 # INTEGER PRIMARY KEY, hence the variant.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+# The same options under both names: SQLAlchemy reads only mariadb_* for a mariadb:// URL.
 _TABLE_ARGS = {
-    "mysql_engine": "InnoDB",
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_unicode_520_ci",
+    f"{dialect}_{option}": value
+    for dialect in ("mysql", "mariadb")
+    for option, value in (("engine", "InnoDB"), ("charset", "utf8mb4"),
+                          ("collate", "utf8mb4_unicode_520_ci"))
 }
 
 
@@ -167,11 +169,14 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("phone", String(20), nullable=False),
         Column("first_name", String(191), nullable=False, server_default=""),
         Column("last_name", String(191), nullable=False, server_default=""),
-        Column("status", String(16), nullable=False, server_default="pending"),
+        Column("status", String(16), nullable=False, server_default="pending",
+               comment="pending | sent | failed; a claimed row stays pending with a lease"),
         Column("attempts", SmallInteger, nullable=False, server_default="0"),
         Column("next_attempt_at", Integer, nullable=False, server_default="0"),
         Column("lease_until", Integer, nullable=True),
         Column("claimed_by", String(64), nullable=True),
+        Column("unsure_since", Integer, nullable=True,
+               comment="set while a send's outcome is unknown; reconcile before re-sending"),
         Column("last_error", String(500), nullable=False, server_default=""),
         Column("error_code", Integer, nullable=True),
         Column("provider_message_id", String(64), nullable=True),

@@ -18,11 +18,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Insert,
     Select,
     and_,
     case,
     delete,
     func,
+    insert,
     literal,
     not_,
     select,
@@ -399,6 +401,31 @@ class SegmentService:
         groups = self._phone_groups(query, now)
         return select(groups.c.customer_id, groups.c.phone).where(
             groups.c.phone.is_not(None), groups.c.suppressed == 0
+        )
+
+    def snapshot_insert(self, query: SegmentQuery, *, campaign_id: int, now: int) -> Insert:
+        """One INSERT ... SELECT that writes a campaign's recipients as `pending` rows.
+
+        Names are copied at snapshot time so that later edits in Booknetic change neither
+        who receives the campaign nor what their message says.
+        """
+        recipients, customers = self.tables.recipients, self.bk.customers
+        chosen = self.recipients_select(query, now).subquery("chosen")
+        rows = select(
+            literal(campaign_id),
+            literal(tenant_key(query.tenant_id)),
+            chosen.c.customer_id,
+            chosen.c.phone,
+            func.coalesce(func.substr(customers.c.first_name, 1, 191), ""),
+            func.coalesce(func.substr(customers.c.last_name, 1, 191), ""),
+            literal("pending"),
+            literal(0),
+            literal(now),
+        ).select_from(chosen.join(customers, customers.c.id == chosen.c.customer_id))
+        return insert(recipients).from_select(
+            ["campaign_id", "tenant_id", "customer_id", "phone", "first_name", "last_name",
+             "status", "attempts", "updated_at"],
+            rows,
         )
 
     def preview(self, query: SegmentQuery, *, limit: int = 10,
