@@ -148,6 +148,14 @@ def cmd_segments_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- demo -------------------------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.data_dir)
+
+
 # -- parser -----------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10, metavar="N", help="sample size (10)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_segments_preview)
+
+    p = sub.add_parser("demo", help="run the product on a seeded demo database")
+    p.add_argument("--data-dir", default=None,
+                   help="where to keep the demo database (default: a new temp directory)")
+    p.set_defaults(handler=cmd_demo)
 
     return parser
 

@@ -1,0 +1,144 @@
+"""The bkntc-sms command as an operator runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sidecar.phones import normalise_phone
+from sidecar.sample_data import build_booknetic, set_option
+from sidecar.schema import migrate
+from tests.reference_model import SEGMENT_KEYS, expected_preview
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(url: str, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
+    full_env.update({"BKNTC_SMS_DATABASE_URL": url, **(env or {})})
+    return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def check_lines(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    data = json.loads(result.stdout)
+    return {c["name"]: c for c in data["checks"]}
+
+
+def test_check_on_an_empty_database(mysql_url: str) -> None:
+    result = run_cli(mysql_url, "check")
+    assert result.returncode == 1
+    assert "PROBLEM  wordpress" in result.stdout
+    assert "table wp_options not found" in result.stdout
+
+
+def test_check_when_the_database_is_unreachable() -> None:
+    result = run_cli("mysql+pymysql://root@127.0.0.1:1/nothing", "check")
+    assert result.returncode == 1
+    assert "PROBLEM  database: cannot connect" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("twilio", "expected"),
+    [
+        ("absent", "not installed: install it from Booknetic"),
+        ("inactive", "installed but not active: activate it"),
+        ("unconfigured", "missing Auth Token"),
+    ],
+)
+def test_check_explains_what_the_twilio_add_on_lacks(mysql_url: str, twilio: str,
+                                                      expected: str, engine_for) -> None:
+    build_booknetic(engine_for(mysql_url), "wp_", "single", int(time.time()), twilio=twilio,
+                    customers_per_tenant=5)
+    result = run_cli(mysql_url, "check", "--json")
+    assert result.returncode == 1
+    checks = check_lines(result)
+    assert checks["booknetic"]["ok"] and checks["database"]["ok"]
+    assert not checks["twilio"]["ok"] and expected in checks["twilio"]["detail"]
+    assert not checks["sidecar schema"]["ok"]
+    assert "bkntc-sms migrate" in checks["sidecar schema"]["detail"]
+    assert not checks["bridge"]["ok"]
+
+
+def test_check_on_a_healthy_saas_install(mysql_url: str, engine_for) -> None:
+    engine = engine_for(mysql_url)
+    build_booknetic(engine, "wp_", "saas", int(time.time()), customers_per_tenant=5)
+    set_option(engine, "wp_", "bkntc_sms_bridge_secret", "x" * 40)
+    assert run_cli(mysql_url, "migrate").returncode == 0
+    result = run_cli(mysql_url, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PROBLEM" not in result.stdout
+    assert "SaaS: 3 tenants" in result.stdout
+    assert "Booknetic 5.2.2" in result.stdout
+
+
+def test_migrate_then_nothing_to_do(any_url: str) -> None:
+    first = run_cli(any_url, "migrate", "--json")
+    assert first.returncode == 0 and json.loads(first.stdout)["applied"]
+    again = run_cli(any_url, "migrate")
+    assert again.returncode == 0 and again.stdout.strip() == "schema is up to date"
+
+
+def test_segments_list(sqlite_url: str) -> None:
+    result = run_cli(sqlite_url, "segments", "list", "--json")
+    assert [s["key"] for s in json.loads(result.stdout)] == SEGMENT_KEYS
+
+
+def test_segments_preview_json_contract(any_url: str, engine_for) -> None:
+    # The data is built 1000 s in the past so no appointment sits within seconds of a
+    # window edge while the real clock ticks between our reference and the CLI's run.
+    now = int(time.time()) - 1000
+    engine = engine_for(any_url)
+    ds = build_booknetic(engine, "wp_", "saas", now)
+    migrate(engine, "wp_")
+    tenant = 2
+    services = [s["id"] for s in ds.services_of(tenant)][:2]
+    for segment in SEGMENT_KEYS:
+        args = ["segments", "preview", segment, "--tenant", str(tenant), "--json",
+                "--limit", "5"]
+        filters: dict[str, Any] = {}
+        if segment == "repeat":
+            args += [f"--service={services[0]}", f"--service={services[1]}",
+                     "--min-appointments", "3"]
+            filters = {"service_ids": services, "min_appointments": 3}
+        result = run_cli(any_url, *args)
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert list(data) == ["segment", "count", "sample", "skipped_invalid_phone",
+                              "skipped_duplicate_phone", "skipped_suppressed"]
+        expected = expected_preview(ds, segment, tenant_id=tenant, now=int(time.time()),
+                                    **filters)
+        assert data["segment"] == segment
+        assert data["count"] == expected.count, segment
+        assert (data["skipped_invalid_phone"], data["skipped_duplicate_phone"],
+                data["skipped_suppressed"]) == (expected.skipped_invalid_phone,
+                                                expected.skipped_duplicate_phone, 0)
+        assert [s["customer_id"] for s in data["sample"]] == sorted(
+            expected.recipients.values())[:5]
+        for row in data["sample"]:
+            assert set(row) == {"customer_id", "first_name", "last_name", "phone"}
+            assert row["phone"] == normalise_phone(row["phone"]) and row["phone"][0] == "+"
+
+
+def test_preview_flags_and_refusals(sqlite_url: str, engine_for) -> None:
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=20)
+    text_out = run_cli(sqlite_url, "segments", "preview", "all_with_phone",
+                       "--status", "approved", "--location", "1", "--include-suppressed")
+    assert text_out.returncode == 0, text_out.stderr
+    assert "recipients:" in text_out.stdout and "skipped:" in text_out.stdout
+    unknown = run_cli(sqlite_url, "segments", "preview", "lapsed")
+    assert unknown.returncode == 2 and "unknown segment 'lapsed'" in unknown.stderr
+    tenant = run_cli(sqlite_url, "segments", "preview", "repeat", "--tenant", "4")
+    assert tenant.returncode == 1 and "single-site" in tenant.stderr
+    bad_env = run_cli(sqlite_url, "segments", "preview", "repeat",
+                      env={"BKNTC_SMS_BATCH_SIZE": "lots"})
+    assert bad_env.returncode == 2 and "BKNTC_SMS_BATCH_SIZE" in bad_env.stderr
