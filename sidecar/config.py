@@ -36,6 +36,9 @@ class Settings:
     tick_seconds: int = 60
     rate_per_second: float = 0.0  # 0 means "no limit"
     send_concurrency: int = 4
+    # Not in the DESIGN.md contract; operators rarely need them, tests shorten them.
+    twilio_timeout: float = 15.0
+    lease_seconds: int = 120
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
@@ -100,6 +103,12 @@ class Settings:
         values["send_concurrency"] = _int(env, "SEND_CONCURRENCY", 4, 1, 64)
         values["rate_per_second"] = _float(env, "RATE_PER_SECOND", 0.0, 0.0, 10000.0)
         values["retry_delays"] = _delays(env, "RETRY_DELAYS", (120, 240))
+        values["twilio_timeout"] = _float(env, "TWILIO_TIMEOUT", 15.0, 0.5, 120.0)
+        values["lease_seconds"] = _int(env, "LEASE_SECONDS", 120, 5, 3600)
+        if values["lease_seconds"] < values["twilio_timeout"] + 5:
+            raise ConfigError(
+                f"{ENV_PREFIX}LEASE_SECONDS must exceed {ENV_PREFIX}TWILIO_TIMEOUT by at least "
+                f"5 s (a claimed message must be able to finish inside its lease)")
         values.update(overrides)
         return cls(**values)
 

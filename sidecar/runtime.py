@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from .booknetic import Booknetic
+from .campaigns import CampaignService
 from .config import Settings
 from .db import make_engine
+from .outbox import Outbox
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 
@@ -26,6 +28,8 @@ class Runtime:
     booknetic: Booknetic
     tables: SmsTables
     segments: SegmentService
+    campaigns: CampaignService
+    outbox: Outbox
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -38,4 +42,11 @@ class Runtime:
         tables = sms_tables(settings.table_prefix)
         segments = SegmentService(booknetic, tables, default_region=settings.default_country,
                                   clock=clock)
-        return cls(settings, engine, booknetic, tables, segments, clock)
+        outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
+        campaigns = CampaignService(engine, tables, segments, clock=clock,
+                                    check_provider=outbox.provider)
+        return cls(settings, engine, booknetic, tables, segments, campaigns, outbox, clock)
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.engine.dispose()

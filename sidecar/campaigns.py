@@ -1,0 +1,357 @@
+"""Campaign lifecycle (DESIGN.md §4): one transition table, conditional UPDATEs.
+
+Every state change is `UPDATE … WHERE id = :id AND tenant_id = :t AND status IN (:from…)`;
+a rowcount of 0 means the campaign is gone, belongs to another tenant, or someone else
+changed it first — `_refuse()` then reads it once to say which. "Can I edit/send/…?" for
+the pages is derived from the same table (`allowed_actions`).
+
+The engine's own transitions (queued → sending → completed/failed, and the pause on a
+configuration error) live in outbox.py but use the same table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
+
+from .schema import SmsTables
+from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
+from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SENDING = "sending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+ACTIVE = frozenset({Status.QUEUED, Status.SENDING})
+
+# action -> (statuses it is allowed from, status it leads to; None = row deleted / decided
+# by the engine). This table is the whole lifecycle.
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
+    "edit": (frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED}), Status.DRAFT),
+    "delete": (frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED, Status.COMPLETED}), None),
+    "send": (frozenset({Status.DRAFT, Status.FAILED}), Status.QUEUED),
+    "pause": (ACTIVE, Status.PAUSED),
+    "resume": (frozenset({Status.PAUSED}), Status.QUEUED),
+    "duplicate": (frozenset(Status), Status.DRAFT),
+    # engine transitions
+    "start": (frozenset({Status.QUEUED}), Status.SENDING),
+    "finish": (ACTIVE, None),  # completed (≥1 sent) or failed
+    "halt": (ACTIVE, Status.PAUSED),
+}
+
+USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate")
+
+_REFUSAL_HINTS = {
+    ("edit", Status.QUEUED): "pause it first",
+    ("edit", Status.SENDING): "pause it first",
+    ("edit", Status.COMPLETED): "duplicate it to send a new version",
+    ("delete", Status.QUEUED): "pause it first",
+    ("delete", Status.SENDING): "pause it first",
+    ("send", Status.COMPLETED): "a completed campaign cannot be sent again; duplicate it",
+    ("send", Status.PAUSED): "resume it instead",
+    ("send", Status.QUEUED): "it is already queued",
+    ("send", Status.SENDING): "it is already sending",
+}
+
+NAME_MAX = 191
+
+
+class CampaignError(Exception):
+    """Base for the refusals and validation errors of this module."""
+
+
+class CampaignNotFound(CampaignError):
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__(f"campaign {campaign_id} not found")
+        self.campaign_id = campaign_id
+
+
+class TransitionRefused(CampaignError):
+    """The action is not allowed in the campaign's current status."""
+
+    def __init__(self, action: str, status: Status, name: str) -> None:
+        hint = _REFUSAL_HINTS.get((action, status), "")
+        super().__init__(f"campaign {name!r} is {status.value} and cannot be "
+                         f"{_past(action)}" + (f": {hint}" if hint else ""))
+        self.action, self.status = action, status
+
+
+class CampaignInvalid(CampaignError):
+    """Input that cannot make a campaign; `errors` maps fields to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _past(action: str) -> str:
+    return {"edit": "edited", "delete": "deleted", "send": "sent", "pause": "paused",
+            "resume": "resumed", "duplicate": "duplicated"}.get(action, action)
+
+
+def allowed_actions(status: Status | str) -> list[str]:
+    """The user actions the lifecycle allows from `status` (the pages show these)."""
+    current = Status(status)
+    return [a for a in USER_ACTIONS if current in TRANSITIONS[a][0]]
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    """Validated fields of a campaign."""
+
+    name: str
+    body: str
+    query: SegmentQuery
+    template_id: int | None = None
+
+
+def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignInput:
+    """Check untrusted campaign fields; raise CampaignInvalid naming every bad field."""
+    errors: dict[str, str] = {}
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = "give the campaign a name"
+    elif len(name.strip()) > NAME_MAX:
+        errors["name"] = f"the name is longer than {NAME_MAX} characters"
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip():
+        errors["body"] = "the message is empty"
+    elif len(body) > MAX_BODY_CHARS:
+        errors["body"] = (f"the message is {len(body)} characters; the limit is "
+                          f"{MAX_BODY_CHARS}")
+    else:
+        unknown = unknown_shortcodes(body)
+        if unknown:
+            errors["body"] = (f"unknown shortcode {', '.join(unknown)}; available: "
+                              + ", ".join("{" + s + "}" for s in SHORTCODES))
+    filters = data.get("filters") or {}
+    query: SegmentQuery | None = None
+    if not isinstance(filters, Mapping):
+        errors["filters"] = "filters must be an object"
+    else:
+        try:
+            query = SegmentQuery.from_filters(data.get("segment"), filters, tenant_id)
+        except SegmentError as exc:
+            errors.update(exc.errors)
+    template_id = data.get("template_id")
+    if template_id in ("", None):
+        template_id = None
+    elif not isinstance(template_id, int) or isinstance(template_id, bool) or template_id < 1:
+        errors["template_id"] = "must be a template id"
+    if errors or query is None:
+        raise CampaignInvalid(errors)
+    assert isinstance(name, str) and isinstance(body, str)
+    return CampaignInput(name.strip(), body, query, template_id)
+
+
+class CampaignService:
+    """Create, change and inspect campaigns of one tenant at a time."""
+
+    def __init__(self, engine: Engine, tables: SmsTables, segments: SegmentService, *,
+                 clock: Callable[[], float] = time.time,
+                 check_provider: Callable[[], object] | None = None) -> None:
+        self.engine = engine
+        self.tables = tables
+        self.segments = segments
+        self.clock = clock
+        # Raises ProviderNotReady (with the fix) when nothing could be sent anyway.
+        self.check_provider = check_provider
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = self._row(conn, tenant_id, campaign_id)
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        return self._public(row)
+
+    def list(self, tenant_id: int | None, *, status: str | None = None, kind: str = "campaign",
+             limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """A page of campaigns, newest first, and the total matching."""
+        c = self.tables.campaigns
+        where = [c.c.tenant_id == tenant_key(tenant_id), c.c.kind == kind]
+        if status:
+            where.append(c.c.status == Status(status).value)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(c).where(*where)).scalar_one()
+            rows = conn.execute(
+                select(c).where(*where).order_by(c.c.id.desc()).limit(limit).offset(offset)
+            ).mappings().all()
+        return [self._public(r) for r in rows], int(total)
+
+    def progress(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        """Counters and status from the campaign row alone (one primary-key read)."""
+        c = self.tables.campaigns
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
+                       c.c.pending, c.c.started_at, c.c.finished_at, c.c.updated_at)
+                .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
+            ).mappings().first()
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        return dict(row)
+
+    # -- changing -----------------------------------------------------------------------
+
+    def create(self, tenant_id: int | None, data: Mapping[str, Any], *,
+               user_id: int | None = None, kind: str = "campaign") -> dict[str, Any]:
+        fields = validate_input(data, tenant_id)
+        now = int(self.clock())
+        c = self.tables.campaigns
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(c).values(
+                tenant_id=tenant_key(tenant_id), kind=kind, name=fields.name,
+                segment=fields.query.segment, filters=json.dumps(fields.query.filters()),
+                body=fields.body, template_id=fields.template_id, status=Status.DRAFT.value,
+                created_by=user_id, created_at=now, updated_at=now,
+            ))
+            campaign_id = int(result.inserted_primary_key[0])
+            row = self._row(conn, tenant_id, campaign_id)
+        assert row is not None
+        return self._public(row)
+
+    def update(self, tenant_id: int | None, campaign_id: int,
+               data: Mapping[str, Any]) -> dict[str, Any]:
+        """Edit a draft, paused or failed campaign: it becomes a draft and loses its logs."""
+        fields = validate_input(data, tenant_id)
+        with self.engine.begin() as conn:
+            self._transition(conn, tenant_id, campaign_id, "edit", {
+                "name": fields.name, "segment": fields.query.segment,
+                "filters": json.dumps(fields.query.filters()), "body": fields.body,
+                "template_id": fields.template_id, **self._reset_values(),
+            })
+            self._clear_logs(conn, campaign_id)
+            row = self._row(conn, tenant_id, campaign_id)
+        assert row is not None
+        return self._public(row)
+
+    def delete(self, tenant_id: int | None, campaign_id: int) -> None:
+        c = self.tables.campaigns
+        allowed = TRANSITIONS["delete"][0]
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(c).where(
+                c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id),
+                c.c.status.in_([s.value for s in allowed])))
+            if result.rowcount != 1:
+                self._refuse(conn, tenant_id, campaign_id, "delete")
+            self._clear_logs(conn, campaign_id)
+
+    def duplicate(self, tenant_id: int | None, campaign_id: int, *,
+                  user_id: int | None = None) -> dict[str, Any]:
+        source = self.get(tenant_id, campaign_id)
+        name = ("Copy of " + source["name"])[:NAME_MAX]
+        return self.create(tenant_id, {
+            "name": name, "segment": source["segment"], "filters": source["filters"],
+            "body": source["body"], "template_id": source["template_id"],
+        }, user_id=user_id, kind=source["kind"])
+
+    def send(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        """Snapshot the recipients and queue the campaign (DESIGN.md §4).
+
+        The snapshot is one INSERT … SELECT in a short READ COMMITTED transaction together
+        with the status change, so either the campaign is queued with all its recipients or
+        nothing happened. No recipients → `failed` with the reason.
+        """
+        campaign = self.get(tenant_id, campaign_id)
+        if Status(campaign["status"]) not in TRANSITIONS["send"][0]:
+            raise TransitionRefused("send", Status(campaign["status"]), campaign["name"])
+        if self.check_provider is not None:
+            self.check_provider()
+        query = SegmentQuery.from_filters(campaign["segment"], campaign["filters"], tenant_id)
+        # Parse new/changed phones first, outside the transaction (Python work).
+        self.segments.refresh_phones(tenant_id)
+        now = int(self.clock())
+        with self.engine.begin() as conn:
+            self._transition(conn, tenant_id, campaign_id, "send",
+                             {**self._reset_values(), "queued_at": now})
+            self._clear_logs(conn, campaign_id)
+            inserted = conn.execute(
+                self.segments.snapshot_insert(query, campaign_id=campaign_id, now=now)
+            ).rowcount
+            values: dict[str, Any] = {"total": inserted, "pending": inserted}
+            if inserted == 0:
+                values.update(status=Status.FAILED.value, finished_at=now,
+                              status_reason="No recipients: nobody in the segment has a "
+                                            "valid phone number that is not suppressed.")
+            c = self.tables.campaigns
+            conn.execute(update(c).where(c.c.id == campaign_id).values(**values))
+            row = self._row(conn, tenant_id, campaign_id)
+        assert row is not None
+        return self._public(row)
+
+    def pause(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        return self._simple(tenant_id, campaign_id, "pause",
+                            {"status_reason": "Paused by a user."})
+
+    def resume(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        return self._simple(tenant_id, campaign_id, "resume", {"status_reason": ""})
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _simple(self, tenant_id: int | None, campaign_id: int, action: str,
+                values: dict[str, Any]) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            self._transition(conn, tenant_id, campaign_id, action, values)
+            row = self._row(conn, tenant_id, campaign_id)
+        assert row is not None
+        return self._public(row)
+
+    def _transition(self, conn: Connection, tenant_id: int | None, campaign_id: int,
+                    action: str, values: dict[str, Any]) -> None:
+        allowed, target = TRANSITIONS[action]
+        c = self.tables.campaigns
+        if target is not None:
+            values = {**values, "status": target.value}
+        result = conn.execute(
+            update(c)
+            .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id),
+                   c.c.status.in_([s.value for s in allowed]))
+            .values(**values, updated_at=int(self.clock()))
+        )
+        if result.rowcount != 1:
+            self._refuse(conn, tenant_id, campaign_id, action)
+
+    def _refuse(self, conn: Connection, tenant_id: int | None, campaign_id: int,
+                action: str) -> None:
+        row = self._row(conn, tenant_id, campaign_id)
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        raise TransitionRefused(action, Status(row["status"]), str(row["name"]))
+
+    def _reset_values(self) -> dict[str, Any]:
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "status_reason": "",
+                "queued_at": None, "started_at": None, "finished_at": None}
+
+    def _clear_logs(self, conn: Connection, campaign_id: int) -> None:
+        r = self.tables.recipients
+        conn.execute(delete(r).where(r.c.campaign_id == campaign_id))
+
+    def _row(self, conn: Connection, tenant_id: int | None,
+             campaign_id: int) -> RowMapping | None:
+        c = self.tables.campaigns
+        return conn.execute(
+            select(c).where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
+        ).mappings().first()
+
+    def _public(self, row: RowMapping) -> dict[str, Any]:
+        data = dict(row)
+        data["filters"] = json.loads(data["filters"] or "{}")
+        data["tenant_id"] = data["tenant_id"] or None
+        definition = SEGMENTS.get(data["segment"] or "")
+        data["segment_label"] = definition.label if definition else data["segment"]
+        data["actions"] = allowed_actions(data["status"])
+        return data

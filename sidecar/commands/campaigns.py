@@ -1,0 +1,164 @@
+"""`bkntc-sms campaigns …`: the campaign lifecycle from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import add_filter_flags, filters_from_args, print_json, runtime
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
+               "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
+               "finished_at", "actions")
+
+
+def _show(campaign: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json({k: campaign[k] for k in SHOW_FIELDS})
+        return
+    print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
+    print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
+    print(f"  total {campaign['total']}  sent {campaign['sent']}  failed {campaign['failed']}"
+          f"  pending {campaign['pending']}")
+    if campaign["status_reason"]:
+        print(f"  {campaign['status_reason']}")
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    rt = runtime()
+    campaign = rt.campaigns.create(args.tenant, {
+        "name": args.name, "segment": args.segment, "body": args.body,
+        "filters": filters_from_args(args)})
+    _show(campaign, args.json)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows, total = runtime().campaigns.list(args.tenant, status=args.status, limit=args.limit)
+    if args.json:
+        print_json({"total": total, "campaigns": [{k: r[k] for k in SHOW_FIELDS}
+                                                  for r in rows]})
+        return 0
+    for r in rows:
+        print(f"#{r['id']:<5} {r['status']:<9} {r['sent']:>6}/{r['total']:<6} "
+              f"failed {r['failed']:<5} {r['name']}")
+    print(f"{total} campaign(s)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    _show(runtime().campaigns.get(args.tenant, args.id), args.json)
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    rt = runtime()
+    campaign = rt.campaigns.send(args.tenant, args.id)
+    if campaign["status"] == "queued":
+        rt.outbox.drain(args.id, max_batches=1)  # the first batch goes out straight away
+        campaign = rt.campaigns.get(args.tenant, args.id)
+    if args.follow:
+        campaign = follow(rt, args.tenant, args.id)
+    _show(campaign, args.json)
+    return 0 if campaign["status"] != "failed" else 1
+
+
+def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
+    """Drive the queue (unless a worker already does) and draw progress until the end."""
+    done = threading.Event()
+
+    def drive() -> None:
+        while not done.is_set():
+            rt.outbox.run_queue()  # returns at once when another process holds the lock
+            done.wait(1.0)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    tty = sys.stderr.isatty()
+    last = None
+    try:
+        while True:
+            p = rt.campaigns.progress(tenant, campaign_id)
+            line = _bar(p)
+            if tty:
+                print("\r" + line, end="", file=sys.stderr, flush=True)
+            elif line != last:
+                print(line, file=sys.stderr, flush=True)
+            last = line
+            if p["status"] not in ("queued", "sending"):
+                break
+            time.sleep(0.5)
+    finally:
+        done.set()
+        driver.join(timeout=30)
+        if tty:
+            print(file=sys.stderr)
+    return rt.campaigns.get(tenant, campaign_id)
+
+
+def _bar(p: dict[str, Any], width: int = 30) -> str:
+    total = max(int(p["total"]), 1)
+    done = int(p["sent"]) + int(p["failed"])
+    filled = int(width * done / total)
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
+            f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
+            f"({p['status']})")
+
+
+def _simple(action: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        service = runtime().campaigns
+        if action == "delete":
+            service.delete(args.tenant, args.id)
+            if args.json:
+                print_json({"id": args.id, "deleted": True})
+            else:
+                print(f"campaign {args.id} deleted")
+            return 0
+        _show(getattr(service, action)(args.tenant, args.id), args.json)
+        return 0
+    return handler
+
+
+def register(sub: Any) -> None:
+    camp = sub.add_parser("campaigns", help="create, send and inspect campaigns")
+    actions = camp.add_subparsers(dest="campaigns_command", metavar="ACTION", required=True)
+
+    p = actions.add_parser("create", help="create a draft campaign")
+    p.add_argument("--name", required=True)
+    p.add_argument("--segment", required=True, metavar="KEY")
+    p.add_argument("--body", required=True, help="message text; shortcodes allowed")
+    add_filter_flags(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_create)
+
+    p = actions.add_parser("list", help="list campaigns, newest first")
+    p.add_argument("--tenant", type=int, default=None, metavar="ID")
+    p.add_argument("--status", default=None,
+                   choices=["draft", "queued", "sending", "completed", "failed", "paused"])
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    for name, handler, text in (
+        ("show", cmd_show, "show one campaign with its counters"),
+        ("send", cmd_send, "snapshot the recipients and start sending"),
+        ("pause", _simple("pause"), "pause sending (in-flight messages finish)"),
+        ("resume", _simple("resume"), "resume a paused campaign"),
+        ("duplicate", _simple("duplicate"), "copy a campaign into a new draft"),
+        ("delete", _simple("delete"), "delete a campaign and its logs"),
+    ):
+        p = actions.add_parser(name, help=text)
+        p.add_argument("id", type=int, metavar="ID")
+        p.add_argument("--tenant", type=int, default=None, metavar="ID")
+        p.add_argument("--json", action="store_true")
+        if name == "send":
+            p.add_argument("--follow", action="store_true",
+                           help="show a live progress bar until the campaign ends")
+        p.set_defaults(handler=handler)

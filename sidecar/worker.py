@@ -1,0 +1,69 @@
+"""APScheduler wiring — the only place a scheduler is started.
+
+Jobs are declared as a list with stable ids. The scheduler keeps no shared job store: the
+real queue state is in our tables, and the queue run takes a database lease lock
+(outbox.QUEUE_LOCK), so any number of workers on any number of machines can run side by
+side — one of them serves the queue at a time, and if it dies another takes over when the
+lease runs out (tech-notes §2.2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from .runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    seconds: int
+    run: Callable[[], object]
+
+
+def jobs(runtime: Runtime) -> list[JobSpec]:
+    return [
+        JobSpec("queue-run", runtime.settings.tick_seconds, lambda: run_queue_job(runtime)),
+        JobSpec("housekeeping", 300, lambda: housekeeping_job(runtime)),
+    ]
+
+
+def run_queue_job(runtime: Runtime) -> None:
+    report = runtime.outbox.run_queue()
+    if report.ran and report.campaigns:
+        logger.info("queue run", extra={"campaigns": report.campaigns, "sent": report.sent,
+                                        "failed": report.failed, "retried": report.retried,
+                                        "halted": report.halted or None})
+    elif not report.ran:
+        logger.debug("queue run skipped", extra={"reason": report.skipped_reason})
+
+
+def housekeeping_job(runtime: Runtime) -> None:
+    """Forget bridge nonces older than the replay window (DESIGN.md §6: 600 s)."""
+    from sqlalchemy import delete
+
+    nonces = runtime.tables.nonces
+    try:
+        with runtime.engine.begin() as conn:
+            conn.execute(delete(nonces).where(nonces.c.seen_at < int(runtime.clock()) - 600))
+    except Exception:
+        logger.exception("housekeeping failed")
+
+
+def build_scheduler(runtime: Runtime, *, blocking: bool = False) -> BaseScheduler:
+    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
+    for job in jobs(runtime):
+        scheduler.add_job(job.run, "interval", seconds=job.seconds, id=job.id,
+                          coalesce=True, max_instances=1,
+                          misfire_grace_time=max(job.seconds, 30),
+                          next_run_time=datetime.now(UTC))
+    return scheduler

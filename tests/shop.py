@@ -1,0 +1,104 @@
+"""A whole sending setup for engine tests: Booknetic data, our schema, a fake Twilio, a clock.
+
+`Shop` is what a test drives; it owns real parts only (a MariaDB or SQLite database, the
+fake Twilio server over HTTP, the unpatched twilio library inside the provider).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from sidecar.config import Settings
+from sidecar.providers.fake_twilio import FakeTwilio
+from sidecar.runtime import Runtime
+from sidecar.sample_data import Dataset, build_booknetic
+
+START = 1_780_000_000
+
+
+@dataclass
+class FakeClock:
+    """A settable wall clock (epoch seconds) shared by the services under test."""
+
+    now: float = START
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+@dataclass
+class Shop:
+    url: str
+    engine: Engine
+    ds: Dataset
+    fake: FakeTwilio
+    clock: FakeClock
+    runtime: Runtime
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for a `bkntc-sms` subprocess pointed at this shop."""
+        return {"BKNTC_SMS_DATABASE_URL": self.url,
+                "BKNTC_SMS_TWILIO_BASE_URL": self.fake.base_url}
+
+    def rows(self, campaign_id: int) -> list[dict[str, Any]]:
+        r = self.runtime.tables.recipients
+        with self.engine.connect() as conn:
+            return [dict(x) for x in conn.execute(
+                select(r).where(r.c.campaign_id == campaign_id).order_by(r.c.id)).mappings()]
+
+    def status_counts(self, campaign_id: int) -> Counter[str]:
+        r = self.runtime.tables.recipients
+        with self.engine.connect() as conn:
+            return Counter({str(s): int(n) for s, n in conn.execute(
+                select(r.c.status, func.count()).where(r.c.campaign_id == campaign_id)
+                .group_by(r.c.status))})
+
+    def assert_counters_match_rows(self, campaign_id: int) -> dict[str, Any]:
+        progress = self.runtime.campaigns.progress(None, campaign_id)
+        counts = self.status_counts(campaign_id)
+        assert (progress["sent"], progress["failed"], progress["pending"]) == (
+            counts["sent"], counts["failed"], counts["pending"]), (progress, counts)
+        assert progress["total"] == sum(counts.values())
+        return progress
+
+    def received_to(self) -> Counter[str]:
+        return Counter(m.to for m in self.fake.received())
+
+    def create(self, segment: str = "all_with_phone", body: str = "Hi {customer_first_name}!",
+               **filters: Any) -> int:
+        campaign = self.runtime.campaigns.create(None, {
+            "name": f"Test {segment}", "segment": segment, "body": body, "filters": filters})
+        return int(campaign["id"])
+
+
+def open_shop(url: str, engine: Engine, *, customers: int = 60, kind: str = "single",
+              env: dict[str, str] | None = None, fake_options: dict[str, Any] | None = None,
+              twilio: str = "configured") -> Shop:
+    clock = FakeClock()
+    ds = build_booknetic(engine, "wp_", kind, START, customers_per_tenant=customers,
+                         twilio=twilio)
+    fake = FakeTwilio(ds.options.get("bkntc_sms_account_sid", "AC" + "0" * 32),
+                      ds.options.get("bkntc_sms_auth_token", "x" * 32),
+                      **(fake_options or {})).start()
+    settings = Settings.from_env({
+        "BKNTC_SMS_DATABASE_URL": url,
+        "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
+        "BKNTC_SMS_RETRY_DELAYS": "2,4",
+        "BKNTC_SMS_TWILIO_TIMEOUT": "3",
+        "BKNTC_SMS_LEASE_SECONDS": "30",
+        **(env or {}),
+    })
+    runtime = Runtime.build(settings, engine=engine, clock=clock)
+    return Shop(url, engine, ds, fake, clock, runtime)
