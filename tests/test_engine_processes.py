@@ -1,0 +1,146 @@
+"""Several real sidecar processes against one MariaDB: exactly-once sending, crash recovery.
+
+These start `bkntc-sms worker`, `tick` and `campaigns send` as separate OS processes, the
+way an operator would run them on one or several machines, next to in-process drains that
+bypass the queue lock, all sending to one fake Twilio.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sidecar.config import Settings
+from sidecar.runtime import Runtime
+from tests.shop import Shop, open_shop
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPIENTS = 2000
+
+
+def _spawn(shop: Shop, *args: str, extra: dict[str, str] | None = None
+           ) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
+    env.update(shop.env)
+    env.update({"BKNTC_SMS_TICK_SECONDS": "1", "BKNTC_SMS_TWILIO_TIMEOUT": "2",
+                "BKNTC_SMS_LEASE_SECONDS": "10", "BKNTC_SMS_RETRY_DELAYS": "1,1",
+                "BKNTC_SMS_SEND_CONCURRENCY": "4"})
+    env.update(extra or {})
+    return subprocess.Popen([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def big_shop(mysql_url: str, engine_for) -> Iterator[Shop]:
+    shop = open_shop(mysql_url, engine_for(mysql_url), customers=2400)
+    # Only valid, distinct numbers are snapshotted; make sure the campaign is big enough.
+    shop.fake.set_faults(latency=0.002)
+    yield shop
+    shop.runtime.outbox.close()
+    shop.fake.stop()
+
+
+def _real_clock_runtime(shop: Shop) -> Runtime:
+    """Subprocesses use the real clock; so must the test's own services here."""
+    settings = Settings.from_env({**shop.env, "BKNTC_SMS_LEASE_SECONDS": "10",
+                                  "BKNTC_SMS_TWILIO_TIMEOUT": "2"})
+    return Runtime.build(settings, engine=shop.engine)
+
+
+def _wait_finished(runtime: Runtime, campaign_id: int, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = runtime.campaigns.progress(None, campaign_id)
+        if progress["status"] in ("completed", "failed"):
+            return progress
+        time.sleep(0.25)
+    raise AssertionError(f"campaign not finished after {timeout} s: {progress}")
+
+
+def _assert_exactly_once(shop: Shop, runtime: Runtime, campaign_id: int) -> None:
+    counts = shop.received_to()
+    duplicates = {p: n for p, n in counts.items() if n > 1}
+    assert not duplicates, f"sent twice: {duplicates}"
+    sent_rows = {r["phone"] for r in shop.rows(campaign_id) if r["status"] == "sent"}
+    assert set(counts) == sent_rows
+    progress = runtime.campaigns.progress(None, campaign_id)
+    assert progress["pending"] == 0
+    assert progress["sent"] == len(sent_rows) and progress["sent"] >= RECIPIENTS - 10
+    shop.assert_counters_match_rows(campaign_id)
+
+
+def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> None:
+    runtime = _real_clock_runtime(big_shop)
+    cid = big_shop.create()
+    assert runtime.campaigns.get(None, cid)["status"] == "draft"
+    workers = [_spawn(big_shop, "worker") for _ in range(3)]
+    try:
+        sends = [_spawn(big_shop, "campaigns", "send", str(cid)) for _ in range(3)]
+        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in sends]
+        assert sorted(code for code, _ in results) == [0, 1, 1], results
+        assert sum("already" in err for _, err in results) == 2, results
+        total = runtime.campaigns.get(None, cid)["total"]
+        assert total >= RECIPIENTS
+        # Concurrent ticks and in-process drains (which ignore the queue lock) compete for
+        # the same rows as the workers: only the atomic claims keep them apart.
+        stop = threading.Event()
+
+        def drain_loop() -> None:
+            while not stop.is_set():
+                runtime.outbox.drain(cid)
+                time.sleep(0.05)
+
+        drains = [threading.Thread(target=drain_loop) for _ in range(2)]
+        for t in drains:
+            t.start()
+        ticks = [_spawn(big_shop, "tick") for _ in range(3)]
+        for p in ticks:
+            assert p.wait(timeout=180) == 0
+        _wait_finished(runtime, cid, 180)
+        stop.set()
+        for t in drains:
+            t.join()
+    finally:
+        for p in workers:
+            p.send_signal(signal.SIGTERM)
+        for p in workers:
+            p.wait(timeout=30)
+    assert all(p.returncode == 0 for p in workers)
+    _assert_exactly_once(big_shop, runtime, cid)
+    runtime.outbox.close()
+
+
+def test_worker_killed_mid_campaign_loses_nobody(big_shop: Shop) -> None:
+    runtime = _real_clock_runtime(big_shop)
+    big_shop.fake.set_faults(latency=0.01)
+    cid = big_shop.create()
+    runtime.campaigns.send(None, cid)
+    victim = _spawn(big_shop, "worker", extra={"BKNTC_SMS_SEND_CONCURRENCY": "2"})
+    try:
+        deadline = time.monotonic() + 60
+        while len(big_shop.fake.received()) < 300 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(big_shop.fake.received()) >= 300
+        victim.send_signal(signal.SIGKILL)  # mid-batch: claimed rows keep their lease
+        victim.wait(timeout=10)
+        before = runtime.campaigns.progress(None, cid)
+        assert before["status"] == "sending" and before["pending"] > 0
+        successor = _spawn(big_shop, "worker")
+        try:
+            _wait_finished(runtime, cid, 120)
+        finally:
+            successor.send_signal(signal.SIGTERM)
+            successor.wait(timeout=30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    _assert_exactly_once(big_shop, runtime, cid)
+    runtime.outbox.close()
