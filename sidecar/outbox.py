@@ -244,13 +244,25 @@ class Outbox:
             self._note_waiting(str(exc))
             report.ran, report.skipped_reason = False, str(exc)
             return report
-        campaigns = self._active_campaigns(self.settings.campaigns_per_tick)
-        report.campaigns = [c.id for c in campaigns]
-        for campaign in campaigns:
-            if stop.is_set():
-                break
-            report.add(self.drain(campaign.id, provider=provider, stop=stop))
-            if report.halted:
+        # Keep serving while there is due work, so a campaign queued during this run (or
+        # retries falling due) do not wait for the next tick; stop when a pass sends nothing.
+        # A run still serves at most CAMPAIGNS_PER_TICK distinct campaigns.
+        limit = self.settings.campaigns_per_tick
+        while not stop.is_set():
+            progressed = False
+            for campaign in self._active_campaigns(limit + len(report.campaigns)):
+                if stop.is_set():
+                    break
+                if campaign.id not in report.campaigns:
+                    if len(report.campaigns) >= limit:
+                        continue
+                    report.campaigns.append(campaign.id)
+                batch = self.drain(campaign.id, provider=provider, stop=stop)
+                report.add(batch)
+                progressed = progressed or batch.claimed > 0
+                if report.halted:
+                    return report
+            if not progressed:
                 break
         return report
 
