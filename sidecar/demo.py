@@ -1,25 +1,53 @@
 """The embedded default (DESIGN.md §8): the whole product on one machine, nothing installed.
 
-A SQLite file is seeded with a realistic Booknetic-shaped data set (a single-site salon
-with a year of appointments, several services and locations, and some bad phones). The
-same code paths as production run against it; only the database URL differs.
+`bkntc-sms demo` seeds a SQLite WordPress database with a realistic Booknetic-shaped data
+set (a single-site salon: a few hundred customers, a year of appointments, several
+services and locations, some bad phones), starts the fake Twilio in-process with a little
+latency and a few failures so retries show, runs the sidecar's web app and worker, and a
+local relay with a demo sign-in in place of WordPress. Everything binds to 127.0.0.1.
+
+The same code paths run as in production; only the database URL, the Twilio base URL and
+the relay (the PHP bridge's job in production) differ.
 """
 
 from __future__ import annotations
 
-import os
+import secrets
+import signal
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
+from .db import make_engine
+from .providers.fake_twilio import FakeTwilio
 from .runtime import Runtime
 from .sample_data import build_booknetic, set_option
 from .segments import SEGMENTS, SegmentQuery
+from .web import create_app
+from .web.auth import CAPABILITIES
+from .web.relay import create_relay
+from .web.server import BackgroundServer
+from .worker import build_scheduler
 
 DEMO_CUSTOMERS = 300
-DEMO_SECRET_OPTION = "bkntc_sms_bridge_secret"
+LOOPBACK = "127.0.0.1"
+
+ALL_CAPS = [c for c in CAPABILITIES if c != "cron"]
+PERSONAS: dict[str, dict[str, Any]] = {
+    "owner": {"user_id": 1, "user_login": "owner", "display_name": "Alex Morgan (owner)",
+              "summary": "Salon owner: every permission.", "caps": ALL_CAPS},
+    "frontdesk": {"user_id": 2, "user_login": "frontdesk", "display_name": "Sam Lee (front desk)",
+                  "summary": "Can create and send campaigns and read logs; cannot delete or "
+                             "change the suppression list.",
+                  "caps": ["sms_campaigns", "sms_campaigns_create", "sms_campaigns_send",
+                           "sms_campaign_logs"]},
+    "viewer": {"user_id": 3, "user_login": "viewer", "display_name": "Jo Park (viewer)",
+               "summary": "Can only look at campaigns.", "caps": ["sms_campaigns"]},
+}
 
 
 @dataclass
@@ -28,6 +56,7 @@ class DemoDatabase:
     url: str
     customers: int
     appointments: int
+    options: dict[str, str]
 
 
 def seed_demo_database(directory: Path, *, now: int | None = None) -> DemoDatabase:
@@ -37,36 +66,97 @@ def seed_demo_database(directory: Path, *, now: int | None = None) -> DemoDataba
     for leftover in directory.glob("wordpress.sqlite3*"):
         leftover.unlink()
     url = f"sqlite:///{path}"
-    from .db import make_engine
-
     engine = make_engine(url)
     try:
         ds = build_booknetic(engine, "wp_", "single", int(now or time.time()),
                              customers_per_tenant=DEMO_CUSTOMERS)
-        set_option(engine, "wp_", DEMO_SECRET_OPTION, os.urandom(24).hex())
+        set_option(engine, "wp_", "bkntc_sms_bridge_secret", secrets.token_hex(24))
     finally:
         engine.dispose()
-    return DemoDatabase(path, url, len(ds.customers), len(ds.appointments))
+    return DemoDatabase(path, url, len(ds.customers), len(ds.appointments), ds.options)
 
 
-def print_segment_previews(runtime: Runtime) -> None:
-    for definition in SEGMENTS.values():
-        preview = runtime.segments.preview(SegmentQuery(definition.key), limit=3)
-        print(f"{definition.label:<32} {preview.count:>4} recipients  "
-              f"(skipped: {preview.skipped_invalid_phone} invalid, "
-              f"{preview.skipped_duplicate_phone} duplicate, "
-              f"{preview.skipped_suppressed} suppressed)")
-        for row in preview.sample:
-            name = f"{row['first_name']} {row['last_name']}".strip() or "(no name)"
-            print(f"    {row['phone']:<16} {name}")
+@dataclass
+class Demo:
+    """A running demo: stop() ends every part of it."""
+
+    url: str
+    database: DemoDatabase
+    runtime: Runtime
+    fake: FakeTwilio
+    servers: list[BackgroundServer] = field(default_factory=list)
+    scheduler: Any = None
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        for server in reversed(self.servers):
+            server.stop()
+        self.fake.stop()
+        self.runtime.close()
 
 
-def run_demo(data_dir: str | None) -> int:
-    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bkntc-sms-demo-"))
+def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> Demo:
     db = seed_demo_database(directory)
-    print(f"Demo WordPress database: {db.path} ({db.customers} customers, "
-          f"{db.appointments} appointments)\n")
-    settings = Settings.from_env({"BKNTC_SMS_DATABASE_URL": db.url})
+    fake = FakeTwilio(db.options["bkntc_sms_account_sid"], db.options["bkntc_sms_auth_token"],
+                      latency=0.05 if fake_faults else 0.0,
+                      failure_rate_500=0.03 if fake_faults else 0.0,
+                      failure_rate_429=0.02 if fake_faults else 0.0,
+                      lost_answer=fake_faults, seed=11).start()
+    secret = secrets.token_hex(24)
+    settings = Settings.from_env({
+        "BKNTC_SMS_DATABASE_URL": db.url,
+        "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
+        "BKNTC_SMS_BRIDGE_SECRET": secret,
+        "BKNTC_SMS_RETRY_DELAYS": "10,20",  # short, so a retry is visible in a demo
+        "BKNTC_SMS_TICK_SECONDS": "5",
+        "BKNTC_SMS_DEFAULT_COUNTRY": "US",
+    })
     runtime = Runtime.build(settings)
-    print_segment_previews(runtime)
+    demo = Demo("", db, runtime, fake)
+    sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
+    demo.servers.append(sidecar)
+    demo.scheduler = build_scheduler(runtime)
+    demo.scheduler.start()
+
+    def identity_for(request: Any) -> dict[str, Any] | None:
+        persona = PERSONAS.get(request.cookies.get("bkntc_demo_user", ""))
+        if persona is None:
+            return None
+        return {k: persona[k] for k in ("user_id", "user_login", "display_name", "caps")} | {
+            "tenant_id": None}
+
+    relay = create_relay(sidecar.url, lambda: secret, identity_for, demo_personas=PERSONAS)
+    front = BackgroundServer(relay, LOOPBACK, port).start()
+    demo.servers.append(front)
+    demo.url = front.url + "/"
+    return demo
+
+
+def print_segment_overview(runtime: Runtime) -> None:
+    for definition in SEGMENTS.values():
+        preview = runtime.segments.preview(SegmentQuery(definition.key), limit=0)
+        print(f"  {definition.label:<32} {preview.count:>4} recipients "
+              f"({preview.skipped_invalid_phone} invalid, {preview.skipped_duplicate_phone} "
+              f"duplicate phones left out)")
+
+
+def run_demo(data_dir: str | None, port: int) -> int:
+    directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bkntc-sms-demo-"))
+    demo = start_demo(directory, port=port)
+    print(f"Demo data: {demo.database.customers} customers, {demo.database.appointments} "
+          f"appointments in {demo.database.path}")
+    print_segment_overview(demo.runtime)
+    print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
+    print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
+          f"{demo.fake.base_url} (nothing is really sent). Press Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
     return 0

@@ -16,6 +16,7 @@ from .booknetic import Booknetic
 from .campaigns import CampaignService
 from .config import Settings
 from .db import make_engine
+from .message_templates import TemplateService
 from .outbox import Outbox
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
@@ -30,6 +31,7 @@ class Runtime:
     segments: SegmentService
     campaigns: CampaignService
     outbox: Outbox
+    templates: TemplateService
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -45,7 +47,9 @@ class Runtime:
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider)
-        return cls(settings, engine, booknetic, tables, segments, campaigns, outbox, clock)
+        templates = TemplateService(engine, tables, clock=clock)
+        return cls(settings, engine, booknetic, tables, segments, campaigns, outbox, templates,
+                   clock)
 
     def close(self) -> None:
         self.outbox.close()

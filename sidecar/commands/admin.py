@@ -44,7 +44,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    return run_demo(args.data_dir)
+    return run_demo(args.data_dir, args.port)
 
 
 def register(sub: Any) -> None:
@@ -61,4 +61,6 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the product on a seeded demo database")
     p.add_argument("--data-dir", default=None,
                    help="where to keep the demo database (default: a new temp directory)")
+    p.add_argument("--port", type=int, default=8780,
+                   help="port of the demo on 127.0.0.1 (default 8780; 0 picks a free one)")
     p.set_defaults(handler=cmd_demo)

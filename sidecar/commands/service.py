@@ -1,4 +1,4 @@
-"""`bkntc-sms worker|tick` (and `serve` once the web app exists): long-running processes."""
+"""`bkntc-sms serve|worker|tick`: the long-running processes and the one-shot queue run."""
 
 from __future__ import annotations
 
@@ -51,7 +51,40 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..web import create_app
+    from ..web.server import serve_forever
+
+    configure_logging()
+    rt = runtime()
+    scheduler = None
+    if not args.no_worker:
+        from ..worker import build_scheduler
+
+        scheduler = build_scheduler(rt)
+        scheduler.start()
+    print(f"bkntc-sms serving on http://{args.host}:{args.port}"
+          + ("" if scheduler else " (no worker: run `bkntc-sms worker` separately)"),
+          flush=True)
+    try:
+        serve_forever(create_app(rt), args.host, args.port)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        rt.close()
+    return 0
+
+
 def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the web app (and the worker, unless --no-worker)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: only WordPress on this machine "
+                        "should reach it)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--no-worker", action="store_true",
+                   help="do not run the send queue in this process")
+    p.set_defaults(handler=cmd_serve)
+
     p = sub.add_parser("tick", help="run the send queue once and exit (for a system cron)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_tick)

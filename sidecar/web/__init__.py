@@ -1,0 +1,106 @@
+"""The web app: JSON API, admin pages and bridge endpoints, all behind the bridge signature.
+
+`create_app(runtime)` has no side effects at import time. Every request except /healthz
+must carry the bridge's signed identity (auth.py); the identity, tenant and capabilities
+of `g.identity` come from nothing else. Pages are written to be served through a relay (the
+WordPress bridge, or relay.py for the demo and browser tests): every URL they contain is
+relative to the relay endpoint — see `relay_url()` and the README's relay contract.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, g, request
+
+from ..runtime import Runtime
+from .auth import CAPABILITY_LABELS, NonceStore, SecretSource, csrf_token, verify
+from .errors import ApiError, register_error_handlers
+
+RELAY_QUERY = "?action=bkntc_sms&p="
+MAX_BODY_BYTES = 2 * 1024 * 1024
+STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def relay_url(path: str) -> str:
+    """A URL for the browser: relative to the relay endpoint, carrying the sidecar path."""
+    return RELAY_QUERY + quote(path, safe="/")
+
+
+def path_with_query() -> str:
+    """Exactly what the bridge signed: the path plus the raw query string, if any."""
+    query = request.environ.get("QUERY_STRING", "")
+    return request.path + (f"?{query}" if query else "")
+
+
+def current_identity() -> Any:
+    return g.identity
+
+
+def require(capability: str) -> None:
+    """403 unless the signed identity carries `capability`."""
+    if not g.identity.can(capability):
+        raise ApiError(403, "forbidden", "You do not have permission to "
+                       f"{CAPABILITY_LABELS.get(capability, capability)} "
+                       f"(capability {capability!r}).")
+
+
+def create_app(runtime: Runtime) -> Flask:
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.extensions["runtime"] = runtime
+    secrets_ = SecretSource(runtime.settings.bridge_secret,
+                            lambda: runtime.booknetic.option("bkntc_sms_bridge_secret"))
+    nonces = NonceStore(runtime.engine, runtime.tables)
+    app.extensions["bridge_secret"] = secrets_
+
+    @app.before_request
+    def authenticate() -> Response | None:
+        if request.path == "/healthz":
+            return None
+        body = request.get_data(cache=True)
+        g.identity = verify(request.headers, request.method, path_with_query(), body,
+                            secret=secrets_.get(), nonces=nonces, now=int(time.time()))
+        secret = secrets_.get() or ""
+        g.csrf = csrf_token(secret, g.identity)
+        if request.method in STATE_CHANGING and request.path != "/bridge/tick":
+            # Writes come from our own pages' fetch() calls only: JSON plus the per-user
+            # token from the page. A cross-site form can send neither.
+            if request.headers.get("X-Bkntc-Csrf", "") != g.csrf:
+                raise ApiError(403, "csrf_failed",
+                               "The page's security token is missing or stale; reload it.")
+            if body and not request.is_json:
+                raise ApiError(415, "unsupported_media_type", "Send JSON.")
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; connect-src 'self'; frame-ancestors 'self'")
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"u": relay_url, "identity": getattr(g, "identity", None),
+                "csrf": getattr(g, "csrf", ""),
+                "wp_nonce": request.headers.get("X-Bkntc-Wp-Nonce", "")}
+
+    from . import api, bridge, pages
+
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(bridge.blueprint)
+    register_error_handlers(app)
+    return app

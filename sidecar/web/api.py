@@ -1,0 +1,188 @@
+"""JSON API `/api/v1/…` (DESIGN.md §6). Views parse, check a capability, call one service.
+
+Tenant scoping comes from the signed identity only: every service call below passes
+`g.identity.tenant_id`, and services answer "not found" for another tenant's objects.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from ..runtime import Runtime
+from ..segments import SEGMENTS, SegmentQuery
+from . import require
+from .errors import ApiError
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def rt() -> Runtime:
+    runtime: Runtime = current_app.extensions["runtime"]
+    return runtime
+
+
+def tenant() -> int | None:
+    return g.identity.tenant_id
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", "Send a JSON object.")
+    return data
+
+
+def page_args(default: int = 20, maximum: int = 100) -> tuple[int, int]:
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+        per_page = min(max(int(request.args.get("per_page", default)), 1), maximum)
+    except ValueError:
+        raise ApiError(422, "validation_failed", "page and per_page must be numbers",
+                       {"page": "must be a whole number"}) from None
+    return page, per_page
+
+
+def start_sending(runtime: Runtime, campaign_id: int) -> None:
+    """The first batch goes out straight away, then the queue keeps going — in the
+    background, so the request returns at once and the page can show progress."""
+
+    def work() -> None:
+        runtime.outbox.drain(campaign_id, max_batches=1)
+        runtime.outbox.run_queue()
+
+    threading.Thread(target=work, name=f"send-{campaign_id}", daemon=True).start()
+
+
+# -- status and segments -----------------------------------------------------------------
+
+
+@blueprint.get("/status")
+def status() -> Any:
+    require("sms_campaigns")
+    runtime = rt()
+    bk = runtime.booknetic
+    return {
+        "twilio": bk.twilio_status().public(),
+        "halt": runtime.outbox.halt_state(),
+        "booknetic_version": bk.booknetic_version(),
+        "multi_tenant": bk.multi_tenant,
+        "identity": g.identity.as_json(),
+    }
+
+
+@blueprint.get("/segments")
+def segments() -> Any:
+    require("sms_campaigns")
+    bk = rt().booknetic
+    return {
+        "segments": [{"key": d.key, "label": d.label, "description": d.description}
+                     for d in SEGMENTS.values()],
+        "filters": {"services": bk.services(tenant()), "locations": bk.locations(tenant()),
+                    "statuses": bk.statuses(tenant())},
+    }
+
+
+@blueprint.post("/segments/preview")
+def preview() -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    data = body()
+    query = SegmentQuery.from_filters(data.get("segment"), data.get("filters") or {},
+                                      tenant())
+    limit = data.get("limit", 10)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 100:
+        raise ApiError(422, "validation_failed", "limit must be 0-100",
+                       {"limit": "must be a whole number from 0 to 100"})
+    return rt().segments.preview(query, limit=limit).to_dict()
+
+
+# -- campaigns ---------------------------------------------------------------------------
+
+
+@blueprint.get("/campaigns")
+def list_campaigns() -> Any:
+    require("sms_campaigns")
+    page, per_page = page_args()
+    status_filter = request.args.get("status") or None
+    if status_filter and status_filter not in ("draft", "queued", "sending", "completed",
+                                               "failed", "paused"):
+        raise ApiError(422, "validation_failed", "unknown status",
+                       {"status": f"unknown status {status_filter!r}"})
+    rows, total = rt().campaigns.list(tenant(), status=status_filter, limit=per_page,
+                                      offset=(page - 1) * per_page)
+    return {"campaigns": rows, "total": total, "page": page, "per_page": per_page}
+
+
+@blueprint.post("/campaigns")
+def create_campaign() -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    campaign = rt().campaigns.create(tenant(), body(), user_id=g.identity.user_id)
+    return jsonify(campaign), 201
+
+
+@blueprint.get("/campaigns/<int:campaign_id>")
+def show_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    return rt().campaigns.get(tenant(), campaign_id)
+
+
+@blueprint.put("/campaigns/<int:campaign_id>")
+def update_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    return rt().campaigns.update(tenant(), campaign_id, body())
+
+
+@blueprint.delete("/campaigns/<int:campaign_id>")
+def delete_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_delete")
+    rt().campaigns.delete(tenant(), campaign_id)
+    return Response(status=204)
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/send")
+def send_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    runtime = rt()
+    campaign = runtime.campaigns.send(tenant(), campaign_id)
+    if campaign["status"] == "queued":
+        start_sending(runtime, campaign_id)
+    return campaign
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/pause")
+def pause_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return rt().campaigns.pause(tenant(), campaign_id)
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/resume")
+def resume_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    runtime = rt()
+    runtime.outbox.clear_halt()  # resuming is the admin saying "try again"
+    campaign = runtime.campaigns.resume(tenant(), campaign_id)
+    start_sending(runtime, campaign_id)
+    return campaign
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/duplicate")
+def duplicate_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    return jsonify(rt().campaigns.duplicate(tenant(), campaign_id,
+                                            user_id=g.identity.user_id)), 201
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/progress")
+def campaign_progress(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    return rt().campaigns.progress(tenant(), campaign_id)

@@ -1,0 +1,47 @@
+"""Endpoints the WordPress bridge calls server to server."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify
+
+from ..runtime import Runtime
+from . import require
+
+blueprint = Blueprint("bridge", __name__, url_prefix="/bridge")
+
+_tick_running = threading.Lock()
+
+
+@blueprint.post("/tick")
+def tick() -> Any:
+    """Booknetic's bkntc_cronjob fired: answer 202 at once, run the queue in the background
+    (the bridge must never hold up the page request that triggered Booknetic's cron)."""
+    require("cron")
+    runtime: Runtime = current_app.extensions["runtime"]
+    started = _tick_running.acquire(blocking=False)
+    if started:
+        def run() -> None:
+            try:
+                runtime.outbox.run_queue()
+            finally:
+                _tick_running.release()
+
+        threading.Thread(target=run, name="bridge-tick", daemon=True).start()
+    return jsonify({"accepted": True, "started": started}), 202
+
+
+@blueprint.get("/check")
+def check() -> Any:
+    """The bridge settings screen's "test connection": the same lines as `bkntc-sms check`."""
+    require("sms_campaigns")
+    from ..checks import run_checks
+
+    runtime: Runtime = current_app.extensions["runtime"]
+    results = run_checks(runtime.settings)
+    return {"ok": all(r.ok for r in results), "checks": [r.to_dict() for r in results],
+            "identity": g.identity.as_json()}
+
+

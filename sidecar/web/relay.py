@@ -1,0 +1,109 @@
+"""A local stand-in for the WordPress bridge's relay — for the demo and browser tests.
+
+It does what the PHP bridge does (README, "Relay contract"), in Python:
+
+* serves a Booknetic-like admin page whose iframe shows the sidecar's pages;
+* takes every browser request at `/wp-admin/admin-ajax.php?action=bkntc_sms&p=<path>`,
+  checks the signed-in user (and, for writes, the "WordPress" nonce), signs the request
+  exactly as DESIGN.md §6 says, and forwards it to the sidecar server to server;
+* passes the sidecar's answer back untouched (status, body, content type, download name).
+
+Who the user is comes from `identity_for(request)`: the demo's sign-in cookie, or a fixed
+identity a test chooses. It exists only in demo and test setups, bound to loopback.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import requests
+from flask import Flask, Response, redirect, render_template, request
+
+from .auth import sign
+
+IdentityFor = Callable[[Any], dict[str, Any] | None]
+
+FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "X-Bkntc-Csrf")
+FORWARD_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control",
+                            "Content-Security-Policy", "X-Content-Type-Options",
+                            "Referrer-Policy")
+
+def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: IdentityFor, *,
+                 demo_personas: dict[str, dict[str, Any]] | None = None,
+                 start_path: str = "/ui/campaigns", timeout: float = 30.0) -> Flask:
+    app = Flask(__name__)
+    app.secret_key = secrets.token_hex(16)
+    wp_nonce = secrets.token_hex(8)  # what wp_create_nonce() would give this "session"
+    session = requests.Session()
+    app.extensions["relay_wp_nonce"] = wp_nonce
+
+    @app.get("/")
+    def home() -> Any:
+        return redirect("/wp-admin/admin.php?page=booknetic&module=sms_campaigns")
+
+    @app.get("/wp-admin/admin.php")
+    def admin_page() -> Any:
+        identity = identity_for(request)
+        if identity is None:
+            return redirect("/demo/login")
+        return render_template("relay_shell.html", title="SMS Campaigns", start=start_path,
+                                      user=identity["display_name"],
+                                      demo=demo_personas is not None)
+
+    if demo_personas is not None:
+        @app.route("/demo/login", methods=["GET", "POST"])
+        def demo_login() -> Any:
+            if request.method == "POST":
+                persona = request.form.get("persona", "")
+                if persona in demo_personas:
+                    response = redirect("/wp-admin/admin.php?page=booknetic&module=sms_campaigns")
+                    response.set_cookie("bkntc_demo_user", persona, httponly=True,
+                                        samesite="Lax")
+                    return response
+            return render_template("relay_login.html", personas=demo_personas)
+
+    @app.route("/wp-admin/admin-ajax.php", methods=["GET", "POST", "PUT", "DELETE"])
+    def relay() -> Any:
+        if request.args.get("action") != "bkntc_sms":
+            return Response("0", status=400)  # what admin-ajax.php says to unknown actions
+        identity = identity_for(request)
+        if identity is None:
+            return Response("You are not signed in.", status=401)
+        if request.method != "GET" and request.headers.get("X-WP-Nonce") != wp_nonce:
+            return Response('{"error":{"code":"wp_nonce","message":"The page has expired; '
+                            'reload it."}}', status=403, content_type="application/json")
+        path = sidecar_path(request.args)
+        if path is None:
+            return Response("Bad sidecar path.", status=400)
+        body = request.get_data()
+        headers = {h: request.headers[h] for h in FORWARD_REQUEST_HEADERS if h in request.headers}
+        headers["X-Bkntc-Wp-Nonce"] = wp_nonce
+        headers.update(sign(secret(), request.method, path, body, **identity))
+        try:
+            answer = session.request(request.method, sidecar_url + path, data=body,
+                                     headers=headers, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            return Response(f"The SMS Campaigns service is not reachable at {sidecar_url}: "
+                            f"{exc.__class__.__name__}. Is `bkntc-sms serve` running?",
+                            status=502, content_type="text/plain")
+        response = Response(answer.content, status=answer.status_code)
+        for name in FORWARD_RESPONSE_HEADERS:
+            if name in answer.headers:
+                response.headers[name] = answer.headers[name]
+        return response
+
+    return app
+
+
+def sidecar_path(args: Any) -> str | None:
+    """`p` plus any other query parameters (a GET form adds its fields beside `p`)."""
+    raw = args.get("p", "")
+    parts = urlsplit(raw)
+    if not raw.startswith("/") or parts.scheme or parts.netloc or ".." in parts.path:
+        return None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(k, v) for k, values in args.lists() if k not in ("action", "p") for v in values]
+    return parts.path + (f"?{urlencode(query)}" if query else "")
