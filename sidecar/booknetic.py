@@ -15,10 +15,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, false, func, or_, select, true
+from sqlalchemy import Engine, MetaData, Table, false, func, null, or_, select, true
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.elements import ColumnElement
 
+from .db import like_pattern
 from .phpserial import PhpSerialError, php_list
 
 BOOKNETIC_PLUGIN = "booknetic/init.php"
@@ -263,6 +264,31 @@ class Booknetic:
                 .where(self.tenant_clause(appointments, tenant_id))
             ).scalar_one()
         return {"customers": int(n_customers), "appointments": int(n_appointments)}
+
+    def search_customers(self, tenant_id: int | None, query: str, *, limit: int = 20,
+                         offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The tenant's customers whose name, phone or e-mail contains `query`."""
+        c = self.customers
+        where = [self.tenant_clause(c, tenant_id)]
+        text = query.strip()
+        if text:
+            pattern = like_pattern(text)
+            columns = [c.c.first_name, c.c.last_name, c.c.phone_number]
+            if "email" in c.c:
+                columns.append(c.c.email)
+            full_name = func.coalesce(c.c.first_name, "") + " " + func.coalesce(c.c.last_name, "")
+            where.append(or_(*(col.like(pattern, escape="\\") for col in columns),
+                             full_name.like(pattern, escape="\\")))
+        email = c.c.email if "email" in c.c else null().label("email")
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(c).where(*where)).scalar_one()
+            rows = conn.execute(
+                select(c.c.id, c.c.first_name, c.c.last_name, c.c.phone_number, email)
+                .where(*where).order_by(c.c.first_name, c.c.last_name, c.c.id)
+                .limit(limit).offset(offset)).all()
+        return [{"id": int(r.id), "first_name": r.first_name or "",
+                 "last_name": r.last_name or "", "phone_number": r.phone_number or "",
+                 "email": r.email or ""} for r in rows], int(total)
 
     def tenant_ids(self) -> list[int]:
         tenants = self.table("tenants", required=False)

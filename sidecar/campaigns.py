@@ -117,6 +117,19 @@ class CampaignInput:
     template_id: int | None = None
 
 
+def body_error(body: Any) -> str | None:
+    """Why `body` cannot be sent as an SMS text, or None."""
+    if not isinstance(body, str) or not body.strip():
+        return "the message is empty"
+    if len(body) > MAX_BODY_CHARS:
+        return f"the message is {len(body)} characters; the limit is {MAX_BODY_CHARS}"
+    unknown = unknown_shortcodes(body)
+    if unknown:
+        return (f"unknown shortcode {', '.join(unknown)}; available: "
+                + ", ".join("{" + s + "}" for s in SHORTCODES))
+    return None
+
+
 def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignInput:
     """Check untrusted campaign fields; raise CampaignInvalid naming every bad field."""
     errors: dict[str, str] = {}
@@ -126,16 +139,8 @@ def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignIn
     elif len(name.strip()) > NAME_MAX:
         errors["name"] = f"the name is longer than {NAME_MAX} characters"
     body = data.get("body")
-    if not isinstance(body, str) or not body.strip():
-        errors["body"] = "the message is empty"
-    elif len(body) > MAX_BODY_CHARS:
-        errors["body"] = (f"the message is {len(body)} characters; the limit is "
-                          f"{MAX_BODY_CHARS}")
-    else:
-        unknown = unknown_shortcodes(body)
-        if unknown:
-            errors["body"] = (f"unknown shortcode {', '.join(unknown)}; available: "
-                              + ", ".join("{" + s + "}" for s in SHORTCODES))
+    if problem := body_error(body):
+        errors["body"] = problem
     filters = data.get("filters") or {}
     query: SegmentQuery | None = None
     if not isinstance(filters, Mapping):

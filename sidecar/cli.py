@@ -12,12 +12,15 @@ from collections.abc import Callable, Sequence
 
 from .booknetic import BookneticError, UnknownTenant
 from .campaigns import CampaignError, CampaignInvalid
-from .commands import CliError, admin, campaigns, segments, service
+from .commands import CliError, admin, campaigns, messages, segments, service
 from .config import ConfigError
 from .db import DatabaseUnavailable
 from .logs import configure_logging
+from .message_templates import TemplateInvalid
+from .oneoff import OneOffInvalid
 from .providers.base import ProviderNotReady
 from .segments import SegmentError
+from .suppressions import SuppressionError, SuppressionNotFound
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -26,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bkntc-sms", description="SMS campaigns for Booknetic — the sidecar's command line.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (admin, segments, campaigns, service):
+    for module in (admin, segments, campaigns, messages, service):
         module.register(sub)
     return parser
 
@@ -40,12 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"bkntc-sms: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (SegmentError, CampaignInvalid) as exc:
+    except (SegmentError, CampaignInvalid, TemplateInvalid, SuppressionError,
+            OneOffInvalid) as exc:
         for name, message in exc.errors.items():
             print(f"bkntc-sms: {name}: {message}", file=sys.stderr)
         return 2
     except (DatabaseUnavailable, BookneticError, UnknownTenant, CampaignError,
-            ProviderNotReady) as exc:
+            ProviderNotReady, SuppressionNotFound) as exc:
         print(f"bkntc-sms: {exc}", file=sys.stderr)
         return 1
     except CliError as exc:

@@ -107,6 +107,12 @@ def exact_text(bind: Engine | Connection, column: ColumnElement[Any]) -> ColumnE
     return column
 
 
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (use with escape="\\") matching `text` literally anywhere."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -126,6 +132,20 @@ def upsert(
             index_elements=list(key), set_={c: stmt.excluded[c] for c in update}
         )
     conn.execute(stmt, list(rows))
+
+
+def increment(conn: Connection, table: Table, key: dict[str, Any],
+              amounts: dict[str, int]) -> None:
+    """Add `amounts` to a counter row, creating it if missing (one statement)."""
+    row = {**key, **amounts}
+    if is_mysql(conn):
+        stmt = mysql_dialect.insert(table).values(row)
+        stmt = stmt.on_duplicate_key_update({c: table.c[c] + stmt.inserted[c] for c in amounts})
+    else:
+        stmt = sqlite_dialect.insert(table).values(row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in amounts})
+    conn.execute(stmt)
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> int:

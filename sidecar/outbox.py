@@ -42,7 +42,7 @@ from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from .booknetic import Booknetic
 from .campaigns import ACTIVE, TRANSITIONS, Status
 from .config import Settings
-from .db import LeaseLock, insert_ignore, is_mysql, update_by_id, upsert
+from .db import LeaseLock, increment, insert_ignore, is_mysql, update_by_id, upsert
 from .providers.base import Outcome, ProviderNotReady, SendResult, SmsProvider
 from .providers.twilio import OPT_OUT_CODE, provider_from_status
 from .schema import SmsTables
@@ -533,6 +533,9 @@ class Outbox:
                 conn.execute(update(c).where(c.c.id == campaign.id).values(
                     sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
                     pending=c.c.pending - (n_sent + n_failed), updated_at=now))
+                increment(conn, self.tables.daily,
+                          {"tenant_id": campaign.tenant_id, "day": now // 86400},
+                          {"sent": n_sent, "failed": n_failed})
             if opted_out:
                 insert_ignore(conn, self.tables.suppressions, [
                     {"tenant_id": campaign.tenant_id, "phone": phone, "source": "opt_out",

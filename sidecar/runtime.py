@@ -15,11 +15,15 @@ from sqlalchemy import Engine
 from .booknetic import Booknetic
 from .campaigns import CampaignService
 from .config import Settings
+from .dashboard import Dashboard
 from .db import make_engine
+from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
+from .oneoff import OneOffService
 from .outbox import Outbox
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
+from .suppressions import SuppressionService
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Runtime:
     campaigns: CampaignService
     outbox: Outbox
     templates: TemplateService
+    suppressions: SuppressionService
+    oneoff: OneOffService
+    logs: DeliveryLog
+    dashboard: Dashboard
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -47,9 +55,17 @@ class Runtime:
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider)
-        templates = TemplateService(engine, tables, clock=clock)
-        return cls(settings, engine, booknetic, tables, segments, campaigns, outbox, templates,
-                   clock)
+        region = settings.default_country
+        return cls(
+            settings, engine, booknetic, tables, segments, campaigns, outbox,
+            templates=TemplateService(engine, tables, clock=clock),
+            suppressions=SuppressionService(engine, tables, default_region=region, clock=clock),
+            oneoff=OneOffService(engine, tables, booknetic, segments, outbox.provider,
+                                 default_region=region, clock=clock),
+            logs=DeliveryLog(engine, tables),
+            dashboard=Dashboard(engine, tables, clock=clock),
+            clock=clock,
+        )
 
     def close(self) -> None:
         self.outbox.close()

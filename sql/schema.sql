@@ -32,6 +32,14 @@ CREATE INDEX wp_bkntc_sms_campaigns_status ON wp_bkntc_sms_campaigns (status);
 
 CREATE INDEX wp_bkntc_sms_campaigns_tenant_status ON wp_bkntc_sms_campaigns (tenant_id, status);
 
+CREATE TABLE wp_bkntc_sms_daily_stats (
+	tenant_id INTEGER NOT NULL, 
+	day INTEGER NOT NULL COMMENT 'UTC epoch day (epoch seconds // 86400)', 
+	sent INTEGER NOT NULL DEFAULT '0', 
+	failed INTEGER NOT NULL DEFAULT '0', 
+	PRIMARY KEY (tenant_id, day)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
+
 CREATE TABLE wp_bkntc_sms_locks (
 	name VARCHAR(64) NOT NULL, 
 	holder VARCHAR(128) NOT NULL, 

@@ -97,10 +97,10 @@ def create_app(runtime: Runtime) -> Flask:
                 "csrf": getattr(g, "csrf", ""),
                 "wp_nonce": request.headers.get("X-Bkntc-Wp-Nonce", "")}
 
-    from . import api, bridge, pages
+    from . import api, api_lists, api_messages, bridge, pages
 
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(pages.blueprint)
+    for module in (api, api_lists, api_messages, pages):
+        app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
     register_error_handlers(app)
     return app

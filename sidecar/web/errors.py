@@ -13,8 +13,11 @@ from werkzeug.exceptions import HTTPException
 
 from ..booknetic import BookneticError, UnknownTenant
 from ..campaigns import CampaignInvalid, CampaignNotFound, TransitionRefused
+from ..message_templates import TemplateInvalid, TemplateNotFound, TemplateReadOnly
+from ..oneoff import OneOffInvalid
 from ..providers.base import ProviderNotReady
 from ..segments import SegmentError
+from ..suppressions import SuppressionError, SuppressionNotFound
 from .auth import AuthError
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,27 @@ def register_error_handlers(app: Flask) -> None:
     def segment_invalid(exc: SegmentError) -> Any:
         return _respond(ApiError(422, "validation_failed", "Please correct the marked fields.",
                                  exc.errors))
+
+    @app.errorhandler(TemplateInvalid)
+    @app.errorhandler(SuppressionError)
+    @app.errorhandler(OneOffInvalid)
+    def list_invalid(exc: TemplateInvalid | SuppressionError | OneOffInvalid) -> Any:
+        error = ApiError(422, "validation_failed", str(exc) or "Please correct the fields.",
+                         exc.errors)
+        invalid = getattr(exc, "invalid", None)
+        if invalid and _wants_json():
+            return jsonify({"error": {"code": error.code, "message": error.message,
+                                      "fields": error.fields, "invalid": invalid}}), 422
+        return _respond(error)
+
+    @app.errorhandler(TemplateNotFound)
+    @app.errorhandler(SuppressionNotFound)
+    def list_missing(exc: Exception) -> Any:
+        return _respond(not_found(str(exc)))
+
+    @app.errorhandler(TemplateReadOnly)
+    def read_only(exc: TemplateReadOnly) -> Any:
+        return _respond(ApiError(409, "read_only", str(exc)))
 
     @app.errorhandler(CampaignNotFound)
     def campaign_missing(exc: CampaignNotFound) -> Any:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
+from ..dashboard import chart_svg
+from ..delivery_log import EXPORT_CAP, STATUSES, iso
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
 from .api import page_args, rt, tenant
+from .errors import ApiError
 
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
@@ -51,6 +55,13 @@ def campaigns() -> str:
                            progress_id=progress_id, **_chrome("campaigns"))
 
 
+def _sms_json() -> str:
+    """The GSM-7 tables for the page's live counter (the server's tables, not a copy)."""
+    return json.dumps({"basic": "".join(sorted(GSM7_BASIC)),
+                       "extension": "".join(sorted(GSM7_EXTENSION)),
+                       "max": MAX_BODY_CHARS}, ensure_ascii=False)
+
+
 def _form(campaign: dict[str, Any] | None) -> str:
     runtime = rt()
     bk = runtime.booknetic
@@ -59,12 +70,10 @@ def _form(campaign: dict[str, Any] | None) -> str:
         "locations": bk.locations(tenant()),
         "statuses": bk.statuses(tenant()),
     }
-    sms = {"basic": "".join(sorted(GSM7_BASIC)), "extension": "".join(sorted(GSM7_EXTENSION)),
-           "max": MAX_BODY_CHARS}
     return render_template(
         "campaign_form.html", campaign=campaign, segments=list(SEGMENTS.values()),
         options=options, templates=runtime.templates.list(tenant()),
-        shortcodes=SHORTCODES, sms_json=json.dumps(sms, ensure_ascii=False),
+        shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
         **_chrome("campaigns"))
 
@@ -81,3 +90,64 @@ def edit_campaign(campaign_id: int) -> str:
     require("sms_campaigns")
     require("sms_campaigns_create")
     return _form(rt().campaigns.get(tenant(), campaign_id))
+
+
+@blueprint.get("/dashboard")
+def dashboard() -> str:
+    require("sms_campaigns")
+    summary = rt().dashboard.summary(tenant())
+    return render_template("dashboard.html", summary=summary, chart=chart_svg(summary["chart"]),
+                           iso=iso, **_chrome("dashboard"))
+
+
+@blueprint.get("/templates")
+def templates() -> str:
+    require("sms_campaigns")
+    require("sms_campaign_templates")
+    return render_template("templates.html", templates=rt().templates.list(tenant()),
+                           shortcodes=SHORTCODES, sms_json=_sms_json(),
+                           **_chrome("templates"))
+
+
+@blueprint.get("/suppressions")
+def suppressions() -> str:
+    require("sms_campaigns")
+    require("sms_campaign_suppressions")
+    page, per_page = page_args(default=50)
+    query = request.args.get("q", "")[:100]
+    rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
+                                         offset=(page - 1) * per_page)
+    return render_template("suppressions.html", rows=rows, total=total, page=page,
+                           pages=max((total + per_page - 1) // per_page, 1), q=query, iso=iso,
+                           **_chrome("suppressions"))
+
+
+@blueprint.get("/sms")
+def send_sms() -> str:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return render_template("sms.html", shortcodes=SHORTCODES, sms_json=_sms_json(),
+                           **_chrome("sms"))
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/logs")
+def campaign_logs(campaign_id: int) -> str:
+    require("sms_campaigns")
+    require("sms_campaign_logs")
+    page, per_page = page_args(default=50)
+    status = request.args.get("status") or ""
+    if status and status not in STATUSES:
+        raise ApiError(422, "validation_failed", f"unknown status {status!r}")
+    query = request.args.get("q", "")[:100]
+    logs = rt().logs
+    campaign = logs.campaign(tenant(), campaign_id)
+    rows, total = logs.rows(tenant(), campaign_id, status=status or None, query=query,
+                            limit=per_page, offset=(page - 1) * per_page)
+    csv_query = urlencode([(k, v) for k, v in (("status", status), ("q", query)) if v])
+    return render_template(
+        "logs.html", campaign=campaign, rows=rows, total=total, page=page,
+        pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
+        statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP,
+        csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
+                 + (f"?{csv_query}" if csv_query else ""),
+        **_chrome("campaigns"))

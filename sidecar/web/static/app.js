@@ -21,6 +21,7 @@
       this.status = status;
       this.fields = (error && error.fields) || {};
       this.code = error && error.code;
+      this.invalid = (error && error.invalid) || [];
     }
   }
 
@@ -103,6 +104,65 @@
       return { encoding: encoding, units: units, segments: segments, ucs2: ucs2,
                perSegment: units <= single ? single : multi };
     };
+  }
+
+
+  /* ---------------------------------------------------------------- shared form helpers */
+  const TABLES = (() => {
+    const el = $("[data-sms]");
+    return el ? JSON.parse(el.dataset.sms) : null;
+  })();
+
+  // Live character/segment counter for `textarea`, drawn into `root`'s counter elements.
+  function attachCounter(textarea, root) {
+    const count = makeCounter(TABLES);
+    const part = (id) => root.querySelector("#" + id);
+    function update() {
+      const info = count(textarea.value);
+      const chars = Array.from(textarea.value).length;
+      part("counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s");
+      part("counter-encoding").textContent = info.encoding;
+      part("counter-segments").textContent = info.segments + " SMS" +
+        (info.segments > 1 ? " (" + info.perSegment + " per part)" : "") + " per recipient" +
+        (/\{customer_/.test(textarea.value) ? ", before names are filled in" : "");
+      const warn = part("counter-ucs2");
+      if (info.ucs2.length) {
+        warn.hidden = false;
+        warn.textContent = "These characters switch the SMS to UCS-2 (70 per SMS instead of 160): " +
+          info.ucs2.map((c) => (c === "\u00a0" ? "non-breaking space" : "“" + c + "”")).join(" ");
+      } else {
+        warn.hidden = true;
+      }
+    }
+    textarea.addEventListener("input", update);
+    update();
+    return update;
+  }
+
+  function bindShortcodes(textarea, update) {
+    $$(".insert-code").forEach((chip) => chip.addEventListener("click", () => {
+      const code = chip.dataset.code;
+      const start = textarea.selectionStart, end = textarea.selectionEnd;
+      textarea.value = textarea.value.slice(0, start) + code + textarea.value.slice(end);
+      textarea.focus();
+      textarea.selectionStart = textarea.selectionEnd = start + code.length;
+      update();
+    }));
+  }
+
+  function showErrors(fields, root) {
+    $$("[data-error-for]", root).forEach((el) => {
+      const message = (fields || {})[el.dataset.errorFor] || "";
+      el.textContent = message;
+      const field = el.closest(".field");
+      if (field) field.classList.toggle("invalid", !!message);
+    });
+  }
+
+  function result(el, text, isError) {
+    el.hidden = false;
+    el.textContent = text;
+    el.classList.toggle("error", !!isError);
   }
 
   /* ---------------------------------------------------------------- progress wizard */
@@ -252,36 +312,8 @@
   function initCampaignForm() {
     const form = $("#campaign-form");
     const body = $("#f-body");
-    const counterEl = $("#sms-counter");
-    const count = makeCounter(JSON.parse(counterEl.dataset.sms));
-
-    function updateCounter() {
-      const info = count(body.value);
-      const chars = Array.from(body.value).length;
-      $("#counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s");
-      $("#counter-encoding").textContent = info.encoding;
-      $("#counter-segments").textContent = info.segments + " SMS" +
-        (info.segments > 1 ? " (" + info.perSegment + " per part)" : "") + " per recipient";
-      const warn = $("#counter-ucs2");
-      if (info.ucs2.length) {
-        warn.hidden = false;
-        warn.textContent = "These characters switch the SMS to UCS-2 (70 per SMS instead of 160): " +
-          info.ucs2.map((c) => (c === " " ? "non-breaking space" : "“" + c + "”")).join(" ");
-      } else {
-        warn.hidden = true;
-      }
-    }
-    body.addEventListener("input", updateCounter);
-    updateCounter();
-
-    $$(".insert-code").forEach((chip) => chip.addEventListener("click", () => {
-      const code = chip.dataset.code;
-      const start = body.selectionStart, end = body.selectionEnd;
-      body.value = body.value.slice(0, start) + code + body.value.slice(end);
-      body.focus();
-      body.selectionStart = body.selectionEnd = start + code.length;
-      updateCounter();
-    }));
+    const updateCounter = attachCounter(body, $("#sms-counter"));
+    bindShortcodes(body, updateCounter);
 
     $("#f-template").addEventListener("change", (event) => {
       const option = event.target.selectedOptions[0];
@@ -345,12 +377,12 @@
         });
         $("#preview-note").textContent = p.count > p.sample.length
           ? "Showing the first " + p.sample.length + " of " + p.count + "." : "Updates as you change the audience.";
-        showErrors({});
+        showErrors({}, form);
       } catch (err) {
         if (seq !== previewSeq) return;
         $("#preview-count").textContent = "–";
         $("#preview-note").textContent = err.message;
-        if (err.status === 422) showErrors(err.fields);
+        if (err.status === 422) showErrors(err.fields, form);
       } finally {
         if (seq === previewSeq) box.classList.remove("loading");
       }
@@ -364,15 +396,6 @@
     });
     $("#f-min").addEventListener("input", schedulePreview);
     refreshPreview();
-
-    function showErrors(fields) {
-      $$("[data-error-for]").forEach((el) => {
-        const message = fields[el.dataset.errorFor] || "";
-        el.textContent = message;
-        const field = el.closest(".field");
-        if (field) field.classList.toggle("invalid", !!message);
-      });
-    }
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -389,7 +412,7 @@
         window.location.href = form.dataset.listUrl;
       } catch (err) {
         if (err.status === 422) {
-          showErrors(err.fields);
+          showErrors(err.fields, form);
           toast("Please correct the marked fields.", true);
         } else {
           toast(err.message, true);
@@ -400,7 +423,223 @@
     });
   }
 
-  const inits = { campaigns: initCampaignList, "campaign-form": initCampaignForm };
+
+  /* ---------------------------------------------------------------- templates */
+  function initTemplates() {
+    const dialog = $("#template-dialog");
+    const form = $("#template-form");
+    const name = $("#t-name"), body = $("#t-body");
+    const update = attachCounter(body, form);
+    bindShortcodes(body, update);
+    let editing = null;
+
+    function open(title, values, id) {
+      editing = id;
+      $("#template-title").textContent = title;
+      name.value = values.name || "";
+      body.value = values.body || "";
+      showErrors({}, form);
+      update();
+      dialog.showModal();
+      name.focus();
+    }
+    $("#new-template").addEventListener("click", () => open("New template", {}, null));
+    $("#template-cancel").addEventListener("click", () => dialog.close());
+    $("#template-table").addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-action]");
+      if (!button) return;
+      const row = button.closest("tr");
+      const action = button.dataset.action;
+      if (action === "copy") open("New template", { name: row.dataset.name + " (copy)", body: row.dataset.body }, null);
+      if (action === "edit") open("Edit template", { name: row.dataset.name, body: row.dataset.body }, +row.dataset.id);
+      if (action === "delete") {
+        if (!window.confirm("Delete the template “" + row.dataset.name + "”?")) return;
+        try {
+          await api("DELETE", "/api/v1/templates/" + row.dataset.id);
+          window.location.reload();
+        } catch (err) { toast(err.message, true); }
+      }
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = { name: name.value, body: body.value };
+      try {
+        if (editing) await api("PUT", "/api/v1/templates/" + editing, data);
+        else await api("POST", "/api/v1/templates", data);
+        dialog.close();
+        window.location.reload();
+      } catch (err) {
+        if (err.status === 422) showErrors(err.fields, form); else toast(err.message, true);
+      }
+    });
+  }
+
+  /* ---------------------------------------------------------------- suppression list */
+  function initSuppressions() {
+    const one = $("#suppress-one"), many = $("#suppress-many");
+    one.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const row = await api("POST", "/api/v1/suppressions",
+                              { phone: $("#s-phone").value, reason: $("#s-reason").value });
+        toast(row.added ? row.phone + " added to the suppression list." : row.message);
+        setTimeout(() => window.location.reload(), 700);
+      } catch (err) {
+        if (err.status === 422) showErrors(err.fields, one); else toast(err.message, true);
+      }
+    });
+    many.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const list = $("#s-invalid");
+      list.hidden = true;
+      list.replaceChildren();
+      try {
+        const res = await api("POST", "/api/v1/suppressions/bulk", {
+          numbers: $("#s-numbers").value, reason: $("#s-bulk-reason").value,
+          skip_invalid: $("#s-skip-invalid").checked });
+        let text = res.added + " added";
+        if (res.already) text += ", " + res.already + " already on the list";
+        if (res.invalid.length) text += ", " + res.invalid.length + " invalid skipped";
+        toast(text + ".");
+        setTimeout(() => window.location.reload(), 900);
+      } catch (err) {
+        if (err.status === 422) showErrors(err.fields, many); else toast(err.message, true);
+        (err.invalid || []).forEach((raw) => {
+          const li = document.createElement("li");
+          li.textContent = raw;
+          list.append(li);
+        });
+        list.hidden = !(err.invalid || []).length;
+      }
+    });
+    const table = $("#suppress-table");
+    if (table) table.addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-action=remove]");
+      if (!button) return;
+      const row = button.closest("tr");
+      if (!window.confirm("Remove " + row.dataset.phone + " from the suppression list? It can receive SMS again.")) return;
+      try {
+        await api("DELETE", "/api/v1/suppressions/" + row.dataset.id);
+        row.remove();
+        toast(row.dataset.phone + " removed.");
+      } catch (err) { toast(err.message, true); }
+    });
+  }
+
+  /* ---------------------------------------------------------------- test and one-off SMS */
+  function initSms() {
+    const testForm = $("#test-form");
+    testForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const out = $("#test-result");
+      showErrors({}, testForm);
+      $("#test-send").disabled = true;
+      try {
+        const res = await api("POST", "/api/v1/sms/test",
+                              { phone: $("#test-phone").value, body: $("#test-body").value });
+        result(out, "Sent to " + res.to + " (Twilio id " + res.message_id + "): “" + res.body + "”");
+      } catch (err) {
+        if (err.status === 422) showErrors(err.fields, testForm);
+        result(out, err.message, true);
+      } finally {
+        $("#test-send").disabled = false;
+      }
+    });
+
+    const form = $("#manual-form");
+    const body = $("#manual-body");
+    attachCounter(body, $("#manual-counter"));
+    let mode = "customers";
+    const picked = new Map();
+    $$(".segmented .chip").forEach((chip) => chip.addEventListener("click", () => {
+      mode = chip.dataset.mode;
+      $$(".segmented .chip").forEach((c) => c.classList.toggle("active", c === chip));
+      $("#pane-customers").hidden = mode !== "customers";
+      $("#pane-numbers").hidden = mode !== "numbers";
+    }));
+
+    function drawPicked() {
+      $("#picked-count").textContent = picked.size;
+      $("#picked").textContent = picked.size ? "(" + Array.from(picked.values()).join(", ") + ")" : "";
+    }
+
+    let searchTimer = null, searchSeq = 0;
+    async function search(page) {
+      const seq = ++searchSeq;
+      const q = $("#customer-q").value.trim();
+      const list = $("#customer-results");
+      try {
+        const res = await api("GET", "/api/v1/customers?q=" + encodeURIComponent(q) + "&page=" + page);
+        if (seq !== searchSeq) return;
+        list.replaceChildren();
+        res.customers.forEach((c) => {
+          const li = document.createElement("li");
+          const label = document.createElement("label");
+          const box = document.createElement("input");
+          box.type = "checkbox";
+          box.value = c.id;
+          box.checked = picked.has(c.id);
+          const name = (c.first_name + " " + c.last_name).trim() || "(no name)";
+          box.addEventListener("change", () => {
+            if (box.checked) picked.set(c.id, name); else picked.delete(c.id);
+            drawPicked();
+          });
+          const text = document.createElement("span");
+          text.textContent = name + " · " + (c.phone || c.phone_number || "no phone");
+          if (!c.phone) { text.classList.add("bad"); text.title = "No valid phone number"; }
+          label.append(box, text);
+          li.append(label);
+          list.append(li);
+        });
+        const pager = $("#customer-pager");
+        pager.replaceChildren();
+        const pages = Math.ceil(res.total / res.per_page);
+        if (pages > 1) {
+          const info = document.createElement("span");
+          info.textContent = "Page " + res.page + " of " + pages + " (" + res.total + " customers) ";
+          pager.append(info);
+          [["‹ Previous", res.page - 1], ["Next ›", res.page + 1]].forEach(([label, target]) => {
+            if (target < 1 || target > pages) return;
+            const b = document.createElement("button");
+            b.type = "button"; b.className = "chip"; b.textContent = label;
+            b.addEventListener("click", () => search(target));
+            pager.append(b);
+          });
+        }
+      } catch (err) { toast(err.message, true); }
+    }
+    $("#customer-q").addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => search(1), 250);
+    });
+    search(1);
+
+    const w = wizard();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const out = $("#manual-result");
+      showErrors({}, form);
+      const data = { body: body.value };
+      if (mode === "customers") data.customer_ids = Array.from(picked.keys());
+      else data.numbers = $("#manual-numbers").value;
+      try {
+        const res = await api("POST", "/api/v1/sms/send", data);
+        const notes = [];
+        if (res.skipped_suppressed.length) notes.push(res.skipped_suppressed.length + " skipped (suppressed)");
+        if (res.invalid.length) notes.push(res.invalid.length + " invalid: " + res.invalid.join(", "));
+        if (res.duplicates) notes.push(res.duplicates + " duplicate(s) merged");
+        result(out, "Sending to " + res.total + " recipient" + (res.total === 1 ? "" : "s") +
+               (notes.length ? " — " + notes.join("; ") : "") + ".");
+        w.open(res.campaign_id, "one-off SMS", false);
+      } catch (err) {
+        if (err.status === 422) showErrors(err.fields, form);
+        result(out, err.message + (err.invalid && err.invalid.length ? " Invalid: " + err.invalid.join(", ") : ""), true);
+      }
+    });
+  }
+
+  const inits = { campaigns: initCampaignList, "campaign-form": initCampaignForm,
+                  templates: initTemplates, suppressions: initSuppressions, sms: initSms };
   document.addEventListener("DOMContentLoaded", () => {
     const init = inits[document.body.dataset.page];
     if (init) init();

@@ -1,0 +1,73 @@
+"""The dashboard's figures, from counters kept as messages are recorded (cheap to read):
+campaign totals from the campaign rows, the 30-day chart from `bkntc_sms_daily_stats`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, case, func, select
+
+from .schema import SmsTables
+from .segments import tenant_key
+
+CHART_DAYS = 30
+
+
+class Dashboard:
+    def __init__(self, engine: Engine, tables: SmsTables, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine, self.tables, self.clock = engine, tables, clock
+
+    def summary(self, tenant_id: int | None) -> dict[str, Any]:
+        c, d = self.tables.campaigns, self.tables.daily
+        key = tenant_key(tenant_id)
+        today = int(self.clock()) // 86400
+        first_day = today - CHART_DAYS + 1
+        is_campaign = c.c.kind == "campaign"
+        with self.engine.connect() as conn:
+            totals = conn.execute(select(
+                func.sum(case((is_campaign, 1), else_=0)).label("campaigns"),
+                func.sum(case((is_campaign & (c.c.status == "completed"), 1), else_=0))
+                .label("completed"),
+                func.coalesce(func.sum(c.c.sent), 0).label("sent"),
+                func.coalesce(func.sum(c.c.failed), 0).label("failed"),
+                func.coalesce(func.sum(c.c.pending), 0).label("pending"),
+            ).where(c.c.tenant_id == key)).mappings().one()
+            recent = conn.execute(
+                select(c.c.id, c.c.name, c.c.status, c.c.total, c.c.sent, c.c.failed,
+                       c.c.updated_at)
+                .where(c.c.tenant_id == key, is_campaign)
+                .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
+            days = {int(r.day): (int(r.sent), int(r.failed)) for r in conn.execute(
+                select(d.c.day, d.c.sent, d.c.failed)
+                .where(d.c.tenant_id == key, d.c.day >= first_day))}
+        chart = [{"day": time.strftime("%Y-%m-%d", time.gmtime(day * 86400)),
+                  "sent": days.get(day, (0, 0))[0], "failed": days.get(day, (0, 0))[1]}
+                 for day in range(first_day, today + 1)]
+        return {"campaigns": int(totals["campaigns"] or 0),
+                "completed": int(totals["completed"] or 0),
+                "sent": int(totals["sent"]), "failed": int(totals["failed"]),
+                "pending": int(totals["pending"]),
+                "recent": [dict(r) for r in recent], "chart": chart}
+
+
+def chart_svg(chart: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any]:
+    """Bar geometry for the template's inline SVG (server-rendered, no chart library)."""
+    peak = max([day["sent"] + day["failed"] for day in chart] + [1])
+    gap = 4
+    bar = (width - gap * (len(chart) - 1)) / max(len(chart), 1)
+    usable = height - 24
+    bars = []
+    for index, day in enumerate(chart):
+        sent_h = usable * day["sent"] / peak
+        failed_h = usable * day["failed"] / peak
+        x = index * (bar + gap)
+        bars.append({"x": round(x, 1), "w": round(bar, 1), "day": day["day"],
+                     "sent": day["sent"], "failed": day["failed"],
+                     "sent_y": round(usable - sent_h, 1), "sent_h": round(sent_h, 1),
+                     "failed_y": round(usable - sent_h - failed_h, 1),
+                     "failed_h": round(failed_h, 1)})
+    return {"width": width, "height": height, "bars": bars, "peak": peak,
+            "label_y": height - 6}

@@ -1,0 +1,142 @@
+"""The suppression ("never SMS") list of each tenant.
+
+Numbers are stored in E.164, unique per tenant. Segments leave them out and the engine
+checks them again just before each send (outbox.py); opt-outs Twilio reports (STOP,
+error 21610) are added here automatically with source 'opt_out'.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, or_, select
+
+from .db import insert_ignore, like_pattern
+from .phones import InvalidPhone, normalise_phone, require_phone
+from .schema import SmsTables
+from .segments import tenant_key
+
+REASON_MAX = 255
+BULK_MAX = 5000
+_SPLIT = re.compile(r"[\n,;\t]+")
+
+
+class SuppressionError(ValueError):
+    """Bad input; `errors` maps fields to messages, `invalid` lists rejected numbers."""
+
+    def __init__(self, errors: dict[str, str], invalid: list[str] | None = None) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors, self.invalid = errors, invalid or []
+
+
+class SuppressionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    added: int
+    already: int
+    invalid: list[str]
+
+
+def split_numbers(text: str) -> list[str]:
+    """Numbers pasted one per line (or separated by commas, semicolons or tabs)."""
+    return [part.strip() for part in _SPLIT.split(text or "") if part.strip()]
+
+
+class SuppressionService:
+    def __init__(self, engine: Engine, tables: SmsTables, *, default_region: str | None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine, self.tables = engine, tables
+        self.region, self.clock = default_region, clock
+
+    def add(self, tenant_id: int | None, raw_phone: str, reason: str = "", *,
+            user_id: int | None = None, source: str = "manual") -> dict[str, Any]:
+        """Add one number; `added` is False when it was already on the list."""
+        reason = (reason or "").strip()
+        if len(reason) > REASON_MAX:
+            raise SuppressionError({"reason": f"at most {REASON_MAX} characters"})
+        try:
+            phone = require_phone(raw_phone, self.region)
+        except InvalidPhone as exc:
+            raise SuppressionError({"phone": str(exc)}, [raw_phone]) from None
+        with self.engine.begin() as conn:
+            added = insert_ignore(conn, self.tables.suppressions, [{
+                "tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
+                "source": source, "created_by": user_id, "created_at": int(self.clock())}])
+            row = self._find(conn, tenant_id, phone)
+        return {**row, "added": added == 1}
+
+    def add_many(self, tenant_id: int | None, text: str, reason: str = "", *,
+                 user_id: int | None = None, skip_invalid: bool = False) -> BulkResult:
+        """Add pasted numbers in one transaction. With any invalid number nothing is saved
+        (unless `skip_invalid`), and every invalid one is reported."""
+        numbers = split_numbers(text)
+        if not numbers:
+            raise SuppressionError({"numbers": "paste at least one phone number"})
+        if len(numbers) > BULK_MAX:
+            raise SuppressionError({"numbers": f"at most {BULK_MAX} numbers at a time"})
+        reason = (reason or "").strip()[:REASON_MAX]
+        valid: dict[str, None] = {}
+        invalid: list[str] = []
+        for raw in numbers:
+            phone = normalise_phone(raw, self.region)
+            if phone is None:
+                invalid.append(raw)
+            else:
+                valid[phone] = None
+        if invalid and not skip_invalid:
+            raise SuppressionError(
+                {"numbers": f"{len(invalid)} number(s) are not valid phone numbers; nothing "
+                            "was saved. Fix or remove them, or choose to skip them."}, invalid)
+        now = int(self.clock())
+        with self.engine.begin() as conn:
+            added = insert_ignore(conn, self.tables.suppressions, [
+                {"tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
+                 "source": "bulk", "created_by": user_id, "created_at": now}
+                for phone in valid])
+        return BulkResult(added, len(valid) - added, invalid)
+
+    def remove(self, tenant_id: int | None, suppression_id: int) -> None:
+        s = self.tables.suppressions
+        with self.engine.begin() as conn:
+            gone = conn.execute(delete(s).where(
+                s.c.id == suppression_id, s.c.tenant_id == tenant_key(tenant_id))).rowcount
+        if gone != 1:
+            raise SuppressionNotFound(f"suppression {suppression_id} not found")
+
+    def list(self, tenant_id: int | None, *, query: str = "", limit: int = 50,
+             offset: int = 0, only_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        s = self.tables.suppressions
+        where = [s.c.tenant_id == tenant_key(tenant_id)]
+        if only_id is not None:
+            where.append(s.c.id == only_id)
+        if query.strip():
+            pattern = like_pattern(query.strip())
+            where.append(or_(s.c.phone.like(pattern, escape="\\"),
+                             s.c.reason.like(pattern, escape="\\")))
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
+            rows = conn.execute(select(s).where(*where).order_by(s.c.id.desc())
+                                .limit(limit).offset(offset)).mappings().all()
+        return [self._public(r) for r in rows], int(total)
+
+    def is_suppressed(self, tenant_id: int | None, phone: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return self._find(conn, tenant_id, phone) or None
+
+    def _find(self, conn: Any, tenant_id: int | None, phone: str) -> dict[str, Any]:
+        s = self.tables.suppressions
+        row = conn.execute(select(s).where(s.c.tenant_id == tenant_key(tenant_id),
+                                           s.c.phone == phone)).mappings().first()
+        return self._public(row) if row else {}
+
+    @staticmethod
+    def _public(row: Any) -> dict[str, Any]:
+        return {"id": int(row["id"]), "phone": row["phone"], "reason": row["reason"],
+                "source": row["source"], "created_at": int(row["created_at"])}
