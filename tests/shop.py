@@ -65,8 +65,9 @@ class Shop:
                 select(r.c.status, func.count()).where(r.c.campaign_id == campaign_id)
                 .group_by(r.c.status))})
 
-    def assert_counters_match_rows(self, campaign_id: int) -> dict[str, Any]:
-        progress = self.runtime.campaigns.progress(None, campaign_id)
+    def assert_counters_match_rows(self, campaign_id: int,
+                                   tenant: int | None = None) -> dict[str, Any]:
+        progress = self.runtime.campaigns.progress(tenant, campaign_id)
         counts = self.status_counts(campaign_id)
         assert (progress["sent"], progress["failed"], progress["pending"]) == (
             counts["sent"], counts["failed"], counts["pending"]), (progress, counts)

@@ -30,7 +30,14 @@ def cmd_logs_export(args: argparse.Namespace) -> int:
 
 
 def cmd_suppressions_add(args: argparse.Namespace) -> int:
+    from ..phones import normalise_phone
+    from ..suppressions import SuppressionError
+
     rt = runtime()
+    invalid = [p for p in args.phone if normalise_phone(p, rt.settings.default_country) is None]
+    if invalid:  # all or nothing, like the page's bulk add
+        raise SuppressionError({"phone": f"not a valid phone number: {', '.join(invalid)}; "
+                                         "nothing was added"}, invalid)
     rows = [rt.suppressions.add(args.tenant, phone, args.reason or "") for phone in args.phone]
     if args.json:
         print_json(rows)
