@@ -99,11 +99,14 @@ def start_mariadb() -> MariaDBServer:
     )
     port = free_port()
     log = datadir / "server.log"
+    # A private tmpdir: every mariadbd empties its tmpdir's #sql* files at start, which
+    # would break another server's on-disk temporary tables if they shared /tmp.
+    (datadir / "tmp").mkdir()
     process = subprocess.Popen(
         [mariadbd, "--no-defaults", *user_args, f"--datadir={datadir}/data",
          f"--socket={datadir}/mysql.sock", f"--port={port}", "--bind-address=127.0.0.1",
          "--skip-grant-tables", "--skip-log-bin", "--skip-name-resolve",
-         f"--log-error={log}", f"--pid-file={datadir}/mysqld.pid",
+         f"--log-error={log}", f"--pid-file={datadir}/mysqld.pid", f"--tmpdir={datadir}/tmp",
          "--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=2",
          "--innodb-doublewrite=0", "--max-connections=500",
          "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_520_ci"],
