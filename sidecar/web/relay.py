@@ -27,9 +27,11 @@ from .auth import sign
 IdentityFor = Callable[[Any], dict[str, Any] | None]
 
 FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "X-Bkntc-Csrf")
+# The same lists as bridge-plugin/src/class-relay.php.
 FORWARD_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control",
                             "Content-Security-Policy", "X-Content-Type-Options",
-                            "Referrer-Policy")
+                            "Referrer-Policy", "X-Bkntc-Export-Total", "X-Bkntc-Export-Rows",
+                            "X-Bkntc-Export-Truncated")
 
 def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: IdentityFor, *,
                  demo_personas: dict[str, dict[str, Any]] | None = None,
