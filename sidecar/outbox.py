@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, or_, select, update
 
 from .booknetic import Booknetic
 from .campaigns import ACTIVE, TRANSITIONS, Status
@@ -51,6 +51,8 @@ from .sms_text import render
 logger = logging.getLogger(__name__)
 
 QUEUE_LOCK = "queue-run"
+# While sending a batch, how often to look whether the campaign was paused meanwhile.
+STATUS_RECHECK_SECONDS = 0.5
 HALT_KEY = "provider_halt"
 
 
@@ -359,8 +361,15 @@ class Outbox:
         suppressed = self._suppressed(campaign, rows)
         results: dict[int, SendResult | None] = {}
         deadline = claimed_at + self.settings.lease_seconds
+        checked = time.monotonic()
         for index, row in enumerate(rows):
-            if stop.is_set() or self.clock() + self.settings.twilio_timeout + 5 > deadline:
+            paused = False
+            if time.monotonic() - checked > STATUS_RECHECK_SECONDS:
+                checked = time.monotonic()
+                # Paused (or deleted) mid-batch: release the rest untouched.
+                paused = not self._is_active(campaign.id)
+            if (paused or stop.is_set()
+                    or self.clock() + self.settings.twilio_timeout + 5 > deadline):
                 for rest in rows[index:]:
                     results[rest.id] = None  # released untouched
                 break
@@ -419,11 +428,15 @@ class Outbox:
 
     def claim_batch(self, campaign_id: int, token: str, now: int) -> list[Claimed]:
         r = self.tables.recipients
+        c = self.tables.campaigns
         due = and_(
             r.c.campaign_id == campaign_id,
             r.c.status == "pending",
             r.c.next_attempt_at <= now,
             or_(r.c.lease_until.is_(None), r.c.lease_until < now),
+            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
+            exists().where(c.c.id == campaign_id,
+                           c.c.status.in_([s.value for s in ACTIVE])),
         )
         claim_values = {
             "claimed_by": token,
@@ -456,6 +469,12 @@ class Outbox:
                         str(x.first_name), str(x.last_name), int(x.attempts),
                         None if x.unsure_since is None else int(x.unsure_since))
                 for x in rows]
+
+    def _is_active(self, campaign_id: int) -> bool:
+        c = self.tables.campaigns
+        with self.engine.connect() as conn:
+            status = conn.execute(select(c.c.status).where(c.c.id == campaign_id)).scalar()
+        return status in {s.value for s in ACTIVE}
 
     def _mark_sending(self, campaign_id: int, now: int) -> None:
         c = self.tables.campaigns

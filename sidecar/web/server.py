@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import Any
 
-from waitress import serve
+from waitress import serve, wasyncore
 from waitress.server import create_server
 
 logger = logging.getLogger(__name__)
@@ -39,9 +39,12 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
-        self._server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        """Close the listener AND every open (keep-alive) connection from inside the
+        server's own loop, so its thread ends at once instead of waiting for clients."""
+        server: Any = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
