@@ -1,0 +1,100 @@
+<?php
+/**
+ * The probe add-on.
+ *
+ * @package BkntcHarnessProbe
+ */
+
+namespace BkntcHarnessProbe;
+
+use BookneticApp\Providers\Core\AddonLoader;
+use BookneticApp\Providers\Core\Bootstrap;
+use BookneticApp\Providers\Core\Capabilities;
+use BookneticApp\Providers\Core\Permission;
+use BookneticApp\Providers\Core\Route;
+use BookneticApp\Providers\Helpers\Helper;
+use BookneticApp\Providers\UI\MenuUI;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Registers what an SMS add-on would, and reports what Booknetic says about the user.
+ */
+class ProbeAddon extends AddonLoader {
+
+	const CAPABILITY = 'harness_probe';
+	const GATE       = 'sms_campaigns';
+	const CRON_RUNS  = 'bkntc_probe_cron_runs';
+
+	/**
+	 * Capabilities and the cron tick.
+	 */
+	public function init() {
+		Capabilities::registerTenantCapability( self::GATE, 'SMS campaigns' );
+		Capabilities::register( self::CAPABILITY, 'Harness probe' );
+		add_action( 'bkntc_cronjob', array( self::class, 'on_cron' ) );
+	}
+
+	/**
+	 * Routes and the gated menu item.
+	 */
+	public function initBackend() {
+		Route::get( 'harness_probe', array( self::class, 'page' ) );
+		Route::post( 'harness_probe', array( self::class, 'ajax' ) );
+		if ( Capabilities::tenantCan( self::GATE ) && Capabilities::userCan( self::CAPABILITY ) ) {
+			MenuUI::get( 'harness_probe' )->setTitle( 'Harness probe' )->setIcon( 'fa fa-flask' )->setPriority( 50 );
+		}
+	}
+
+	/**
+	 * What Booknetic says about the current request.
+	 *
+	 * @return array
+	 */
+	public static function state() {
+		return array(
+			'status'         => 'ok',
+			'user_id'        => Permission::userId(),
+			'tenant_id'      => Permission::tenantId(),
+			'is_admin'       => Permission::isAdministrator(),
+			'saas'           => Helper::isSaaSVersion(),
+			'user_can'       => Capabilities::userCan( self::CAPABILITY ),
+			'user_can_staff' => Capabilities::userCan( 'customers' ),
+			'tenant_can'     => Capabilities::tenantCan( self::GATE ),
+			'addons'         => array_keys( Bootstrap::$addons ),
+			'slug'           => Bootstrap::$addons['bkntc-harness-probe']->getAddonSlug(),
+		);
+	}
+
+	/**
+	 * POST route: "loopback" makes WordPress call itself over HTTP while this request is being
+	 * served (needs several php -S workers); any other action returns the state.
+	 *
+	 * @param string $action Action.
+	 * @return array
+	 */
+	public static function ajax( $action ) {
+		if ( 'loopback' === $action ) {
+			$response = wp_remote_get( home_url( '/wp-login.php' ), array( 'timeout' => 10 ) );
+			return array(
+				'status' => 'ok',
+				'code'   => is_wp_error( $response ) ? $response->get_error_message() : wp_remote_retrieve_response_code( $response ),
+			);
+		}
+		return self::state();
+	}
+
+	/**
+	 * GET route: the state as JSON in a <pre>.
+	 */
+	public static function page() {
+		echo '<pre id="bkntc-probe">' . esc_html( wp_json_encode( self::state() ) ) . '</pre>';
+	}
+
+	/**
+	 * Count bkntc_cronjob runs.
+	 */
+	public static function on_cron() {
+		update_option( self::CRON_RUNS, (int) get_option( self::CRON_RUNS, 0 ) + 1, false );
+	}
+}

@@ -1,0 +1,25 @@
+<?php
+/**
+ * Appointments view.
+ *
+ * @package BookneticApp
+ *
+ * @var array[] $rows
+ */
+
+defined( 'ABSPATH' ) || exit;
+?>
+<h2>Appointments</h2>
+<table class="bkntc-table" id="bkntc-appointments">
+	<thead><tr><th>ID</th><th>Customer</th><th>Starts</th><th>Status</th></tr></thead>
+	<tbody>
+	<?php foreach ( $rows as $row ) : ?>
+		<tr>
+			<td><?php echo (int) $row['id']; ?></td>
+			<td><?php echo esc_html( trim( $row['first_name'] . ' ' . $row['last_name'] ) ); ?></td>
+			<td><?php echo esc_html( gmdate( 'Y-m-d H:i', (int) $row['starts_at'] ) ); ?></td>
+			<td><?php echo esc_html( $row['status'] ); ?></td>
+		</tr>
+	<?php endforeach; ?>
+	</tbody>
+</table>
