@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from sqlalchemy import Engine
+
 from .booknetic import BOOKNETIC_PLUGIN, BRIDGE_SECRET_OPTION, Booknetic, BookneticError
 from .config import Settings
 from .db import DatabaseUnavailable, check_connection, make_engine
@@ -25,9 +27,19 @@ class CheckResult:
         return asdict(self)
 
 
-def run_checks(settings: Settings) -> list[CheckResult]:
+def run_checks(settings: Settings, engine: Engine | None = None) -> list[CheckResult]:
+    """Every check, in order. Uses `engine` if given, else a short-lived one of its own."""
+    if engine is not None:
+        return _run_checks(settings, engine)
+    own = make_engine(settings.database_url, pool_size=1)
+    try:
+        return _run_checks(settings, own)
+    finally:
+        own.dispose()
+
+
+def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
     results: list[CheckResult] = []
-    engine = make_engine(settings.database_url)
     try:
         version = check_connection(engine)
     except DatabaseUnavailable as exc:

@@ -42,6 +42,9 @@ SCHEMA_VERSION = 1
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 # The same options under both names: SQLAlchemy reads only mariadb_* for a mariadb:// URL.
+_Nonce = String(64).with_variant(mysql.VARCHAR(64, charset="ascii", collation="ascii_bin"),
+                                 "mysql", "mariadb")
+
 _TABLE_ARGS = {
     f"{dialect}_{option}": value
     for dialect in ("mysql", "mariadb")
@@ -202,7 +205,8 @@ def sms_tables(prefix: str) -> SmsTables:
     nonces = Table(
         p + "nonces",
         md,
-        Column("nonce", String(64), primary_key=True),
+        # Nonces are case-sensitive: compare bytes, not the table's _ci collation.
+        Column("nonce", _Nonce, primary_key=True),
         Column("seen_at", Integer, nullable=False),
         Index(f"{p}nonces_seen", "seen_at"),
         comment="Bridge request nonces seen in the last 600 s (replay protection).",

@@ -149,6 +149,8 @@ class SegmentQuery:
     def from_filters(cls, segment: str, filters: Mapping[str, Any],
                      tenant_id: int | None) -> SegmentQuery:
         """Build from untrusted input (JSON body, stored campaign); raises SegmentError."""
+        if not isinstance(filters, Mapping):
+            raise SegmentError({"filters": "filters must be an object"})
         errors: dict[str, str] = {}
 
         def ids(name: str) -> tuple[int, ...]:

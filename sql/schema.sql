@@ -55,7 +55,7 @@ CREATE TABLE wp_bkntc_sms_meta (
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: schema version, provider halt reason, phone region.' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE TABLE wp_bkntc_sms_nonces (
-	nonce VARCHAR(64) NOT NULL, 
+	nonce VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	seen_at INTEGER NOT NULL, 
 	PRIMARY KEY (nonce)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Bridge request nonces seen in the last 600 s (replay protection).' COLLATE utf8mb4_unicode_520_ci;

@@ -6,6 +6,7 @@ Tenant scoping comes from the signed identity only: every service call below pas
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from . import require
 from .errors import ApiError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+logger = logging.getLogger(__name__)
 
 
 def rt() -> Runtime:
@@ -36,13 +38,14 @@ def body() -> dict[str, Any]:
 
 
 def page_args(default: int = 20, maximum: int = 100) -> tuple[int, int]:
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-        per_page = min(max(int(request.args.get("per_page", default)), 1), maximum)
-    except ValueError:
-        raise ApiError(422, "validation_failed", "page and per_page must be numbers",
-                       {"page": "must be a whole number"}) from None
-    return page, per_page
+    values = {}
+    for name, fallback in (("page", 1), ("per_page", default)):
+        try:
+            values[name] = int(request.args.get(name, fallback))
+        except ValueError:
+            raise ApiError(422, "validation_failed", f"{name} must be a whole number",
+                           {name: "must be a whole number"}) from None
+    return max(values["page"], 1), min(max(values["per_page"], 1), maximum)
 
 
 def start_sending(runtime: Runtime, campaign_id: int) -> None:
@@ -50,8 +53,11 @@ def start_sending(runtime: Runtime, campaign_id: int) -> None:
     background, so the request returns at once and the page can show progress."""
 
     def work() -> None:
-        runtime.outbox.drain(campaign_id, max_batches=1)
-        runtime.outbox.run_queue()
+        try:
+            runtime.outbox.drain(campaign_id, max_batches=1)
+        except Exception:  # e.g. the add-on was switched off meanwhile; the queue run says so
+            logger.exception("first batch failed", extra={"campaign_id": campaign_id})
+        runtime.outbox.run_queue()  # never raises
 
     threading.Thread(target=work, name=f"send-{campaign_id}", daemon=True).start()
 
@@ -168,6 +174,7 @@ def resume_campaign(campaign_id: int) -> Any:
     require("sms_campaigns")
     require("sms_campaigns_send")
     runtime = rt()
+    runtime.outbox.provider()  # 409 with the fix when sending cannot work anyway
     runtime.outbox.clear_halt()  # resuming is the admin saying "try again"
     campaign = runtime.campaigns.resume(tenant(), campaign_id)
     start_sending(runtime, campaign_id)

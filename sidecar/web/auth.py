@@ -53,7 +53,7 @@ CAPABILITY_LABELS = {
     "cron": "run the queue",
 }
 
-_NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class AuthError(Exception):
@@ -198,7 +198,7 @@ def _parse_identity(data: Any) -> Identity:
     if not all(isinstance(c, str) for c in caps):
         raise AuthError("identity field 'caps' must be a list of strings")
     nonce = field("nonce", str)
-    if not _NONCE_RE.match(nonce):
+    if not _NONCE_RE.fullmatch(nonce):
         raise AuthError("identity nonce must be 8-64 characters [A-Za-z0-9_-]")
     return Identity(
         user_id=field("user_id", int), user_login=field("user_login", str),

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify
 
 from ..runtime import Runtime
 from . import require
+from .errors import ApiError
 
 blueprint = Blueprint("bridge", __name__, url_prefix="/bridge")
 
@@ -37,10 +38,14 @@ def tick() -> Any:
 def check() -> Any:
     """The bridge settings screen's "test connection": the same lines as `bkntc-sms check`."""
     require("sms_campaigns")
+    if g.identity.tenant_id is not None:
+        # It names the database host and the tenant count: for the site operator only
+        # (the bridge's settings screen), never for a SaaS tenant's users.
+        raise ApiError(403, "forbidden", "The connection check is for the site administrator.")
     from ..checks import run_checks
 
     runtime: Runtime = current_app.extensions["runtime"]
-    results = run_checks(runtime.settings)
+    results = run_checks(runtime.settings, runtime.engine)
     return {"ok": all(r.ok for r in results), "checks": [r.to_dict() for r in results],
             "identity": g.identity.as_json()}
 
