@@ -12,6 +12,7 @@ whose raw phone is new or changed, and only those are parsed again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -235,6 +237,10 @@ def tenant_key(tenant_id: int | None) -> int:
 class SegmentService:
     """Compiles segments to SQL and runs previews for one WordPress database."""
 
+    # A preview re-checks phones at most this often per tenant (the check scans the
+    # tenant's customers); a campaign snapshot always re-checks.
+    PREVIEW_REFRESH_SECONDS = 30.0
+
     def __init__(self, booknetic: Booknetic, tables: SmsTables, *,
                  default_region: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -243,15 +249,25 @@ class SegmentService:
         self.default_region = default_region
         self.clock = clock
         self._region_checked = False
+        self._refreshed: dict[int, float] = {}  # tenant key -> monotonic time of last check
+        self._refresh_lock = threading.Lock()
 
     # -- phones -------------------------------------------------------------------------
 
-    def refresh_phones(self, tenant_id: int | None) -> int:
+    def refresh_phones(self, tenant_id: int | None, *, max_age: float | None = None) -> int:
         """Bring the tenant's normalised phones up to date; returns how many were parsed.
 
         One statement finds customers with no phone row or whose raw phone differs
         byte-for-byte from what we parsed last time; only those are parsed and upserted.
+        Rows of customers Booknetic deleted are removed. With `max_age`, a check done in
+        this process less than `max_age` seconds ago is trusted instead.
         """
+        key = tenant_key(tenant_id)
+        if max_age is not None:
+            with self._refresh_lock:
+                last = self._refreshed.get(key)
+            if last is not None and time.monotonic() - last < max_age:
+                return 0
         self._check_region()
         customers, phones = self.bk.customers, self.tables.phones
         engine = self.bk.engine
@@ -265,6 +281,7 @@ class SegmentService:
                 (phones.c.customer_id.is_(None)) | not_(raw_then.is_not_distinct_from(raw_now)),
             )
         )
+        started = time.monotonic()
         now = int(self.clock())
         parsed = 0
         with engine.connect() as conn:
@@ -273,6 +290,7 @@ class SegmentService:
             chunk = [
                 {
                     "customer_id": int(r.id),
+                    "tenant_id": key,
                     "raw_phone": None if r.phone_number is None else str(r.phone_number)[:255],
                     "e164": normalise_phone(
                         None if r.phone_number is None else str(r.phone_number),
@@ -284,8 +302,14 @@ class SegmentService:
             ]
             with engine.begin() as conn:
                 upsert(conn, phones, chunk, key=["customer_id"],
-                       update=["raw_phone", "e164", "checked_at"])
+                       update=["tenant_id", "raw_phone", "e164", "checked_at"])
             parsed += len(chunk)
+        with engine.begin() as conn:
+            conn.execute(delete(phones).where(
+                phones.c.tenant_id == key,
+                ~exists().where(customers.c.id == phones.c.customer_id)))
+        with self._refresh_lock:
+            self._refreshed[key] = started
         return parsed
 
     def _check_region(self) -> None:
@@ -307,15 +331,16 @@ class SegmentService:
 
     # -- SQL ----------------------------------------------------------------------------
 
-    def members_select(self, query: SegmentQuery, now: int) -> Select[Any]:
-        """Customer ids meeting the segment's appointment condition (column `id`)."""
+    def counted_customers(self, query: SegmentQuery, now: int) -> Any:
+        """Customer ids meeting the appointment condition (a subquery with `customer_id`),
+        or None when the segment is every customer of the tenant."""
         bk = self.bk
-        customers, appts = bk.customers, bk.appointments
+        appts = bk.appointments
         definition = query.definition
         minimum = query.min_appointments or 0
 
         if definition.kind == "all" and not query.has_appointment_filters and minimum == 0:
-            return select(customers.c.id).where(bk.tenant_clause(customers, query.tenant_id))
+            return None
 
         counted = [
             bk.tenant_clause(appts, query.tenant_id),
@@ -354,44 +379,57 @@ class SegmentService:
         if minimum > 0:
             having.append(func.count() >= minimum)
 
-        counted_customers = (
+        grouped = (
             select(appts.c.customer_id.label("customer_id"))
             .where(*counted)
             .group_by(appts.c.customer_id)
         )
         if having:
-            counted_customers = counted_customers.having(and_(*having))
-        agg = counted_customers.subquery("counted")
-        return (
-            select(customers.c.id)
-            .select_from(customers.join(agg, agg.c.customer_id == customers.c.id))
-            .where(bk.tenant_clause(customers, query.tenant_id))
-        )
+            grouped = grouped.having(and_(*having))
+        return grouped.subquery("counted")
+
+    def members_select(self, query: SegmentQuery, now: int) -> Select[Any]:
+        """Customer ids in the segment (column `id`), before any phone rule."""
+        phones = self.tables.phones
+        counted = self.counted_customers(query, now)
+        source: Any = phones if counted is None else counted.join(
+            phones, phones.c.customer_id == counted.c.customer_id)
+        return (select(phones.c.customer_id.label("id")).select_from(source)
+                .where(phones.c.tenant_id == tenant_key(query.tenant_id)))
 
     def _phone_groups(self, query: SegmentQuery, now: int) -> Any:
         """Members grouped by normalised phone: phone (NULL = invalid), lowest id, size,
-        and whether the phone is suppressed for the tenant."""
+        and whether the phone is suppressed for the tenant.
+
+        Members are read from our phones table, which has one row per Booknetic customer
+        with its tenant (kept by refresh_phones), so the customers table is not joined.
+        The grouped appointments come first and MySQL/MariaDB are told to keep that order
+        (STRAIGHT_JOIN): otherwise the optimiser may start from every customer, or walk the
+        appointments' customer_id index one customer at a time (measured 2-10x slower).
+        """
         phones, supp = self.tables.phones, self.tables.suppressions
-        members = self.members_select(query, now).subquery("members")
-        joined = members.outerjoin(phones, phones.c.customer_id == members.c.id)
+        key = tenant_key(query.tenant_id)
+        counted = self.counted_customers(query, now)
+        source: Any = phones if counted is None else counted.join(
+            phones, phones.c.customer_id == counted.c.customer_id)
         if query.exclude_suppressed:
-            joined = joined.outerjoin(
-                supp,
-                and_(supp.c.tenant_id == tenant_key(query.tenant_id),
-                     supp.c.phone == phones.c.e164),
-            )
+            source = source.outerjoin(
+                supp, and_(supp.c.tenant_id == key, supp.c.phone == phones.c.e164))
             suppressed = func.max(case((supp.c.id.is_not(None), 1), else_=0))
         else:
             suppressed = literal(0)
         return (
             select(
                 phones.c.e164.label("phone"),
-                func.min(members.c.id).label("customer_id"),
+                func.min(phones.c.customer_id).label("customer_id"),
                 func.count().label("n"),
                 suppressed.label("suppressed"),
             )
-            .select_from(joined)
+            .select_from(source)
+            .where(phones.c.tenant_id == key)
             .group_by(phones.c.e164)
+            .prefix_with("STRAIGHT_JOIN", dialect="mysql")
+            .prefix_with("STRAIGHT_JOIN", dialect="mariadb")
             .subquery("by_phone")
         )
 
@@ -435,7 +473,7 @@ class SegmentService:
         """Count, sample and skipped counts for a segment, in one statement."""
         self.bk.require_tenant(query.tenant_id)
         if refresh:
-            self.refresh_phones(query.tenant_id)
+            self.refresh_phones(query.tenant_id, max_age=self.PREVIEW_REFRESH_SECONDS)
         now = int(self.clock())
         customers = self.bk.customers
         groups = self._phone_groups(query, now)

@@ -64,20 +64,21 @@ CREATE INDEX wp_bkntc_sms_nonces_seen ON wp_bkntc_sms_nonces (seen_at);
 
 CREATE TABLE wp_bkntc_sms_phones (
 	customer_id INTEGER NOT NULL, 
+	tenant_id INTEGER NOT NULL COMMENT 'the customer''s tenant (0 = none), copied so segments need not join bkntc_customers' DEFAULT '0', 
 	raw_phone VARCHAR(255), 
-	e164 VARCHAR(20) COMMENT 'NULL when missing or invalid', 
+	e164 VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin COMMENT 'NULL when missing or invalid', 
 	checked_at INTEGER NOT NULL, 
 	PRIMARY KEY (customer_id)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='E.164 form of bkntc_customers.phone_number (NULL = missing/invalid).' COLLATE utf8mb4_unicode_520_ci;
 
-CREATE INDEX wp_bkntc_sms_phones_e164 ON wp_bkntc_sms_phones (e164);
+CREATE INDEX wp_bkntc_sms_phones_tenant_e164 ON wp_bkntc_sms_phones (tenant_id, e164, customer_id);
 
 CREATE TABLE wp_bkntc_sms_recipients (
 	id BIGINT NOT NULL AUTO_INCREMENT, 
 	campaign_id INTEGER NOT NULL, 
 	tenant_id INTEGER NOT NULL DEFAULT '0', 
 	customer_id INTEGER, 
-	phone VARCHAR(20) NOT NULL, 
+	phone VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	first_name VARCHAR(191) NOT NULL DEFAULT '', 
 	last_name VARCHAR(191) NOT NULL DEFAULT '', 
 	status VARCHAR(16) NOT NULL COMMENT 'pending | sent | failed; a claimed row stays pending with a lease' DEFAULT 'pending', 
@@ -100,7 +101,7 @@ CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_
 CREATE TABLE wp_bkntc_sms_suppressions (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	tenant_id INTEGER NOT NULL DEFAULT '0', 
-	phone VARCHAR(20) NOT NULL, 
+	phone VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	reason VARCHAR(255) NOT NULL DEFAULT '', 
 	source VARCHAR(16) NOT NULL DEFAULT 'manual', 
 	created_by INTEGER, 
