@@ -33,7 +33,6 @@ from playwright.sync_api import (
     FrameLocator,
     Page,
     expect,
-    sync_playwright,
 )
 from sqlalchemy import Engine, func, select, update
 
@@ -48,12 +47,10 @@ from sidecar.web.auth import CAPABILITIES
 from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from sidecar.worker import build_scheduler
+from tests.conftest import shared_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOOPBACK = "127.0.0.1"
 PREFIX = "wp_"
 # Enough customers that all_with_phone has more than 2,000 valid, distinct numbers.
@@ -246,15 +243,13 @@ def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> It
 
 @contextlib.contextmanager
 def launch_browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, talking to nothing but loopback."""
+    """The session's one Chromium (tests/conftest.py: Playwright's sync API allows one
+    running instance per thread, so every browser test shares it)."""
     expect.set_options(timeout=UI_TIMEOUT)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                    headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield shared_browser()
+
+
+reuse_or_launch_browser = launch_browser
 
 
 @dataclass

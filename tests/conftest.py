@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pymysql
 import pytest
@@ -30,6 +31,11 @@ from sidecar.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+
+# Debian's Chromium, headless, talking to nothing but loopback (no downloads, no Google).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def free_port() -> int:
@@ -179,3 +185,39 @@ def engine_for() -> Iterator[object]:
     yield make
     for engine in made:
         engine.dispose()
+
+
+# Playwright's sync API allows one running instance per thread, so every browser test in the
+# session shares this one browser (each test opens its own context or page).
+_BROWSER: Any = None
+_PLAYWRIGHT: Any = None
+
+
+def shared_browser() -> Any:
+    global _BROWSER, _PLAYWRIGHT
+    if _BROWSER is None or not _BROWSER.is_connected():
+        from playwright.sync_api import sync_playwright
+
+        if _PLAYWRIGHT is None:
+            _PLAYWRIGHT = sync_playwright().start()
+        if not os.path.exists(CHROMIUM):
+            raise RuntimeError(f"{CHROMIUM} not found: install the Debian package chromium "
+                               "(.ci/run does this)")
+        _BROWSER = _PLAYWRIGHT.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                               headless=True)
+    return _BROWSER
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    return shared_browser()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _BROWSER, _PLAYWRIGHT
+    if _BROWSER is not None:
+        _BROWSER.close()
+        _BROWSER = None
+    if _PLAYWRIGHT is not None:
+        _PLAYWRIGHT.stop()
+        _PLAYWRIGHT = None

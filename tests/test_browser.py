@@ -40,9 +40,9 @@ DONE = re.compile(r"^Done: ")
 SMALL = 600
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with launch_browser() as b:
+    with launch_browser() as b:  # the session's shared Chromium, with this suite's timeouts
         yield b
 
 

@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.conftest import ARTIFACTS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
@@ -49,12 +47,12 @@ def demo(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def test_demo_command_sends_a_campaign_end_to_end(demo: str) -> None:
+def test_demo_command_sends_a_campaign_end_to_end(demo: str, browser: Browser) -> None:
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
         page.goto(demo)
         expect(page.locator("text=This sign-in exists only in demo mode")).to_be_visible()
@@ -83,5 +81,6 @@ def test_demo_command_sends_a_campaign_end_to_end(demo: str) -> None:
         assert sent + failed == recipients and sent > 0
         expect(frame.locator("#wizard-status")).to_contain_text("Done")
         frame.locator("#wizard-logs").click()
-        expect(frame.locator("#log-table tbody tr")).to_have_count(recipients)
-        browser.close()
+        expect(frame.locator("#log-table tbody tr")).to_have_count(min(recipients, 50))
+    finally:
+        context.close()

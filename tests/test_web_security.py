@@ -8,11 +8,16 @@ id names both, so the report lists every cell:
   ±300 s, a replayed nonce — also across two app instances sharing the database) → 401;
 * identities that are signed correctly but malformed (not base64url, not JSON, wrong types,
   bad nonces) → 401;
-* a missing capability → 403, the required ones → allowed;
-* another tenant's campaign → 404, and it never shows up in their lists;
+* a missing capability → 403, the required ones → allowed (template reads accept either
+  sms_campaign_templates or sms_campaigns_create: both missing → 403, either alone → allowed);
+* another tenant's campaign, campaign logs, template or suppression → 404, and none of them
+  (nor another tenant's customers or dashboard figures) ever shows up in their lists; the
+  built-in templates are everybody's to read and nobody's to change (409);
 * a write without the right X-Bkntc-Csrf token → 403, whatever the signature.
 
-A refused request must change nothing (campaign rows, recipient rows, messages sent).
+The endpoints: campaigns, segments, status, bridge, templates, suppressions, test and one-off
+SMS, customer search, logs and their CSV export, dashboard, and every page. A refused request
+must change nothing (campaign, recipient, template and suppression rows, messages sent).
 Then: stored XSS is escaped in the pages and kept verbatim by the API; SQL metacharacters in
 every text input are stored literally or refused with 422, never a 500, and Booknetic's tables
 are untouched; security headers are present; a part of the matrix runs again over real HTTP
@@ -32,18 +37,24 @@ from urllib.parse import quote
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
+from sidecar.delivery_log import CSV_COLUMNS
+from sidecar.phones import normalise_phone
+from sidecar.suppressions import split_numbers
 from sidecar.web.auth import CAPABILITIES, Identity, b64url, csrf_token
 from tests.conftest import MariaDBServer
 from tests.web_support import (
     CREATE,
     CRON,
     DELETE,
+    LOGS,
     NO_BODY,
     SEND,
     STATE_CHANGING,
     SUPER,
+    SUPPRESSIONS,
+    TEMPLATES,
     TENANT1,
     TENANT2,
     TENANT3,
@@ -58,9 +69,11 @@ from tests.web_support import (
     decode_identity,
     early_in_second,
     flipped_signature,
+    fresh_phone,
     identity_b64,
     settle,
     tampered_identity,
+    wait_for,
     web_fixture,
     with_raw_identity,
 )
@@ -71,15 +84,36 @@ VALID_CAMPAIGN = {"name": "Matrix campaign", "segment": "canceled_recent",
                   "body": "Hi {customer_first_name}"}
 
 
+VALID_TEMPLATE = {"name": "Matrix template", "body": "Hello {customer_first_name}"}
+TEST_SMS = {"phone": "+12025550188", "body": "Matrix test for {customer_first_name}"}
+
+
+def _suppress_one() -> dict[str, Any]:
+    return {"phone": fresh_phone(), "reason": "matrix"}
+
+
+def _suppress_many() -> dict[str, Any]:
+    return {"numbers": f"{fresh_phone()}\n{fresh_phone()}", "reason": "matrix bulk"}
+
+
+def _one_off() -> dict[str, Any]:
+    return {"numbers": fresh_phone(), "body": "Matrix one-off"}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    template: str  # "{id}" stands for a campaign id
+    template: str  # "{id}" stands for the id of a `target` object
     caps: tuple[str, ...]  # every capability it requires
     ok: int  # the status of a successful call
-    body: Any = NO_BODY
+    body: Any = NO_BODY  # or a function making a fresh body for each request
     state: str = "draft"  # the campaign status a successful call needs
     operator: bool = False  # only for identities without a tenant (the site operator)
+    # What "{id}" is: "campaign" (in `state`), "logs" (a campaign with recipient rows, i.e.
+    # message logs), "template" (a tenant's own template), "suppression" (a list row).
+    target: str = "campaign"
+    any_of: tuple[str, ...] = ()  # besides `caps`, any one of these is enough
+    mimetype: str = "application/json"  # of a successful answer (pages: text/html)
 
     @property
     def name(self) -> str:
@@ -97,8 +131,16 @@ class Endpoint:
     def checks_csrf(self) -> bool:
         return self.method in STATE_CHANGING and self.template != "/bridge/tick"
 
-    def path(self, campaign_id: int) -> str:
-        return self.template.format(id=campaign_id)
+    @property
+    def minimal_caps(self) -> tuple[str, ...]:
+        """The smallest set of capabilities that is enough."""
+        return self.caps + self.any_of[:1]
+
+    def payload(self) -> Any:
+        return self.body() if callable(self.body) else self.body
+
+    def path(self, object_id: int) -> str:
+        return self.template.format(id=object_id)
 
 
 ENDPOINTS = [
@@ -121,6 +163,34 @@ ENDPOINTS = [
     Endpoint("GET", "/ui/campaigns", (VIEW,), 200),
     Endpoint("GET", "/ui/campaigns/new", (VIEW, CREATE), 200),
     Endpoint("GET", "/ui/campaigns/{id}/edit", (VIEW, CREATE), 200),
+    # Templates: reading needs either capability (a campaign author picks one), writing
+    # needs sms_campaign_templates (api_lists._can_read_templates).
+    Endpoint("GET", "/api/v1/templates", (VIEW,), 200, any_of=(TEMPLATES, CREATE)),
+    Endpoint("POST", "/api/v1/templates", (VIEW, TEMPLATES), 201, VALID_TEMPLATE),
+    Endpoint("GET", "/api/v1/templates/{id}", (VIEW,), 200, target="template",
+             any_of=(TEMPLATES, CREATE)),
+    Endpoint("PUT", "/api/v1/templates/{id}", (VIEW, TEMPLATES), 200, VALID_TEMPLATE,
+             target="template"),
+    Endpoint("DELETE", "/api/v1/templates/{id}", (VIEW, TEMPLATES), 204, target="template"),
+    Endpoint("GET", "/api/v1/suppressions", (VIEW, SUPPRESSIONS), 200),
+    Endpoint("POST", "/api/v1/suppressions", (VIEW, SUPPRESSIONS), 201, _suppress_one),
+    Endpoint("POST", "/api/v1/suppressions/bulk", (VIEW, SUPPRESSIONS), 200, _suppress_many),
+    Endpoint("GET", "/api/v1/suppressions/{id}", (VIEW, SUPPRESSIONS), 200,
+             target="suppression"),
+    Endpoint("DELETE", "/api/v1/suppressions/{id}", (VIEW, SUPPRESSIONS), 204,
+             target="suppression"),
+    Endpoint("POST", "/api/v1/sms/test", (VIEW, SEND), 200, TEST_SMS),
+    Endpoint("POST", "/api/v1/sms/send", (VIEW, SEND), 201, _one_off),
+    Endpoint("GET", "/api/v1/customers", (VIEW, SEND), 200),
+    Endpoint("GET", "/api/v1/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
+    Endpoint("GET", "/api/v1/campaigns/{id}/logs.csv", (VIEW, LOGS), 200, target="logs",
+             mimetype="text/csv"),
+    Endpoint("GET", "/api/v1/dashboard", (VIEW,), 200),
+    Endpoint("GET", "/ui/dashboard", (VIEW,), 200),
+    Endpoint("GET", "/ui/templates", (VIEW, TEMPLATES), 200),
+    Endpoint("GET", "/ui/suppressions", (VIEW, SUPPRESSIONS), 200),
+    Endpoint("GET", "/ui/sms", (VIEW, SEND), 200),
+    Endpoint("GET", "/ui/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
@@ -135,22 +205,45 @@ class Sec:
     victim_name: str
     second: SignedClient  # a second app instance on the same database
     pristine: dict[str, tuple[int, int]]  # Booknetic tables before any test
+    # For the other kinds of `Endpoint.target`: tenant-1 objects refused requests must leave
+    # alone (a sent campaign with logs, a template, a suppression) and a second of each.
+    victims: dict[str, int]
+    others: dict[str, int]
+    names: dict[str, str]  # what identifies each victim in a list or page
 
     @property
     def client(self) -> SignedClient:
         return self.web.client
 
+    def victim_of(self, ep: Endpoint) -> int:
+        return self.victims[ep.target]
+
+    def other_of(self, ep: Endpoint) -> int:
+        return self.others[ep.target]
+
+    def path(self, ep: Endpoint) -> str:
+        """The path of `ep` on its victim."""
+        return ep.path(self.victim_of(ep))
+
     def request(self, ep: Endpoint, *, who: Who = ALL, campaign: int | None = None,
                 **kw: Any) -> Signed:
-        """A correctly signed request for `ep` (on the victim unless told otherwise)."""
-        path = ep.path(self.victim if campaign is None else campaign)
+        """A correctly signed request for `ep` (on the victim unless told otherwise;
+        `campaign` is the id of whatever object `ep` targets)."""
+        path = ep.path(self.victim_of(ep) if campaign is None else campaign)
         if ep.operator:
             who = who.in_tenant(None)
-        return self.client.prepare(ep.method, path, ep.body, who=who, **kw)
+        return self.client.prepare(ep.method, path, ep.payload(), who=who, **kw)
 
     def target(self, ep: Endpoint) -> int:
-        """A fresh tenant-1 campaign in the state a successful call to `ep` needs."""
+        """A fresh tenant-1 object of the kind a successful call to `ep` needs (campaigns in
+        the state it needs; the logs endpoints only read, so they share the sent one)."""
         settle()
+        if ep.target == "logs":
+            return self.victims["logs"]
+        if ep.target == "template":
+            return self.web.template(1, name=f"target of {ep.name}")
+        if ep.target == "suppression":
+            return self.web.suppression(1, reason=f"target of {ep.name}")
         return self.web.campaign(1, name=f"target of {ep.name}", status=ep.state)
 
 
@@ -162,11 +255,22 @@ def web(mariadb: MariaDBServer) -> Iterator[Web]:
 @pytest.fixture(scope="module")
 def sec(web: Web) -> Sec:
     pristine = web.booknetic_fingerprint()
-    name = f"Victim-{uuid.uuid4().hex[:8]}"
+    tag = uuid.uuid4().hex[:8]
+    name = f"Victim-{tag}"
     victim = web.campaign(1, name=name)
     other = web.campaign(1, name="Other tenant-1 draft")
     second = web.client_for(web.second_app())
-    return Sec(web, victim, other, name, second, pristine)
+    names = {"campaign": name, "logs": f"Logs-victim-{tag}", "template": f"Tpl-victim-{tag}",
+             "suppression": f"Supp-victim-{tag}"}
+    settle()
+    victims = {"campaign": victim,
+               "logs": web.sent_campaign(1, name=names["logs"]),
+               "template": web.template(1, name=names["template"]),
+               "suppression": web.suppression(1, reason=names["suppression"])}
+    others = {"campaign": other, "logs": other,
+              "template": web.template(1, name="Other tenant-1 template"),
+              "suppression": web.suppression(1, reason="Other tenant-1 suppression")}
+    return Sec(web, victim, other, name, second, pristine, victims, others, names)
 
 
 def assert_refused(reply: Reply, ep: Endpoint, status: int, code: str,
@@ -193,6 +297,9 @@ def assert_ok(reply: Reply, ep: Endpoint) -> None:
     if ep.is_page:
         assert reply.mimetype == "text/html", reply
         assert "Content-Security-Policy" in reply.headers
+    elif ep.mimetype != "application/json":
+        assert reply.mimetype == ep.mimetype, reply
+        assert reply.headers["Content-Disposition"].startswith("attachment;"), reply.headers
     elif ep.ok != 204:
         reply.json()
 
@@ -221,7 +328,7 @@ def _other_method(ep: Endpoint) -> str:
 
 def _other_path(sec: Sec, ep: Endpoint) -> str:
     if ep.has_id:
-        return ep.path(sec.other)
+        return ep.path(sec.other_of(ep))
     return "/api/v1/segments" if ep.template == "/api/v1/status" else "/api/v1/status"
 
 
@@ -232,9 +339,9 @@ def _with_query(path: str, query: str) -> str:
 def _signed_for(sec: Sec, ep: Endpoint, *, method: str | None = None, path: str | None = None,
                 sent: str | None = None) -> Signed:
     """Signed for (method, path) but sent as `ep` to `sent` (default: the victim)."""
-    signed = sec.client.prepare(method or ep.method, path or ep.path(sec.victim), ep.body,
+    signed = sec.client.prepare(method or ep.method, path or sec.path(ep), ep.payload(),
                                 who=ALL)
-    return replace(signed, method=ep.method, path=sent or ep.path(sec.victim))
+    return replace(signed, method=ep.method, path=sent or sec.path(ep))
 
 
 MISSING, BAD_SIGNATURE, CLOCK = "missing X-Bkntc-Identity", "bad signature", "timestamp"
@@ -262,11 +369,11 @@ TAMPER: dict[str, Callable[[Sec, Endpoint], Signed]] = {
         lambda r: replace(r, body=r.body + b" " if r.body else b"{}"))(s.request(e)),
     "path changed after signing": lambda s, e: _signed_for(s, e, path=_other_path(s, e)),
     "query added after signing": lambda s, e: replace(
-        s.request(e), path=_with_query(e.path(s.victim), "page=2")),
+        s.request(e), path=_with_query(s.path(e), "page=2")),
     "query changed after signing": lambda s, e: _signed_for(
-        s, e, path=_with_query(e.path(s.victim), "x=1"), sent=_with_query(e.path(s.victim), "x=2")),
+        s, e, path=_with_query(s.path(e), "x=1"), sent=_with_query(s.path(e), "x=2")),
     "query dropped after signing": lambda s, e: _signed_for(
-        s, e, path=_with_query(e.path(s.victim), "page=1")),
+        s, e, path=_with_query(s.path(e), "page=1")),
     "method changed after signing": lambda s, e: _signed_for(s, e, method=_other_method(e)),
     "expired ts (now-301)": lambda s, e: s.request(e, ts=int(time.time()) - 301),
     "future ts (now+301)": lambda s, e: s.request(e, ts=early_in_second() + 301),
@@ -392,7 +499,7 @@ ACCEPTED: dict[str, Callable[[Endpoint], dict[str, Any]]] = {
     "signed correctly": lambda e: {"who": ALL},
     "ts now-299": lambda e: {"who": ALL, "ts": int(time.time()) - 299},
     "ts now+299": lambda e: {"who": ALL, "ts": early_in_second() + 299},
-    "only the required capabilities": lambda e: {"who": ALL.with_caps(*e.caps)},
+    "only the required capabilities": lambda e: {"who": ALL.with_caps(*e.minimal_caps)},
 }
 
 
@@ -440,14 +547,32 @@ def test_a_nonce_may_be_used_again_only_after_600_seconds(sec: Sec) -> None:
 
 # -- 403: capabilities -----------------------------------------------------------------------
 
-CAP_CELLS = [(ep, cap) for ep in ENDPOINTS for cap in ep.caps]
+# (endpoint, capabilities taken away, the capability the refusal names): each required one
+# alone, and for endpoints that accept any of several, all of those at once.
+CAP_CELLS = [(ep, (cap,), cap) for ep in ENDPOINTS for cap in ep.caps] + [
+    (ep, ep.any_of, ep.any_of[0]) for ep in ENDPOINTS if ep.any_of]
 
 
-@pytest.mark.parametrize(("ep", "cap"), CAP_CELLS,
-                         ids=[f"{ep.name}-without {cap}" for ep, cap in CAP_CELLS])
-def test_missing_capability_is_403(sec: Sec, ep: Endpoint, cap: str) -> None:
-    refused_without_effect(sec, ep, sec.request(ep, who=ALL.without(cap)), 403, "forbidden",
-                           reason=f"(capability {cap!r})")
+@pytest.mark.parametrize(("ep", "removed", "named"), CAP_CELLS,
+                         ids=[f"{ep.name}-without {' and '.join(removed)}"
+                              for ep, removed, _ in CAP_CELLS])
+def test_missing_capability_is_403(sec: Sec, ep: Endpoint, removed: tuple[str, ...],
+                                   named: str) -> None:
+    refused_without_effect(sec, ep, sec.request(ep, who=ALL.without(*removed)), 403,
+                           "forbidden", reason=f"(capability {named!r})")
+
+
+ANY_OF_CELLS = [(ep, cap) for ep in ENDPOINTS for cap in ep.any_of]
+
+
+@pytest.mark.parametrize(("ep", "cap"), ANY_OF_CELLS,
+                         ids=[f"{ep.name}-with only {cap}" for ep, cap in ANY_OF_CELLS])
+def test_any_one_of_the_alternative_capabilities_is_enough(sec: Sec, ep: Endpoint,
+                                                           cap: str) -> None:
+    """Templates are read by their managers and by campaign authors (who pick one)."""
+    target = sec.target(ep) if ep.has_id else None
+    assert_ok(sec.client.send(sec.request(ep, campaign=target,
+                                          who=ALL.with_caps(*ep.caps, cap))), ep)
 
 
 @pytest.mark.parametrize("caps", [(), ("administrator", "manage_options", "SMS_CAMPAIGNS",
@@ -478,6 +603,7 @@ TENANT_CELLS = [(ep, who) for ep in ID_ENDPOINTS for who in (TENANT2, TENANT3, S
 @pytest.mark.parametrize(("ep", "who"), TENANT_CELLS,
                          ids=[f"{ep.name}-as tenant {who.tenant_id}" for ep, who in TENANT_CELLS])
 def test_another_tenants_campaign_is_404(sec: Sec, ep: Endpoint, who: Who) -> None:
+    """Whatever the id names: a campaign, its logs, a template, a suppression."""
     intruder = replace(who, caps=tuple(CAPABILITIES))
     refused_without_effect(sec, ep, sec.request(ep, who=intruder), 404, "not_found")
 
@@ -494,6 +620,159 @@ def test_another_tenants_campaign_never_shows_in_their_lists(sec: Sec) -> None:
         assert page.status == 200 and sec.victim_name not in page.text
     mine = sec.client.get("/ui/campaigns?per_page=100&status=draft", who=ALL)
     assert sec.victim_name in mine.text
+
+
+def _endpoint(method: str, template: str) -> Endpoint:
+    return next(e for e in ENDPOINTS if (e.method, e.template) == (method, template))
+
+
+def _builtin_templates(sec: Sec) -> list[dict[str, Any]]:
+    builtins = [t for t in sec.web.runtime.templates.list(1) if t["builtin"]]
+    assert len(builtins) == 4, builtins
+    return builtins
+
+
+@pytest.mark.parametrize("who", [TENANT1, TENANT2, TENANT3, SUPER],
+                         ids=["tenant 1", "tenant 2", "tenant 3", "no tenant"])
+def test_builtin_templates_are_shared_but_read_only(sec: Sec, who: Who) -> None:
+    """The built-ins are tenant-0 rows with a builtin_key: every tenant sees them, nobody
+    changes them (409, and the row stays as it was)."""
+    caller = replace(who, caps=tuple(CAPABILITIES))
+    listed = sec.client.get("/api/v1/templates", who=caller).json()["templates"]
+    builtins = _builtin_templates(sec)
+    assert listed[:4] == builtins  # built-ins first
+    put, delete = _endpoint("PUT", "/api/v1/templates/{id}"), _endpoint(
+        "DELETE", "/api/v1/templates/{id}")
+    for template in builtins:
+        shown = sec.client.get(f"/api/v1/templates/{template['id']}", who=caller)
+        assert shown.status == 200 and shown.json() == template
+        for ep in (put, delete):
+            refused_without_effect(sec, ep, sec.request(ep, who=caller,
+                                                        campaign=template["id"]),
+                                   409, "read_only", reason="built-in templates")
+
+
+def test_another_tenants_templates_never_show_in_their_lists(sec: Sec) -> None:
+    victim, name = sec.victims["template"], sec.names["template"]
+    t = sec.web.runtime.tables.templates
+    for who in (TENANT2, TENANT3, SUPER):
+        listed = sec.client.get("/api/v1/templates", who=who).json()["templates"]
+        assert listed == sec.web.runtime.templates.list(who.tenant_id)
+        ids = [x["id"] for x in listed]
+        assert victim not in ids and name not in {x["name"] for x in listed}
+        with sec.web.engine.connect() as conn:
+            owners = {(r.tenant_id, r.builtin_key is not None) for r in conn.execute(
+                select(t.c.tenant_id, t.c.builtin_key).where(t.c.id.in_(ids)))}
+        assert owners <= {(0, True), (who.tenant_id or 0, False)}, owners
+        for page in ("/ui/templates", "/ui/campaigns/new"):
+            html = sec.client.get(page, who=who)
+            assert html.status == 200 and name not in html.text
+    mine = sec.client.get("/api/v1/templates", who=ALL).json()["templates"]
+    assert victim in {x["id"] for x in mine}
+    for page in ("/ui/templates", "/ui/campaigns/new"):
+        assert name in sec.client.get(page, who=ALL).text
+
+
+def test_another_tenants_suppressions_never_show_in_their_lists(sec: Sec) -> None:
+    victim, reason = sec.victims["suppression"], sec.names["suppression"]
+    (row,), _ = sec.web.runtime.suppressions.list(1, only_id=victim)
+    phone = row["phone"]
+    for who in (TENANT2, TENANT3, SUPER):
+        data = sec.client.get("/api/v1/suppressions?per_page=200", who=who).json()
+        assert victim not in {x["id"] for x in data["suppressions"]}
+        assert data["total"] == sec.web.runtime.suppressions.list(who.tenant_id)[1]
+        for q in (quote(phone), reason, phone[2:]):
+            found = sec.client.get(f"/api/v1/suppressions?q={q}", who=who).json()
+            assert (found["total"], found["suppressions"]) == (0, []), (q, found)
+            page = sec.client.get(f"/ui/suppressions?q={q}", who=who)
+            assert page.status == 200 and 'id="suppress-empty"' in page.text
+            assert 'id="suppress-table"' not in page.text
+        assert phone not in sec.client.get("/ui/suppressions?per_page=100", who=who).text
+        # Another tenant's list does not stop this tenant's messages.
+        sent = sec.client.post("/api/v1/sms/test", {"phone": phone, "body": "Hi"}, who=who)
+        assert sent.status == 200 and sent.json()["ok"] is True, sent
+    mine = sec.client.get(f"/api/v1/suppressions?q={reason}", who=ALL).json()
+    assert [x["id"] for x in mine["suppressions"]] == [victim]
+    assert phone in sec.client.get(f"/ui/suppressions?q={reason}", who=ALL).text
+    assert_error(sec.client.post("/api/v1/sms/test", {"phone": phone, "body": "Hi"}, who=ALL),
+                 422, "validation_failed", {"phone": reason})
+
+
+def _all_customers(sec: Sec, who: Who, query: str = "") -> tuple[set[int], int]:
+    ids: set[int] = set()
+    for page in range(1, 20):
+        data = sec.client.get(f"/api/v1/customers?per_page=100&page={page}&q={query}",
+                              who=who).json()
+        if not data["customers"]:
+            return ids, data["total"]
+        ids |= {c["id"] for c in data["customers"]}
+    raise AssertionError("too many pages")
+
+
+def test_customer_search_shows_only_the_tenants_own_customers(sec: Sec) -> None:
+    ds = sec.web.shop.ds
+    theirs = next(c for c in ds.customers_of(1) if c["phone_number"] and c.get("email"))
+    for who in (TENANT1, TENANT2, TENANT3, SUPER):
+        own = {c["id"] for c in ds.customers_of(who.tenant_id)}
+        ids, total = _all_customers(sec, who)
+        assert (ids, total) == (own, len(own)), who
+        for needle in (theirs["phone_number"], theirs["email"]):
+            found, _ = _all_customers(sec, who, quote(needle))
+            assert found <= own
+            assert (theirs["id"] in found) == (who.tenant_id == 1), (who, needle)
+
+
+def test_a_one_off_sms_never_reaches_another_tenants_customers(sec: Sec) -> None:
+    ds = sec.web.shop.ds
+    foreign = [c["id"] for c in ds.customers_of(1) if normalise_phone(c["phone_number"])][:3]
+    ep = _endpoint("POST", "/api/v1/sms/send")
+    intruder = replace(TENANT2, caps=tuple(CAPABILITIES))
+    request = sec.client.prepare("POST", "/api/v1/sms/send",
+                                 {"customer_ids": foreign, "body": "Hi {customer_first_name}"},
+                                 who=intruder)
+    refused_without_effect(sec, ep, request, 422, "validation_failed")
+    # Mixed with the tenant's own: only its own are queued; the others are "not found".
+    own = next(c["id"] for c in ds.customers_of(2) if normalise_phone(c["phone_number"]))
+    reply = sec.client.post("/api/v1/sms/send", {"customer_ids": [*foreign, own],
+                                                 "body": "Hi {customer_first_name}"},
+                            who=intruder)
+    assert reply.status == 201, reply
+    result = reply.json()
+    assert result["total"] == 1
+    assert result["invalid"] == [f"customer #{i} (not found)" for i in foreign]
+    settle()
+    assert [r["customer_id"] for r in sec.web.shop.rows(result["campaign_id"])] == [own]
+
+
+def test_dashboard_numbers_are_the_tenants_own(sec: Sec) -> None:
+    settle()
+    c = sec.web.runtime.tables.campaigns
+    before = {}
+    for who in (TENANT1, TENANT2, TENANT3, SUPER):
+        data = sec.client.get("/api/v1/dashboard", who=who).json()
+        assert data == sec.web.runtime.dashboard.summary(who.tenant_id)
+        ids = [r["id"] for r in data["recent"]]
+        with sec.web.engine.connect() as conn:
+            tenants = set(conn.execute(select(c.c.tenant_id).where(c.c.id.in_(ids))).scalars())
+        assert tenants <= {who.tenant_id or 0}
+        before[who.tenant_id] = data
+        if who.tenant_id != 1:
+            page = sec.client.get("/ui/dashboard", who=who)
+            assert page.status == 200
+            assert sec.names["logs"] not in page.text and sec.victim_name not in page.text
+    # Tenant 1 sends one message: only tenant 1's figures move.
+    sent = sec.client.post("/api/v1/sms/send", {"numbers": fresh_phone(), "body": "One"},
+                           who=ALL)
+    assert sent.status == 201
+    settle()
+    wait_for(lambda: sec.web.runtime.campaigns.get(1, sent.json()["campaign_id"])["status"]
+             == "completed", what="the one-off SMS")
+    for who in (TENANT1, TENANT2, TENANT3, SUPER):
+        data = sec.client.get("/api/v1/dashboard", who=who).json()
+        if who.tenant_id == 1:
+            assert data["sent"] == before[1]["sent"] + 1
+        else:
+            assert data == before[who.tenant_id]
 
 
 def test_the_tenant_comes_only_from_the_signed_identity(sec: Sec) -> None:
@@ -611,6 +890,150 @@ def test_xss_in_the_signed_user_and_in_booknetic_data_is_escaped(sec: Sec) -> No
                          {"n": service["name"], "i": service["id"]})
 
 
+def _messages_to(sec: Sec, phone: str) -> list[str]:
+    return [m.body for m in sec.web.shop.fake.received() if m.to == phone]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_stored_xss_in_templates_suppressions_and_messages_is_escaped_or_refused(
+        sec: Sec, payload: str) -> None:
+    api = sec.client.as_(TENANT3)
+    braces = "{" in payload  # a shortcode-looking payload: unknown ones are refused
+
+    # Templates: kept verbatim by the API, escaped on both pages that show them.
+    name = f"T {payload}"
+    body = "B plain" if braces else f"B {payload}"
+    created = api.post("/api/v1/templates", {"name": name, "body": body})
+    assert created.status == 201, created
+    tid = created.json()["id"]
+    shown = api.get(f"/api/v1/templates/{tid}").json()
+    assert (shown["name"], shown["body"]) == (name, body)
+    listed = api.get("/api/v1/templates").json()["templates"]
+    assert [(t["name"], t["body"]) for t in listed if t["id"] == tid] == [(name, body)]
+    for path in ("/ui/templates", "/ui/campaigns/new"):
+        page = api.get(path)
+        assert page.status == 200 and "Content-Security-Policy" in page.headers
+        _assert_escaped(page.text, name)
+        _assert_escaped(page.text, body)
+        assert "T 49" not in page.text
+    if braces:
+        for reply in (api.post("/api/v1/templates", {"name": "x", "body": f"B {payload}"}),
+                      api.put(f"/api/v1/templates/{tid}", {"name": "x", "body": payload})):
+            assert_error(reply, 422, "validation_failed", {"body": "unknown shortcode"})
+        assert api.get(f"/api/v1/templates/{tid}").json() == shown
+
+    # Suppressions: the reason is data; the phone must be a phone (its text is echoed in
+    # the JSON error only); the search text is echoed escaped.
+    phone, reason = fresh_phone(), f"R {payload}"
+    added = api.post("/api/v1/suppressions", {"phone": phone, "reason": reason})
+    assert added.status == 201 and added.json()["reason"] == reason, added
+    q = quote(reason, safe="")
+    found = api.get(f"/api/v1/suppressions?q={q}").json()["suppressions"]
+    assert [(r["phone"], r["reason"]) for r in found] == [(phone, reason)]
+    for path in ("/ui/suppressions?per_page=100", f"/ui/suppressions?q={q}",
+                 f"/ui/suppressions?q={quote('nothing ' + payload, safe='')}"):
+        page = api.get(path)
+        assert page.status == 200 and "Content-Security-Policy" in page.headers
+        _assert_escaped(page.text, "nothing " + payload if "nothing" in path else reason)
+    assert_error(api.post("/api/v1/suppressions", {"phone": payload}), 422,
+                 "validation_failed", {"phone": "not a valid phone number"}, invalid=[payload])
+    kept = fresh_phone()
+    assert_error(api.post("/api/v1/suppressions/bulk", {"numbers": f"{kept}\n{payload}"}), 422,
+                 "validation_failed", {"numbers": "nothing was saved"},
+                 invalid=split_numbers(payload))
+    assert api.get(f"/api/v1/suppressions?q={quote(kept)}").json()["total"] == 0
+
+    # Test SMS and one-off SMS: numbers must be phones, bodies are sent as written.
+    assert_error(api.post("/api/v1/sms/test", {"phone": payload, "body": "Hi"}), 422,
+                 "validation_failed", {"phone": "not a valid phone number"})
+    assert_error(api.post("/api/v1/sms/send", {"numbers": payload, "body": "Hi"}), 422,
+                 "validation_failed", {"recipients": "nobody to send to"},
+                 invalid=split_numbers(payload))
+    text_ = f"S {payload}"
+    to_test, to_manual = fresh_phone(), fresh_phone()
+    if braces:
+        for reply in (api.post("/api/v1/sms/test", {"phone": to_test, "body": text_}),
+                      api.post("/api/v1/sms/send", {"numbers": to_manual, "body": text_})):
+            assert_error(reply, 422, "validation_failed", {"body": "unknown shortcode"})
+    else:
+        tested = api.post("/api/v1/sms/test", {"phone": to_test, "body": text_})
+        assert tested.status == 200 and tested.json()["body"] == text_, tested
+        manual = api.post("/api/v1/sms/send", {"numbers": to_manual, "body": text_})
+        assert manual.status == 201, manual
+        settle()
+        assert _messages_to(sec, to_test) == [text_]
+        assert wait_for(lambda: _messages_to(sec, to_manual), what="the one-off") == [text_]
+
+    # Searches echo nothing unescaped and find nothing.
+    customers = api.get(f"/api/v1/customers?q={quote(payload, safe='')}").json()
+    assert (customers["total"], customers["customers"]) == (0, [])
+
+
+def test_xss_in_recipient_names_and_errors_is_escaped_in_the_logs_page(sec: Sec) -> None:
+    """A tenant's staff typed markup into a Booknetic customer's name; a one-off SMS to that
+    customer puts the name into the recipient rows, which the logs page shows."""
+    api = sec.client.as_(TENANT3)
+    customer = next(c for c in sec.web.shop.ds.customers_of(3)
+                    if normalise_phone(c["phone_number"]))
+    first, last = "<script>alert('first')</script>", '"><img src=x onerror=alert(1)>'
+    with sec.web.engine.begin() as conn:
+        original = conn.execute(text("SELECT first_name, last_name FROM wp_bkntc_customers "
+                                     "WHERE id = :i"), {"i": customer["id"]}).one()
+        conn.execute(text("UPDATE wp_bkntc_customers SET first_name = :f, last_name = :l "
+                          "WHERE id = :i"), {"f": first, "l": last, "i": customer["id"]})
+    try:
+        reply = api.post("/api/v1/sms/send", {"customer_ids": [customer["id"]],
+                                              "body": "Hi {customer_first_name}"})
+    finally:
+        with sec.web.engine.begin() as conn:
+            conn.execute(text("UPDATE wp_bkntc_customers SET first_name = :f, last_name = :l "
+                              "WHERE id = :i"),
+                         {"f": original[0], "l": original[1], "i": customer["id"]})
+    assert reply.status == 201, reply
+    cid = reply.json()["campaign_id"]
+    settle()
+    (row,) = api.get(f"/api/v1/campaigns/{cid}/logs").json()["logs"]
+    assert (row["first_name"], row["last_name"]) == (first, last)  # verbatim in JSON
+    assert _messages_to(sec, row["phone"])[-1] == f"Hi {first}"  # an SMS is plain text
+
+    # Markup in the campaign name, an error text and a message id, written straight in.
+    name = "<script>alert('campaign')</script>"
+    logged = sec.web.campaign(3, name=name)
+    error, message_id = "<img src=x onerror=alert(2)>", "<script>alert(3)</script>"
+    sec.web.recipient_rows(logged, 3, [{"phone": fresh_phone(), "first_name": first,
+                                        "last_name": last, "status": "failed",
+                                        "attempts": 1, "last_error": error,
+                                        "provider_message_id": message_id}])
+    for campaign in (cid, logged):
+        page = api.get(f"/ui/campaigns/{campaign}/logs")
+        assert page.status == 200 and "Content-Security-Policy" in page.headers
+        _assert_escaped(page.text, f"{first} {last}")
+    page = api.get(f"/ui/campaigns/{logged}/logs")
+    for value in (name, error, message_id):
+        _assert_escaped(page.text, value)
+    # The search box echoes its text escaped; a status outside the fixed set is a 422 page.
+    q = "<script>alert('q')</script>"
+    searched = api.get(f"/ui/campaigns/{logged}/logs?q={quote(q, safe='')}")
+    assert searched.status == 200
+    _assert_escaped(searched.text, q)
+    bad = api.get(f"/ui/campaigns/{logged}/logs?status={quote(q, safe='')}")
+    assert bad.status == 422 and bad.mimetype == "text/html"
+    _assert_escaped(bad.text, q)
+    assert_error(api.get(f"/api/v1/campaigns/{logged}/logs?status={quote(q, safe='')}"), 422,
+                 "validation_failed", {"status": None})
+    # The CSV is a download (attachment, nosniff), never a page; the name stays as data.
+    exported = api.get(f"/api/v1/campaigns/{logged}/logs.csv")
+    assert exported.status == 200 and exported.mimetype == "text/csv"
+    assert exported.headers["X-Content-Type-Options"] == "nosniff"
+    assert exported.headers["Content-Disposition"].startswith("attachment;")
+    assert first in exported.text and error in exported.text
+    # And the dashboard lists the newest campaign under its escaped name.
+    recent = api.get("/api/v1/dashboard").json()["recent"]
+    assert recent[0]["id"] == logged and recent[0]["name"] == name
+    _assert_escaped(api.get("/ui/dashboard").text, name)
+    assert sec.web.booknetic_fingerprint() == sec.pristine
+
+
 # -- SQL metacharacters ----------------------------------------------------------------------
 
 SQL = ["' OR 1=1 --", '"; DROP TABLE wp_bkntc_customers; --', "\\", "%_",
@@ -664,6 +1087,99 @@ def test_sql_metacharacters_are_data_or_422_never_500(sec: Sec, payload: str) ->
     page = api.get(f"/ui/campaigns?status={encoded}")
     assert page.status == 200
     assert api.get(f"/ui/campaigns/{cid}/edit").status == 200
+
+    assert sec.web.booknetic_fingerprint() == sec.pristine
+
+
+def _contains(needle: str, *values: str | None) -> bool:
+    return any(needle.lower() in (v or "").lower() for v in values)
+
+
+@pytest.mark.parametrize("payload", SQL, ids=SQL_IDS)
+def test_sql_metacharacters_in_lists_and_messages_are_data_or_422_never_500(
+        sec: Sec, payload: str) -> None:
+    api = sec.client.as_(TENANT3)
+    trimmed = payload.strip()
+    encoded = quote(payload, safe="")
+
+    # Templates: name and body are data.
+    created = api.post("/api/v1/templates", {"name": payload, "body": payload})
+    assert created.status == 201, created
+    template = created.json()
+    assert (template["name"], template["body"]) == (trimmed, payload)
+    edited = api.put(f"/api/v1/templates/{template['id']}", {"name": payload + " v2",
+                                                             "body": payload + "!"})
+    assert edited.status == 200 and edited.json()["name"] == (payload + " v2").strip()
+    assert api.get(f"/api/v1/templates/{template['id']}").json()["body"] == payload + "!"
+
+    # Suppressions: the reason is data, the phone must be a phone; the search is literal
+    # (LIKE wildcards match themselves only).
+    phone = fresh_phone()
+    added = api.post("/api/v1/suppressions", {"phone": phone, "reason": payload})
+    assert added.status == 201 and added.json()["reason"] == trimmed, added
+    assert_error(api.post("/api/v1/suppressions", {"phone": payload, "reason": "x"}), 422,
+                 "validation_failed", {"phone": None}, invalid=[payload])
+    everything = api.get("/api/v1/suppressions?per_page=200").json()
+    assert everything["total"] <= 200
+    expected = [r["id"] for r in everything["suppressions"]
+                if _contains(trimmed, r["phone"], r["reason"])]
+    found = api.get(f"/api/v1/suppressions?per_page=200&q={encoded}").json()
+    assert [r["id"] for r in found["suppressions"]] == expected and found["total"] == len(
+        expected)
+    assert added.json()["id"] in expected
+    page = api.get(f"/ui/suppressions?q={encoded}")
+    assert page.status == 200 and phone in page.text
+    for query in (f"page={encoded}", f"per_page={encoded}"):
+        assert_error(api.get(f"/api/v1/suppressions?{query}"), 422, "validation_failed")
+    kept = fresh_phone()
+    assert_error(api.post("/api/v1/suppressions/bulk", {"numbers": f"{payload}\n{kept}"}),
+                 422, "validation_failed", {"numbers": None}, invalid=split_numbers(payload))
+    skipped = api.post("/api/v1/suppressions/bulk", {"numbers": f"{payload}\n{kept}",
+                                                     "reason": payload, "skip_invalid": True})
+    assert skipped.status == 200, skipped
+    assert skipped.json() == {"added": 1, "already": 0, "invalid": split_numbers(payload)}
+
+    # Test and one-off SMS: numbers must be phones, the body is sent exactly as written.
+    assert_error(api.post("/api/v1/sms/test", {"phone": payload, "body": "Hi"}), 422,
+                 "validation_failed", {"phone": None})
+    assert_error(api.post("/api/v1/sms/send", {"numbers": payload, "body": "Hi"}), 422,
+                 "validation_failed", {"recipients": None}, invalid=split_numbers(payload))
+    to_test, to_manual = fresh_phone(), fresh_phone()
+    tested = api.post("/api/v1/sms/test", {"phone": to_test, "body": payload})
+    assert tested.status == 200 and tested.json()["body"] == payload, tested
+    manual = api.post("/api/v1/sms/send", {"numbers": to_manual, "body": payload})
+    assert manual.status == 201, manual
+    settle()
+    assert _messages_to(sec, to_test) == [payload]
+    assert wait_for(lambda: _messages_to(sec, to_manual), what="the one-off") == [payload]
+
+    # Customer search: literal, only the tenant's own customers.
+    ds = sec.web.shop.ds
+    matches = [c for c in ds.customers_of(3)
+               if _contains(trimmed, c["first_name"], c["last_name"], c["phone_number"],
+                            c.get("email"), f"{c['first_name'] or ''} {c['last_name'] or ''}")]
+    customers = api.get(f"/api/v1/customers?q={encoded}&per_page=100").json()
+    assert customers["total"] == len(matches)
+    for query in (f"page={encoded}", f"per_page={encoded}"):
+        assert_error(api.get(f"/api/v1/customers?{query}"), 422, "validation_failed")
+
+    # Logs: the search is literal, the status comes from a fixed set.
+    cid = manual.json()["campaign_id"]
+    logs = api.get(f"/api/v1/campaigns/{cid}/logs?q={encoded}").json()
+    assert (logs["total"], logs["logs"]) == (0, [])
+    assert api.get(f"/api/v1/campaigns/{cid}/logs").json()["total"] == 1
+    for path in (f"/api/v1/campaigns/{cid}/logs?status={encoded}",
+                 f"/api/v1/campaigns/{cid}/logs.csv?status={encoded}"):
+        assert_error(api.get(path), 422, "validation_failed", {"status": None})
+    for query in (f"page={encoded}", f"per_page={encoded}"):
+        assert_error(api.get(f"/api/v1/campaigns/{cid}/logs?{query}"), 422,
+                     "validation_failed")
+    exported = api.get(f"/api/v1/campaigns/{cid}/logs.csv?q={encoded}")
+    assert exported.status == 200 and exported.headers["X-Bkntc-Export-Total"] == "0"
+    assert exported.text.strip() == ",".join(CSV_COLUMNS)
+    assert api.get(f"/ui/campaigns/{cid}/logs?q={encoded}").status == 200
+    refused = api.get(f"/ui/campaigns/{cid}/logs?status={encoded}")
+    assert refused.status == 422 and refused.mimetype == "text/html"
 
     assert sec.web.booknetic_fingerprint() == sec.pristine
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask, Response, request
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from sidecar.config import Settings
 from sidecar.providers.fake_twilio import FakeTwilio
@@ -32,8 +32,6 @@ from sidecar.web.server import BackgroundServer
 from tests.conftest import ARTIFACTS, MariaDBServer, free_port
 from tests.wp_support import WordPressSite, start_wordpress
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = ARTIFACTS / "screenshots"
 
 
@@ -120,14 +118,6 @@ def single(mariadb: MariaDBServer) -> Iterator[Site]:
 @pytest.fixture(scope="module")
 def saas(mariadb: MariaDBServer) -> Iterator[Site]:
     yield from _bring_up(mariadb, "saas")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _menu_visible(site: Site, login: str) -> bool:

@@ -15,6 +15,7 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -36,6 +37,9 @@ from tests.wp_support import (
     start_wordpress,
     wordpress_fixture,
 )
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.mariadb
 
@@ -293,14 +297,11 @@ def test_fire_cron_in_saas(saas: WordPressSite) -> None:
 # -- browser, errors, teardown -------------------------------------------------------------
 
 
-def test_playwright_login(single: WordPressSite) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_playwright_login(single: WordPressSite, browser: Browser) -> None:
+    from playwright.sync_api import expect
 
-    # Debian's Chromium, as tests/browser_support.py launches it (that module is slow to import)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = browser.new_page()
+    page = browser.new_page()
+    try:
         single.login(page, "staff1")
         page.goto(single.panel_url())
         expect(page.locator("#bkntc-menu-customers")).to_be_visible()
@@ -310,7 +311,8 @@ def test_playwright_login(single: WordPressSite) -> None:
         page.goto(single.panel_url())
         page.click("#bkntc-menu-harness_probe")
         expect(page.locator("#bkntc-probe")).to_contain_text('"tenant_id":null')
-        browser.close()
+    finally:
+        page.close()
 
 
 def test_no_php_errors(site: WordPressSite) -> None:

@@ -17,6 +17,7 @@ HTTP, and `create_app(runtime)`.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
 import time
@@ -28,7 +29,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from requests.structures import CaseInsensitiveDict
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 
 from sidecar.db import make_engine
 from sidecar.runtime import Runtime
@@ -45,6 +46,9 @@ VIEW = "sms_campaigns"
 CREATE = "sms_campaigns_create"
 SEND = "sms_campaigns_send"
 DELETE = "sms_campaigns_delete"
+TEMPLATES = "sms_campaign_templates"
+LOGS = "sms_campaign_logs"
+SUPPRESSIONS = "sms_campaign_suppressions"
 CRON = "cron"
 USER_CAPS: tuple[str, ...] = tuple(c for c in CAPABILITIES if c != CRON)
 
@@ -53,6 +57,16 @@ STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 BACKGROUND_THREADS = ("send-", "bridge-tick")
 
 T = TypeVar("T")
+
+# Valid US numbers no sample customer has (those use 555-01xx and other exchanges).
+_FRESH = itertools.count()
+
+
+def fresh_phone() -> str:
+    """A valid E.164 number, different on every call (for suppressions and one-off SMS)."""
+    n = next(_FRESH)
+    assert n < 3 * 8000, "out of fresh phone numbers"
+    return f"+1{('202', '415', '617')[n // 8000]}555{2000 + n % 8000:04d}"
 
 
 class _Auto:
@@ -290,16 +304,19 @@ def identity_b64(data: Any) -> str:
 
 
 def assert_error(reply: Reply, status: int, code: str | None = None,
-                 fields: Mapping[str, str | None] | None = None) -> dict[str, Any]:
-    """The one JSON error shape: {"error": {"code", "message", "fields"?}}.
+                 fields: Mapping[str, str | None] | None = None,
+                 invalid: list[str] | None = None) -> dict[str, Any]:
+    """The one JSON error shape: {"error": {"code", "message", "fields"?, "invalid"?}}.
 
-    `fields` maps field names to a substring of the message (None: any message).
+    `fields` maps field names to a substring of the message (None: any message); `invalid`
+    is the exact list of rejected inputs the list endpoints add (suppressions, one-off SMS).
     """
     assert reply.status == status, reply
     data = reply.json()
     assert set(data) == {"error"}, data
     error = data["error"]
-    assert isinstance(error, dict) and set(error) <= {"code", "message", "fields"}, error
+    assert isinstance(error, dict) and set(error) <= {"code", "message", "fields",
+                                                      "invalid"}, error
     assert isinstance(error.get("code"), str) and error["code"], error
     assert isinstance(error.get("message"), str) and error["message"], error
     if code is not None:
@@ -308,6 +325,11 @@ def assert_error(reply: Reply, status: int, code: str | None = None,
         assert isinstance(error["fields"], dict) and error["fields"], error
         assert all(isinstance(k, str) and isinstance(v, str) and v
                    for k, v in error["fields"].items()), error
+    if "invalid" in error:
+        assert isinstance(error["invalid"], list) and error["invalid"], error
+        assert all(isinstance(v, str) for v in error["invalid"]), error
+    if invalid is not None:
+        assert error.get("invalid") == invalid, error
     if fields is not None:
         got = error.get("fields", {})
         assert set(got) == set(fields), error
@@ -366,6 +388,7 @@ class Web:
     client: SignedClient
     servers: list[BackgroundServer] = field(default_factory=list)
     others: list[Runtime] = field(default_factory=list)
+    probe: Any = None  # state()'s own connection
 
     @property
     def runtime(self) -> Runtime:
@@ -409,19 +432,61 @@ class Web:
         assert svc.get(tenant_id, cid)["status"] == status
         return cid
 
+    def template(self, tenant_id: int | None = 1, *, name: str = "Victim template",
+                 body: str = "Hi {customer_first_name}") -> int:
+        """A tenant's own template, made through the service."""
+        return int(self.runtime.templates.create(tenant_id, {"name": name, "body": body})["id"])
+
+    def suppression(self, tenant_id: int | None = 1, *, phone: str | None = None,
+                    reason: str = "victim") -> int:
+        """A suppression-list row, made through the service."""
+        row = self.runtime.suppressions.add(tenant_id, phone or fresh_phone(), reason)
+        assert row["added"], row
+        return int(row["id"])
+
+    def sent_campaign(self, tenant_id: int | None = 1, *, name: str = "Sent",
+                      segment: str = "all_with_phone", body: str = "Hi {customer_first_name}",
+                      **filters: Any) -> int:
+        """A campaign sent through the engine (no background thread) to the fake Twilio, so
+        its recipient rows are real logs; call settle() first."""
+        cid = self.campaign(tenant_id, name=name, segment=segment, body=body, status="queued",
+                            **filters)
+        self.runtime.outbox.drain(cid)
+        assert self.runtime.campaigns.get(tenant_id, cid)["sent"] > 0
+        return cid
+
+    def recipient_rows(self, campaign_id: int, tenant_id: int | None,
+                       rows: list[dict[str, Any]]) -> None:
+        """Write recipient rows straight into a campaign (exact logs for filter tests)."""
+        defaults = {"campaign_id": campaign_id, "tenant_id": tenant_id or 0, "customer_id": None,
+                    "first_name": "", "last_name": "", "status": "pending", "attempts": 0,
+                    "last_error": "", "error_code": None, "provider_message_id": None,
+                    "sent_at": None, "updated_at": 0}
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.runtime.tables.recipients),
+                         [{**defaults, **row} for row in rows])
+
     def campaign_rows(self) -> list[dict[str, Any]]:
         c = self.runtime.tables.campaigns
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(c).order_by(c.c.id)).mappings()]
 
     def state(self) -> tuple[Any, ...]:
-        """Everything a refused request must leave untouched: our campaign and recipient
-        rows (CHECKSUM TABLE covers every column of every row) and the messages sent."""
+        """Everything a refused request must leave untouched: our campaign, recipient,
+        template and suppression rows (CHECKSUM TABLE covers every column of every row) and
+        the requests the fake Twilio received (so not even a refused send was attempted).
+
+        The matrix asks this twice per cell, so it uses one autocommit connection of its own
+        (each statement sees everything committed; no pool checkout, ping or rollback)."""
         tables = self.runtime.tables
-        with self.engine.connect() as conn:
-            sums = conn.execute(text(f"CHECKSUM TABLE `{tables.campaigns.name}`, "
-                                     f"`{tables.recipients.name}`")).all()
-        return (tuple((str(r[0]), r[1]) for r in sums), len(self.shop.fake.received()))
+        names = ", ".join(f"`{t.name}`" for t in (tables.campaigns, tables.recipients,
+                                                  tables.templates, tables.suppressions))
+        if self.probe is None:
+            self.probe = self.mariadb.connect(self.database)
+        with self.probe.cursor() as cur:
+            cur.execute(f"CHECKSUM TABLE {names}")
+            sums = cur.fetchall()
+        return (tuple((str(r[0]), r[1]) for r in sums), self.shop.fake.stats.requests_total)
 
     def booknetic_fingerprint(self) -> dict[str, tuple[int, int]]:
         """Row count and CHECKSUM TABLE of every WordPress/Booknetic table (not ours)."""
@@ -454,6 +519,8 @@ def close_web(web: Web) -> None:
         server.stop()
     for runtime in web.others:
         runtime.close()
+    if web.probe is not None:
+        web.probe.close()
     web.shop.fake.stop()
     web.runtime.close()
     web.mariadb.drop_database(web.database)
