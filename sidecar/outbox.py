@@ -320,13 +320,18 @@ class Outbox:
                 budget[0] -= 1
                 return True
 
+        # Loaded once: its body cannot change while it is active (edits need a pause), and
+        # a pause stops the claims themselves.
+        campaign = self._load_campaign(campaign_id)
+        if campaign is None:  # paused, finished or deleted meanwhile
+            self._finish_if_done(campaign_id)
+            return total
+        marked = threading.Event()
+
         def loop() -> BatchReport:
             mine = BatchReport()
             while not stop.is_set() and take_budget():
-                campaign = self._load_campaign(campaign_id)
-                if campaign is None:  # paused, finished or deleted meanwhile
-                    break
-                batch = self.process_batch(campaign, provider, stop)
+                batch = self.process_batch(campaign, provider, stop, marked)
                 for name in ("claimed", "sent", "failed", "retried", "released"):
                     setattr(mine, name, getattr(mine, name) + getattr(batch, name))
                 if batch.halted:
@@ -350,14 +355,18 @@ class Outbox:
     # -- one batch ----------------------------------------------------------------------
 
     def process_batch(self, campaign: _Campaign, provider: SmsProvider,
-                      stop: threading.Event) -> BatchReport:
+                      stop: threading.Event, marked: threading.Event | None = None
+                      ) -> BatchReport:
         token = uuid.uuid4().hex[:16]
         claimed_at = int(self.clock())
         rows = self.claim_batch(campaign.id, token, claimed_at)
         report = BatchReport(claimed=len(rows))
         if not rows:
             return report
-        self._mark_sending(campaign.id, claimed_at)
+        if marked is None or not marked.is_set():  # queued -> sending, once per drain
+            self._mark_sending(campaign.id, claimed_at)
+            if marked is not None:
+                marked.set()
         suppressed = self._suppressed(campaign, rows)
         results: dict[int, SendResult | None] = {}
         deadline = claimed_at + self.settings.lease_seconds
@@ -447,22 +456,25 @@ class Outbox:
         }
         with self.engine.begin() as conn:
             if is_mysql(conn):
+                # Ordered like the (campaign_id, status, next_attempt_at) index, so the
+                # locking read touches only the rows it takes, not every row already sent.
                 ids = conn.execute(
-                    select(r.c.id).where(due).order_by(r.c.id)
+                    select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
                     .limit(self.settings.batch_size).with_for_update(skip_locked=True)
                 ).scalars().all()
                 if not ids:
                     return []
                 conn.execute(update(r).where(r.c.id.in_(ids)).values(claim_values))
-            else:
-                chosen = (select(r.c.id).where(due).order_by(r.c.id)
+                mine = r.c.id.in_(ids)
+            else:  # SQLite serialises writers: one UPDATE claims atomically
+                chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
                           .limit(self.settings.batch_size).scalar_subquery())
                 conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
+                mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
             rows = conn.execute(
                 select(r.c.id, r.c.campaign_id, r.c.tenant_id, r.c.phone, r.c.first_name,
                        r.c.last_name, r.c.attempts, r.c.unsure_since)
-                .where(r.c.claimed_by == token, r.c.campaign_id == campaign_id,
-                       r.c.status == "pending")
+                .where(mine, r.c.claimed_by == token)
                 .order_by(r.c.id)
             ).all()
         return [Claimed(int(x.id), int(x.campaign_id), int(x.tenant_id), str(x.phone),
