@@ -66,10 +66,12 @@ class DeliveryLog:
         if query.strip():
             pattern = like_pattern(query.strip())
             full = r.c.first_name + " " + r.c.last_name
-            where.append(or_(r.c.phone.like(pattern, escape="\\"),
-                             r.c.first_name.like(pattern, escape="\\"),
-                             r.c.last_name.like(pattern, escape="\\"),
-                             full.like(pattern, escape="\\")))
+            matches = [r.c.first_name.like(pattern, escape="\\"),
+                       r.c.last_name.like(pattern, escape="\\"),
+                       full.like(pattern, escape="\\")]
+            if query.strip().isascii():  # phones are ASCII (and stored with a byte collation)
+                matches.append(r.c.phone.like(pattern, escape="\\"))
+            where.append(or_(*matches))
         return where
 
     def rows(self, tenant_id: int | None, campaign_id: int, *, status: str | None = None,

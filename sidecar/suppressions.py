@@ -118,8 +118,10 @@ class SuppressionService:
             where.append(s.c.id == only_id)
         if query.strip():
             pattern = like_pattern(query.strip())
-            where.append(or_(s.c.phone.like(pattern, escape="\\"),
-                             s.c.reason.like(pattern, escape="\\")))
+            matches = [s.c.reason.like(pattern, escape="\\")]
+            if query.strip().isascii():  # phones are ASCII (and stored with a byte collation)
+                matches.append(s.c.phone.like(pattern, escape="\\"))
+            where.append(or_(*matches))
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
             rows = conn.execute(select(s).where(*where).order_by(s.c.id.desc())

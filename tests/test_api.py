@@ -1389,7 +1389,7 @@ def test_logs_of_a_sent_campaign_match_what_the_fake_received(web: Web,
 
 
 FILENAME = re.compile(r'attachment; filename="sms-campaign-(\d+)-([A-Za-z0-9-]*)-'
-                      r'\d{8}-\d{4}\.csv"')
+                      r'\d{8}-\d{4}\.csv"; filename\*=UTF-8\'\'sms-campaign-[^;]+\.csv')
 
 
 def parse_csv(reply: Reply) -> list[dict[str, str]]:

@@ -40,9 +40,9 @@ from tests.browser_support import (
     PageLog,
     Stack,
     call_api,
+    launch_browser,
     open_admin,
     open_page,
-    reuse_or_launch_browser,
     row,
     running_stack,
     screenshot,
@@ -59,9 +59,8 @@ RELOAD_MARK = "__bkntcTestMark"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Borrows test_browser.py's session browser when it is open: Playwright's sync API
-    # cannot start a second instance in the same thread.
-    with reuse_or_launch_browser() as b:
+    # The session's shared Chromium (tests/conftest.py), with this module's timeouts.
+    with launch_browser() as b:
         expect.set_options(timeout=SLOW_UI)
         try:
             yield b
@@ -907,7 +906,8 @@ def table_rows_daily(stack: Stack) -> list[tuple[int, int, int]]:
 
 
 def test_dashboard_chart_labels_and_progress_links(page: Page, stack: Stack) -> None:
-    """Three BUGS on the dashboard, each reported in the list this test asserts empty:
+    """Three dashboard problems (once bugs, now fixed), each reported in the list this test
+    asserts empty:
 
     1. Chart: the label under today's bar (always drawn: loop.revindex0 % 7 == 0) starts
        at the last bar's x and runs past the SVG's viewBox (720), so it is clipped ("11-2"
@@ -920,7 +920,7 @@ def test_dashboard_chart_labels_and_progress_links(page: Page, stack: Stack) -> 
        (Pause/Resume/Hide/Close/View logs all need active, paused or finished): a modal
        with no way out (and Escape reloads into it, 2.). app.js wizard().render(),
        dashboard.html."""
-    draft_id = stack.create_campaign("Not sent yet", "repeat")
+    stack.create_campaign("Not sent yet", "repeat")
     campaign_id = stack.create_campaign("Weekly hello", "booked_last_7")
     campaign = send_and_wait(stack, campaign_id)
     problems: list[str] = []
@@ -957,14 +957,9 @@ def test_dashboard_chart_labels_and_progress_links(page: Page, stack: Stack) -> 
     goto_tab(frame, "dashboard")
     mark_document(page)
     frame.locator("#recent-table a", has_text="Not sent yet").click()
-    wait_for_new_document(page, "campaigns")
-    expect(row(frame, draft_id)).to_be_visible()
-    if dialog.evaluate("d => d.open"):
-        # Once the first poll is drawn the status line no longer says "Preparing…".
-        expect(frame.locator("#wizard-status")).not_to_have_text("Preparing recipients…")
-        if frame.locator("#progress-dialog .wizard-actions > :visible").count() == 0:
-            problems.append("a draft opened from the dashboard shows the (modal) progress "
-                            "dialog with no visible button to leave it")
+    # A draft has no progress to show: its link opens the campaign form.
+    wait_for_new_document(page, "campaign-form")
+    expect(frame.locator("#f-name")).to_have_value("Not sent yet")
     assert problems == [], problems
 
 
@@ -1026,11 +1021,8 @@ def test_csv_of_campaigns_with_accented_or_non_latin_names(page: Page, stack: St
 
 
 def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None:
-    """BUG: "Hide and continue in background" on the Send SMS page says "Reopen it any time
-    with Progress", but one-off SMS are campaigns of kind 'manual', which the campaign list
-    leaves out (CampaignService.list(kind="campaign")), and the Send SMS page lists none:
-    there is no Progress button (and no Logs link) for it anywhere once the wizard is gone.
-    sidecar/web/static/app.js wizard() (#wizard-hide) and sidecar/web/pages.py campaigns()."""
+    """"Hide and continue in background" on the Send SMS page points to where the one-off
+    SMS can be found again: the page's Recent one-off messages, with its logs."""
     stack.fake.set_faults(latency=2.0)  # 8 messages, 4 at a time: ~4 s of sending
     frame = open_sidecar(page, stack)
     goto_tab(frame, "sms")
@@ -1045,30 +1037,28 @@ def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None
     expect(hide).to_be_visible()
     mark_document(page)
     hide.click()
-    toast = frame.locator("#toast")
-    expect(toast).to_have_text(
-        "Still sending in the background. Reopen it any time with Progress.")
+    expect(frame.locator("#toast")).to_have_text(
+        "Still sending in the background. It is listed under Recent one-off messages.")
     wait_for_new_document(page, "sms")
     expect(frame.locator("#progress-dialog")).to_be_hidden()
+    row = frame.locator(f'#oneoff-table tr[data-id="{one_off["id"]}"]')
+    expect(row).to_contain_text("Your order is ready.")
     mark_document(page)
-    frame.locator("#nav-campaigns").click()
-    wait_for_new_document(page, "campaigns")
-    offered = (frame.locator(f'tr[data-id="{one_off["id"]}"] button[data-action=progress]')
-               .count())
-    assert offered == 1, (
-        "the page promised to reopen the one-off SMS with Progress, but the campaign list "
-        f"has no row for campaign {one_off['id']} (kind 'manual')")
+    row.locator("a", has_text="Logs").click()
+    wait_for_new_document(page, "logs")
+    expect(frame.locator("#log-table tbody tr")).to_have_count(8)
 
 
 def test_search_with_accented_text(page: Page, stack: Stack) -> None:
-    """REGRESSION in the uncommitted working tree (not in HEAD 083e0f1): sidecar/schema.py
-    now declares the phone columns of bkntc_sms_recipients and bkntc_sms_suppressions
-    ascii/ascii_bin (_Phone = _ascii(20)). The searches OR `phone LIKE :q` with the name or
-    reason columns, so any non-ASCII search text — "Müller", "José", "Nguyễn", the data
-    set's own names — makes MariaDB fail with error 1267 "Illegal mix of collations
-    (ascii_bin,IMPLICIT) and (utf8mb4_general_ci,COERCIBLE) for operation 'like'" and the
-    page answers 500. sidecar/delivery_log.py DeliveryLog._where and
-    sidecar/suppressions.py SuppressionService.list."""
+    """REGRESSION from commit 7e0d252 ("byte-compared phone columns"; passes at 083e0f1):
+    sidecar/schema.py declares the phone columns of bkntc_sms_recipients and
+    bkntc_sms_suppressions ascii/ascii_bin (_Phone = _ascii(20)). The searches OR
+    `phone LIKE :q` with the name or reason columns, so any non-ASCII search text —
+    "Müller", "José", "Nguyễn", the data set's own names — makes MariaDB fail with
+    error 1267 "Illegal mix of collations (ascii_bin,IMPLICIT) and
+    (utf8mb4_general_ci,COERCIBLE) for operation 'like'" and the page answers 500.
+    sidecar/delivery_log.py DeliveryLog._where and sidecar/suppressions.py
+    SuppressionService.list."""
     campaign_id = stack.create_campaign("Imported names", "all_with_phone")
     names = [("José", "Müller"), ("Zoë", "Nguyễn"), ("Ana", "Smith")]
     insert_log_rows(stack, campaign_id, len(names), failed_every=1000, names=names)

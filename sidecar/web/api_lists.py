@@ -73,9 +73,10 @@ def add_suppression() -> Any:
     require("sms_campaign_suppressions")
     data = body()
     phone, reason = data.get("phone"), data.get("reason", "")
-    if not isinstance(phone, str) or not isinstance(reason, str):
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.",
-                       {"phone": "must be text", "reason": "must be text"})
+    wrong = {name: "must be text" for name, value in (("phone", phone), ("reason", reason))
+             if not isinstance(value, str)}
+    if wrong:
+        raise ApiError(422, "validation_failed", "Please correct the marked fields.", wrong)
     row = rt().suppressions.add(tenant(), phone, reason, user_id=g.identity.user_id)
     if not row["added"]:
         row["message"] = f"{row['phone']} is already on the suppression list."
@@ -88,9 +89,13 @@ def add_suppressions() -> Any:
     require("sms_campaign_suppressions")
     data = body()
     numbers, reason = data.get("numbers"), data.get("reason", "")
-    if not isinstance(numbers, str) or not isinstance(reason, str):
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.",
-                       {"numbers": "paste the numbers as text, one per line"})
+    wrong = {}
+    if not isinstance(numbers, str):
+        wrong["numbers"] = "paste the numbers as text, one per line"
+    if not isinstance(reason, str):
+        wrong["reason"] = "must be text"
+    if wrong:
+        raise ApiError(422, "validation_failed", "Please correct the marked fields.", wrong)
     result = rt().suppressions.add_many(tenant(), numbers, reason,
                                         user_id=g.identity.user_id,
                                         skip_invalid=data.get("skip_invalid") is True)

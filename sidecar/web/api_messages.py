@@ -4,6 +4,7 @@ SMS, the customer search behind it, per-recipient logs with CSV export, the dash
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
@@ -96,8 +97,13 @@ def campaign_logs_csv(campaign_id: int) -> Any:
     chunks, total = logs.export_csv(tenant(), campaign_id, status=status, query=query)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    # An ASCII name for every client plus the real one (RFC 6266/5987) for names like
+    # "Łódź" or "夏のセール"; headers themselves must stay Latin-1 (waitress enforces it).
+    name = export_filename(campaign)
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "-"
+                       for ch in name)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export_filename(campaign)}"')
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}")
     response.headers["X-Bkntc-Export-Total"] = str(total)
     response.headers["X-Bkntc-Export-Rows"] = str(min(total, EXPORT_CAP))
     if total > EXPORT_CAP:

@@ -126,8 +126,9 @@ def suppressions() -> str:
 def send_sms() -> str:
     require("sms_campaigns")
     require("sms_campaigns_send")
+    recent, _ = rt().campaigns.list(tenant(), kind="manual", limit=10)
     return render_template("sms.html", shortcodes=SHORTCODES, sms_json=_sms_json(),
-                           **_chrome("sms"))
+                           recent=recent, iso=iso, **_chrome("sms"))
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/logs")

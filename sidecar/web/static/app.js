@@ -213,7 +213,7 @@
       $("#wizard-resume").hidden = p.status !== "paused";
       $("#wizard-hide").hidden = !(active || p.status === "paused");
       const finished = p.status === "completed" || p.status === "failed";
-      $("#wizard-close").hidden = !finished;
+      $("#wizard-close").hidden = active || p.status === "paused";
       const logs = $("#wizard-logs");
       logs.hidden = !(finished && state.canLogs);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
@@ -252,12 +252,19 @@
 
     $("#wizard-pause").addEventListener("click", () => act("pause"));
     $("#wizard-resume").addEventListener("click", () => act("resume"));
+    // Back to a plain page (not one whose address would open this dialog again).
+    function leave() {
+      if (document.body.dataset.page === "campaigns") go("/ui/campaigns");
+      else window.location.reload();
+    }
     $("#wizard-hide").addEventListener("click", () => {
       stop(); dialog.close();
-      toast("Still sending in the background. Reopen it any time with Progress.");
-      setTimeout(() => window.location.reload(), 600);
+      toast(document.body.dataset.page === "campaigns"
+        ? "Still sending in the background. Reopen it any time with Progress."
+        : "Still sending in the background. It is listed under Recent one-off messages.");
+      setTimeout(leave, 600);
     });
-    $("#wizard-close").addEventListener("click", () => { dialog.close(); window.location.reload(); });
+    $("#wizard-close").addEventListener("click", () => { dialog.close(); leave(); });
     dialog.addEventListener("cancel", (e) => { e.preventDefault(); $("#wizard-hide").click(); });
     return { open: open, poll: poll };
   }
@@ -608,6 +615,9 @@
         }
       } catch (err) { toast(err.message, true); }
     }
+    $("#customer-q").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); search(1); }  // search, never send
+    });
     $("#customer-q").addEventListener("input", () => {
       clearTimeout(searchTimer);
       searchTimer = setTimeout(() => search(1), 250);
@@ -622,6 +632,8 @@
       const data = { body: body.value };
       if (mode === "customers") data.customer_ids = Array.from(picked.keys());
       else data.numbers = $("#manual-numbers").value;
+      const who = mode === "customers" ? picked.size + " selected customer(s)" : "the pasted numbers";
+      if (!window.confirm("Send this SMS now to " + who + "?")) return;
       try {
         const res = await api("POST", "/api/v1/sms/send", data);
         const notes = [];
