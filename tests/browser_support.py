@@ -249,7 +249,6 @@ def launch_browser() -> Iterator[Browser]:
     yield shared_browser()
 
 
-reuse_or_launch_browser = launch_browser
 
 
 @dataclass
