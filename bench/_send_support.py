@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
 
 PREFIX = "wp_"
 SENDER = "+15005550006"  # Twilio's magic valid "From" test number
@@ -43,21 +45,6 @@ LAST = ("Smith", "Johnson", "Garcia", "Miller", "Davis", "Hernández", "Lee", "N
 INSERT_CHUNK = 5000
 
 # --------------------------------------------------------------------------- output
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
-                 align: str | None = None) -> str:
-    """A plain-text table; `align` has one 'l' or 'r' per column (default l, then r)."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    align = align or "l" + "r" * (len(headers) - 1)
-
-    def line(row: Sequence[str]) -> str:
-        return " | ".join(c.ljust(w) if a == "l" else c.rjust(w)
-                          for c, w, a in zip(row, widths, align, strict=True)).rstrip()
-
-    rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
 
 
 def say(text: str = "") -> None:
