@@ -33,6 +33,8 @@ for _path in (ROOT, ROOT / "bench"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+# Re-exported: bench/send prints its tables with it (shared with bench/segments, bench/web).
+from _common import format_table  # noqa: E402, F401
 
 PREFIX = "wp_"
 SENDER = "+15005550006"  # Twilio's magic valid "From" test number
