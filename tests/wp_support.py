@@ -265,15 +265,22 @@ class WordPressSite:
     def login(self, page: Page, who: str | WPUser, *, timeout: float = 15_000) -> None:
         """Log in through wp-login.php in a Playwright page; waits for wp-admin."""
         user = self.user(who)
-        page.goto(f"{self.url}/wp-login.php", timeout=timeout)
-        page.fill("#user_login", user.login)
-        page.fill("#user_pass", user.password)
-        page.click("#wp-submit")
-        try:
-            page.wait_for_url(re.compile(r"/wp-admin/"), timeout=timeout)
-        except Exception as exc:
-            raise WordPressError(self.diag(
-                f"login as {user.login} did not reach wp-admin (at {page.url}): {exc}")) from exc
+        failure: Exception | None = None
+        # wp-login.php's own scripts (password field, user-profile.js) can still be starting
+        # when the form is submitted; on a busy machine that rarely drops the submit, so a
+        # login that did not land is tried once more before it counts as a failure.
+        for _attempt in range(2):
+            page.goto(f"{self.url}/wp-login.php", timeout=timeout, wait_until="load")
+            page.fill("#user_login", user.login)
+            page.fill("#user_pass", user.password)
+            page.click("#wp-submit")
+            try:
+                page.wait_for_url(re.compile(r"/wp-admin/"), timeout=timeout)
+                return
+            except Exception as exc:
+                failure = exc
+        raise WordPressError(self.diag(
+            f"login as {user.login} did not reach wp-admin (at {page.url}): {failure}"))
 
     def requests_session(self, who: str | WPUser | None = None) -> requests.Session:
         """A `requests` session, logged in through wp-login.php unless `who` is None."""
