@@ -34,12 +34,11 @@ for _path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(_path))
 
 # Re-exported: bench/send prints its tables with it (shared with bench/segments, bench/web).
-from _common import format_table  # noqa: E402, F401
+from _common import format_table, valid_prefixes  # noqa: E402, F401
 
 PREFIX = "wp_"
 SENDER = "+15005550006"  # Twilio's magic valid "From" test number
 ENV_URL = "BKNTC_SMS_BENCH_DATABASE_URL"
-AREAS = ("202", "212", "312", "415", "617", "713", "305", "206")
 FIRST = ("Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Zoë",
          "José", "Aisha", "Chen", "Fatima", "Hiro", "Ingrid", "Priya", "Omar", "Sofía")
 LAST = ("Smith", "Johnson", "Garcia", "Miller", "Davis", "Hernández", "Lee", "Nguyễn",
@@ -103,22 +102,6 @@ class Server:
         for name in self.databases:
             with contextlib.suppress(Exception):
                 self.server.drop_database(name)
-
-
-def valid_prefixes() -> list[str]:
-    """Area + exchange prefixes whose numbers libphonenumber calls valid (no 555)."""
-    from sidecar.phones import normalise_phone
-
-    found = []
-    for area in AREAS:
-        for exchange in range(200, 1000):
-            if exchange == 555:
-                continue
-            prefix = f"{area}{exchange}"
-            if all(normalise_phone(f"+1{prefix}{line}") == f"+1{prefix}{line}"
-                   for line in ("0000", "9999")):
-                found.append(prefix)
-    return found
 
 
 def make_phones(n: int, seed: int = 7) -> list[str]:
