@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,7 +30,10 @@ from sqlalchemy import (
     insert,
     literal,
     not_,
+    null,
     select,
+    true,
+    union_all,
 )
 
 from .booknetic import Booknetic
@@ -255,62 +259,76 @@ class SegmentService:
     # -- phones -------------------------------------------------------------------------
 
     def refresh_phones(self, tenant_id: int | None, *, max_age: float | None = None) -> int:
-        """Bring the tenant's normalised phones up to date; returns how many were parsed.
+        """Bring the tenant's normalised phones up to date; returns how many rows changed.
 
-        One statement finds customers with no phone row or whose raw phone differs
-        byte-for-byte from what we parsed last time; only those are parsed and upserted.
-        Rows of customers Booknetic deleted are removed. With `max_age`, a check done in
-        this process less than `max_age` seconds ago is trusted instead.
+        One statement finds both kinds of difference with Booknetic: customers with no
+        phone row (or one filed under another tenant) or whose raw phone differs
+        byte-for-byte from what we parsed last time — only those are parsed and upserted —
+        and rows of customers that are gone (deleted, or moved to another tenant), which
+        are removed by id. With `max_age`, a check done in this process less than
+        `max_age` seconds ago is trusted instead.
         """
         key = tenant_key(tenant_id)
-        if max_age is not None:
-            with self._refresh_lock:
-                last = self._refreshed.get(key)
-            if last is not None and time.monotonic() - last < max_age:
-                return 0
+        if max_age is not None and not self._check_due(key, max_age):
+            return 0
         self._check_region()
         customers, phones = self.bk.customers, self.tables.phones
         engine = self.bk.engine
         raw_now = exact_text(engine, customers.c.phone_number)
         raw_then = exact_text(engine, phones.c.raw_phone)
         stale = (
-            select(customers.c.id, customers.c.phone_number)
+            select(customers.c.id.label("customer_id"),
+                   customers.c.phone_number.label("raw_phone"), literal(0).label("gone"))
             .select_from(customers.outerjoin(phones, phones.c.customer_id == customers.c.id))
             .where(
                 self.bk.tenant_clause(customers, tenant_id),
-                (phones.c.customer_id.is_(None)) | not_(raw_then.is_not_distinct_from(raw_now)),
+                phones.c.customer_id.is_(None)
+                | (phones.c.tenant_id != key)
+                | not_(raw_then.is_not_distinct_from(raw_now)),
             )
+        )
+        gone = select(phones.c.customer_id, null(), literal(1)).where(
+            phones.c.tenant_id == key,
+            ~exists().where(customers.c.id == phones.c.customer_id,
+                            self.bk.tenant_clause(customers, tenant_id)),
         )
         started = time.monotonic()
         now = int(self.clock())
-        parsed = 0
         with engine.connect() as conn:
-            rows = conn.execute(stale).all()
-        for start in range(0, len(rows), PHONE_REFRESH_CHUNK):
+            rows = conn.execute(union_all(stale, gone)).all()
+        changed = [r for r in rows if not r.gone]
+        removed = [int(r.customer_id) for r in rows if r.gone]
+        for start in range(0, len(changed), PHONE_REFRESH_CHUNK):
             chunk = [
                 {
-                    "customer_id": int(r.id),
+                    "customer_id": int(r.customer_id),
                     "tenant_id": key,
-                    "raw_phone": None if r.phone_number is None else str(r.phone_number)[:255],
+                    "raw_phone": None if r.raw_phone is None else str(r.raw_phone)[:255],
                     "e164": normalise_phone(
-                        None if r.phone_number is None else str(r.phone_number),
+                        None if r.raw_phone is None else str(r.raw_phone),
                         self.default_region,
                     ),
                     "checked_at": now,
                 }
-                for r in rows[start : start + PHONE_REFRESH_CHUNK]
+                for r in changed[start : start + PHONE_REFRESH_CHUNK]
             ]
             with engine.begin() as conn:
                 upsert(conn, phones, chunk, key=["customer_id"],
                        update=["tenant_id", "raw_phone", "e164", "checked_at"])
-            parsed += len(chunk)
-        with engine.begin() as conn:
-            conn.execute(delete(phones).where(
-                phones.c.tenant_id == key,
-                ~exists().where(customers.c.id == phones.c.customer_id)))
+        for start in range(0, len(removed), PHONE_REFRESH_CHUNK):
+            with engine.begin() as conn:
+                conn.execute(delete(phones).where(
+                    phones.c.tenant_id == key,
+                    phones.c.customer_id.in_(removed[start : start + PHONE_REFRESH_CHUNK])))
         with self._refresh_lock:
             self._refreshed[key] = started
-        return parsed
+        return len(changed) + len(removed)
+
+    def _check_due(self, key: int, max_age: float) -> bool:
+        """False when this process checked the tenant's phones less than `max_age` s ago."""
+        with self._refresh_lock:
+            last = self._refreshed.get(key)
+        return last is None or time.monotonic() - last >= max_age
 
     def _check_region(self) -> None:
         """Parsed phones depend on the default region; re-parse all if it changed."""
@@ -470,43 +488,34 @@ class SegmentService:
 
     def preview(self, query: SegmentQuery, *, limit: int = 10,
                 refresh: bool = True) -> Preview:
-        """Count, sample and skipped counts for a segment, in one statement."""
+        """Count, sample and skipped counts for a segment, in one statement.
+
+        With `refresh`, the tenant's phones are checked first unless that was done less
+        than PREVIEW_REFRESH_SECONDS ago. The check (a scan of the tenant's customers) runs
+        beside the segment statement rather than before it, so in the usual case — nothing
+        changed — a preview costs the slower of the two instead of their sum; when phones
+        did change, the segment is counted again on the refreshed table.
+        """
         self.bk.require_tenant(query.tenant_id)
-        if refresh:
-            self.refresh_phones(query.tenant_id, max_age=self.PREVIEW_REFRESH_SECONDS)
+        if not refresh or not self._check_due(tenant_key(query.tenant_id),
+                                              self.PREVIEW_REFRESH_SECONDS):
+            return self._preview(query, limit)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-check") as pool:
+            check = pool.submit(self.refresh_phones, query.tenant_id,
+                                max_age=self.PREVIEW_REFRESH_SECONDS)
+            result = self._preview(query, limit)
+            changed = check.result()
+        return self._preview(query, limit) if changed else result
+
+    def _preview(self, query: SegmentQuery, limit: int) -> Preview:
         now = int(self.clock())
-        customers = self.bk.customers
-        groups = self._phone_groups(query, now)
-        is_recipient = case(
-            (and_(groups.c.phone.is_not(None), groups.c.suppressed == 0), 1), else_=0
-        )
-        # Window aggregates carry the totals on every row, so the sample rows (recipients
-        # first, lowest id first) also bring the counts; even an empty sample keeps one
-        # non-recipient row when any customer matched.
-        ranked = (
-            select(
-                groups.c.customer_id,
-                groups.c.phone,
-                is_recipient.label("is_recipient"),
-                func.sum(groups.c.n).over().label("members"),
-                func.sum(case((groups.c.phone.is_(None), groups.c.n), else_=0))
-                .over().label("invalid"),
-                func.count(groups.c.phone).over().label("phones"),
-                func.sum(case((and_(groups.c.phone.is_not(None), groups.c.suppressed == 1), 1),
-                              else_=0)).over().label("suppressed"),
-            )
-            .order_by(is_recipient.desc(), groups.c.customer_id)
-            .limit(max(limit, 1))
-            .subquery("ranked")
-        )
-        stmt = (
-            select(ranked, customers.c.first_name, customers.c.last_name)
-            .select_from(ranked.outerjoin(customers, customers.c.id == ranked.c.customer_id))
-            .order_by(ranked.c.is_recipient.desc(), ranked.c.customer_id)
-        )
+        if self.counted_customers(query, now) is None:
+            stmt = self._whole_tenant_preview(query, limit)
+        else:
+            stmt = self._segment_preview(query, now, limit)
         with self.bk.engine.connect() as conn:
             rows = conn.execute(stmt).all()
-        if not rows:
+        if not rows or not rows[0].members:
             return Preview(query.segment, 0)
         first = rows[0]
         members, invalid = int(first.members), int(first.invalid or 0)
@@ -528,4 +537,108 @@ class SegmentService:
             skipped_invalid_phone=invalid,
             skipped_duplicate_phone=members - invalid - phones,
             skipped_suppressed=suppressed,
+        )
+
+    def _segment_preview(self, query: SegmentQuery, now: int, limit: int) -> Select[Any]:
+        """The preview of a segment with an appointment condition, as one statement.
+
+        Window aggregates carry the totals on every row, so the sample rows (recipients
+        first, lowest id first) also bring the counts; even an empty sample keeps one
+        non-recipient row when any customer matched. The appointments are grouped once.
+        """
+        customers = self.bk.customers
+        groups = self._phone_groups(query, now)
+        is_recipient = case(
+            (and_(groups.c.phone.is_not(None), groups.c.suppressed == 0), 1), else_=0
+        )
+        ranked = (
+            select(
+                groups.c.customer_id,
+                groups.c.phone,
+                is_recipient.label("is_recipient"),
+                func.sum(groups.c.n).over().label("members"),
+                func.sum(case((groups.c.phone.is_(None), groups.c.n), else_=0))
+                .over().label("invalid"),
+                func.count(groups.c.phone).over().label("phones"),
+                func.sum(case((and_(groups.c.phone.is_not(None), groups.c.suppressed == 1), 1),
+                              else_=0)).over().label("suppressed"),
+            )
+            .order_by(is_recipient.desc(), groups.c.customer_id)
+            .limit(max(limit, 1))
+            .subquery("ranked")
+        )
+        return (
+            select(ranked, customers.c.first_name, customers.c.last_name)
+            .select_from(ranked.outerjoin(customers, customers.c.id == ranked.c.customer_id))
+            .order_by(ranked.c.is_recipient.desc(), ranked.c.customer_id)
+        )
+
+    def _whole_tenant_preview(self, query: SegmentQuery, limit: int) -> Select[Any]:
+        """The preview when the segment is every customer of the tenant, as one statement.
+
+        Without an appointment condition there is nothing to group first, and ranking
+        every phone group of the tenant to find ten (what `_segment_preview` does) costs
+        more than the totals themselves. Here the totals are plain aggregates over the
+        (tenant_id, e164, customer_id) index, the suppressed count starts from the short
+        suppression list, and the sample walks customers in id order, keeping those that
+        hold the lowest id of their phone — it stops after `limit` rows.
+        """
+        phones, supp, customers = self.tables.phones, self.tables.suppressions, \
+            self.bk.customers
+        key = tenant_key(query.tenant_id)
+        totals = (
+            select(
+                func.count().label("members"),
+                func.coalesce(func.sum(case((phones.c.e164.is_(None), 1), else_=0)), 0)
+                .label("invalid"),
+                func.count(phones.c.e164.distinct()).label("phones"),
+            )
+            .where(phones.c.tenant_id == key)
+            .subquery("totals")
+        )
+        holder = phones.alias("holder")  # a customer of the tenant with that phone
+        earlier = phones.alias("earlier")  # ... with a lower id than the sampled one
+        is_listed = exists().where(supp.c.tenant_id == key, supp.c.phone == phones.c.e164)
+        if query.exclude_suppressed:
+            suppressed: Any = (
+                select(func.count())
+                .select_from(supp)
+                .where(supp.c.tenant_id == key,
+                       exists().where(holder.c.tenant_id == key,
+                                      holder.c.e164 == supp.c.phone))
+                .scalar_subquery()
+            )
+        else:
+            suppressed = literal(0)
+        sample = (
+            select(phones.c.customer_id, phones.c.e164.label("phone"))
+            .where(
+                phones.c.tenant_id == key,
+                phones.c.e164.is_not(None),
+                ~exists().where(earlier.c.tenant_id == key,
+                                earlier.c.e164 == phones.c.e164,
+                                earlier.c.customer_id < phones.c.customer_id),
+                *([~is_listed] if query.exclude_suppressed else []),
+            )
+            .order_by(phones.c.customer_id)
+            .limit(max(limit, 1))
+            .subquery("sample")
+        )
+        return (
+            select(
+                sample.c.customer_id,
+                sample.c.phone,
+                case((sample.c.customer_id.is_not(None), 1), else_=0).label("is_recipient"),
+                totals.c.members,
+                totals.c.invalid,
+                totals.c.phones,
+                suppressed.label("suppressed"),
+                customers.c.first_name,
+                customers.c.last_name,
+            )
+            .select_from(
+                totals.outerjoin(sample, true())
+                .outerjoin(customers, customers.c.id == sample.c.customer_id)
+            )
+            .order_by(sample.c.customer_id)
         )

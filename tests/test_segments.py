@@ -8,6 +8,7 @@ the same chosen customer per phone, and the same skipped counts.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -199,6 +200,85 @@ def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
             conn.execute(update(customers).where(customers.c.id == victim["id"])
                          .values(phone_number=victim["phone_number"]))
         assert service.refresh_phones(tenant) == 1
+
+
+def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> None:
+    """The preview's phone check runs beside the segment statement; when it finds a
+    change, the preview is counted again, so the answer already reflects the edit."""
+    service = loaded.service()
+    tenant = loaded.ds.tenant_ids[0]
+    customers = service.bk.customers
+    victim = next(c for c in loaded.ds.customers_of(tenant)
+                  if normalise_phone(c["phone_number"]))
+    for segment in ("all_with_phone", "repeat"):
+        query = SegmentQuery(segment, tenant, exclude_suppressed=False)
+        service.refresh_phones(tenant)
+        before = service.preview(query, limit=1000)
+        service.PREVIEW_REFRESH_SECONDS = 3600.0  # checked just now: trusted for an hour
+        try:
+            with loaded.engine.begin() as conn:  # Booknetic erases the phone
+                conn.execute(update(customers).where(customers.c.id == victim["id"])
+                             .values(phone_number=""))
+            trusted = service.preview(query, limit=1000)
+            assert trusted == before, segment  # not checked again within the window
+            service.PREVIEW_REFRESH_SECONDS = 0.0
+            after = service.preview(query, limit=1000)
+            edited = dataclasses.replace(loaded.ds, customers=[
+                {**c, "phone_number": ""} if c["id"] == victim["id"] else c
+                for c in loaded.ds.customers])
+            expected = expected_preview(edited, segment, tenant_id=tenant, now=NOW,
+                                        exclude_suppressed=False)
+            assert (after.count, after.skipped_invalid_phone, after.skipped_duplicate_phone) \
+                == (expected.count, expected.skipped_invalid_phone,
+                    expected.skipped_duplicate_phone), segment
+            assert victim["id"] not in {r["customer_id"] for r in after.sample}
+        finally:
+            with loaded.engine.begin() as conn:
+                conn.execute(update(customers).where(customers.c.id == victim["id"])
+                             .values(phone_number=victim["phone_number"]))
+            del service.PREVIEW_REFRESH_SECONDS
+        service.refresh_phones(tenant)
+
+
+def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
+    """A customer Booknetic deletes (or, in SaaS, files under another tenant) loses its
+    phone row, so it can no longer be anyone's lowest id for a phone."""
+    service = loaded.service()
+    tenant = loaded.ds.tenant_ids[0]
+    customers, phones = service.bk.customers, service.tables.phones
+    query = SegmentQuery("all_with_phone", tenant, exclude_suppressed=False)
+    service.refresh_phones(tenant)
+    baseline = service.preview(query, refresh=False)
+    row = {"first_name": "Gone", "last_name": "Soon", "email": "gone@example.test",
+           "phone_number": "+1 617 555 0199"}
+    if "tenant_id" in customers.c:
+        row["tenant_id"] = tenant
+    with loaded.engine.begin() as conn:
+        new_id = conn.execute(customers.insert().values(**row)).inserted_primary_key[0]
+    try:
+        assert service.refresh_phones(tenant) == 1
+        assert service.preview(query, refresh=False).count == baseline.count + 1
+        if len(loaded.ds.tenant_ids) > 1:
+            other = loaded.ds.tenant_ids[1]
+            service.refresh_phones(other)
+            with loaded.engine.begin() as conn:  # moved to another tenant
+                conn.execute(update(customers).where(customers.c.id == new_id)
+                             .values(tenant_id=other))
+            assert service.refresh_phones(tenant) == 1
+            assert service.preview(query, refresh=False).count == baseline.count
+            assert service.refresh_phones(other) == 1
+            with loaded.engine.connect() as conn:
+                assert conn.execute(phones.select().where(phones.c.customer_id == new_id)
+                                    ).one().tenant_id == other
+    finally:
+        with loaded.engine.begin() as conn:
+            conn.execute(customers.delete().where(customers.c.id == new_id))
+    for t in loaded.ds.tenant_ids:
+        service.refresh_phones(t)
+    with loaded.engine.connect() as conn:
+        assert conn.execute(phones.select().where(phones.c.customer_id == new_id)).first() \
+            is None
+    assert service.preview(query, refresh=False) == baseline
 
 
 @pytest.mark.parametrize(
