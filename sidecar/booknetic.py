@@ -12,6 +12,7 @@ Booknetic's NULL tenant.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,7 @@ class Booknetic:
         self.prefix = prefix
         self._tables: dict[str, Table | None] = {}
         self._lock = threading.Lock()
+        self._tenants_seen: dict[int, float] = {}  # tenant id -> monotonic time found
 
     # -- tables -------------------------------------------------------------------------
 
@@ -140,9 +142,16 @@ class Booknetic:
             return table.c.tenant_id.is_(None)
         return table.c.tenant_id == tenant_id
 
+    # A tenant found in Booknetic is trusted for this long before it is looked up again:
+    # every signed request checks its tenant, and most come in bursts (page, then polls).
+    TENANT_CACHE_SECONDS = 60.0
+
     def require_tenant(self, tenant_id: int | None) -> None:
         """Raise UnknownTenant unless `tenant_id` can be used on this install."""
         if tenant_id is None:
+            return
+        seen = self._tenants_seen.get(tenant_id)
+        if seen is not None and time.monotonic() - seen < self.TENANT_CACHE_SECONDS:
             return
         tenants = self.table("tenants", required=False)
         if tenants is None or not self.multi_tenant:
@@ -154,6 +163,7 @@ class Booknetic:
             found = conn.execute(select(tenants.c.id).where(tenants.c.id == tenant_id)).first()
         if found is None:
             raise UnknownTenant(f"tenant {tenant_id} does not exist")
+        self._tenants_seen[tenant_id] = time.monotonic()
 
     # -- options ------------------------------------------------------------------------
 

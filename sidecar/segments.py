@@ -276,26 +276,39 @@ class SegmentService:
         engine = self.bk.engine
         raw_now = exact_text(engine, customers.c.phone_number)
         raw_then = exact_text(engine, phones.c.raw_phone)
+        joined = customers.outerjoin(phones, phones.c.customer_id == customers.c.id)
+        of_tenant = self.bk.tenant_clause(customers, tenant_id)
+        is_stale = (phones.c.customer_id.is_(None) | (phones.c.tenant_id != key)
+                    | not_(raw_then.is_not_distinct_from(raw_now)))
+        # The usual answer is "nothing changed", and one aggregate says so about half as
+        # fast as listing the differences: no stale customer, and every row filed under
+        # the tenant belongs to one of its customers (rows == filed).
+        ours = phones.alias("ours")
+        in_step = select(
+            func.coalesce(func.sum(case((is_stale, 1), else_=0)), 0).label("stale"),
+            func.coalesce(func.sum(case((phones.c.tenant_id == key, 1), else_=0)), 0)
+            .label("filed"),
+            select(func.count()).select_from(ours).where(ours.c.tenant_id == key)
+            .scalar_subquery().label("rows"),
+        ).select_from(joined).where(of_tenant)
         stale = (
             select(customers.c.id.label("customer_id"),
                    customers.c.phone_number.label("raw_phone"), literal(0).label("gone"))
-            .select_from(customers.outerjoin(phones, phones.c.customer_id == customers.c.id))
-            .where(
-                self.bk.tenant_clause(customers, tenant_id),
-                phones.c.customer_id.is_(None)
-                | (phones.c.tenant_id != key)
-                | not_(raw_then.is_not_distinct_from(raw_now)),
-            )
+            .select_from(joined)
+            .where(of_tenant, is_stale)
         )
         gone = select(phones.c.customer_id, null(), literal(1)).where(
             phones.c.tenant_id == key,
-            ~exists().where(customers.c.id == phones.c.customer_id,
-                            self.bk.tenant_clause(customers, tenant_id)),
+            ~exists().where(customers.c.id == phones.c.customer_id, of_tenant),
         )
         started = time.monotonic()
         now = int(self.clock())
         with engine.connect() as conn:
-            rows = conn.execute(union_all(stale, gone)).all()
+            counts = conn.execute(in_step).one()
+            if counts.stale == 0 and counts.rows == counts.filed:
+                rows = []
+            else:
+                rows = conn.execute(union_all(stale, gone)).all()
         changed = [r for r in rows if not r.gone]
         removed = [int(r.customer_id) for r in rows if r.gone]
         for start in range(0, len(changed), PHONE_REFRESH_CHUNK):

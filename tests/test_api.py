@@ -259,6 +259,33 @@ def test_preview_for_an_unknown_tenant_is_not_found(api: SignedClient) -> None:
     assert_error(reply, 404, "not_found")
 
 
+def test_a_signed_tenant_that_booknetic_lacks_can_neither_read_nor_write(
+        web: Web, api: SignedClient) -> None:
+    """The signature vouches for the tenant id; the tenant must also exist in Booknetic.
+    Nothing is written for tenant 999, not even rows that never touch Booknetic data."""
+    ghost = TENANT1.in_tenant(999)
+    tables = web.runtime.tables
+    with web.runtime.engine.connect() as conn:
+        before = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                  for t in (tables.templates, tables.suppressions, tables.campaigns,
+                            tables.recipients)}
+    for reply in (
+        api.get("/api/v1/templates", who=ghost),
+        api.post("/api/v1/templates", {"name": "Ghost", "body": "Hi"}, who=ghost),
+        api.post("/api/v1/suppressions", {"phone": fresh_phone()}, who=ghost),
+        api.post("/api/v1/campaigns", {"name": "Ghost", "segment": "repeat", "body": "Hi"},
+                 who=ghost),
+        api.post("/api/v1/sms/send", {"numbers": fresh_phone(), "body": "Hi"}, who=ghost),
+    ):
+        assert_error(reply, 404, "not_found")
+        assert "tenant 999 does not exist" in reply.json()["error"]["message"]
+    with web.runtime.engine.connect() as conn:
+        after = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                 for t in (tables.templates, tables.suppressions, tables.campaigns,
+                           tables.recipients)}
+    assert after == before
+
+
 # -- create, show, list ----------------------------------------------------------------
 
 

@@ -63,6 +63,9 @@ def create_app(runtime: Runtime) -> Flask:
         body = request.get_data(cache=True)
         g.identity = verify(request.headers, request.method, path_with_query(), body,
                             secret=secrets_.get(), nonces=nonces, now=int(time.time()))
+        # A signature vouches for the tenant id, not that the tenant still exists: nothing
+        # (not even a template or a suppression) is written for a tenant Booknetic lacks.
+        runtime.booknetic.require_tenant(g.identity.tenant_id)
         secret = secrets_.get() or ""
         g.csrf = csrf_token(secret, g.identity)
         if request.method in STATE_CHANGING and request.path != "/bridge/tick":
