@@ -1,0 +1,210 @@
+"""Segments as SQL: each segment with its filters compiles to one statement.
+
+The appointment condition is a GROUP BY over the tenant's appointments; phone validity and
+"one recipient per phone, lowest customer id" come from our normalised-phone table
+(phone_table.py); the suppression exclusion is a join. Nothing loads customers into Python
+to filter them, and a campaign's snapshot is one INSERT ... SELECT.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Insert, Select, and_, case, func, insert, literal, select
+
+from ..booknetic import Booknetic
+from ..schema import SmsTables
+from .definitions import DAY, SegmentQuery, tenant_key
+from .phone_table import PhoneTable
+from .preview import Preview, read_preview, segment_preview_select, whole_tenant_preview_select
+
+
+class SegmentService:
+    """Compiles segments to SQL and runs previews for one WordPress database."""
+
+    # A preview re-checks phones at most this often per tenant (the check scans the
+    # tenant's customers); a campaign snapshot always re-checks.
+    PREVIEW_REFRESH_SECONDS = 30.0
+
+    def __init__(self, booknetic: Booknetic, tables: SmsTables, *,
+                 default_region: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.bk = booknetic
+        self.tables = tables
+        self.clock = clock
+        self.phone_table = PhoneTable(booknetic, tables, default_region=default_region,
+                                      clock=clock)
+
+    def refresh_phones(self, tenant_id: int | None, *, max_age: float | None = None) -> int:
+        """Bring the tenant's normalised phones up to date (PhoneTable.refresh); returns
+        how many rows changed."""
+        return self.phone_table.refresh(tenant_id, max_age=max_age)
+
+    # -- SQL ----------------------------------------------------------------------------
+
+    def counted_customers(self, query: SegmentQuery, now: int) -> Any:
+        """Customer ids meeting the appointment condition (a subquery with `customer_id`),
+        or None when the segment is every customer of the tenant."""
+        bk = self.bk
+        appts = bk.appointments
+        definition = query.definition
+        minimum = query.min_appointments or 0
+
+        if definition.kind == "all" and not query.has_appointment_filters and minimum == 0:
+            return None
+
+        counted = [
+            bk.tenant_clause(appts, query.tenant_id),
+            bk.customer_status_clause(list(query.statuses),
+                                      canceled=definition.kind == "canceled"),
+        ]
+        if query.service_ids:
+            counted.append(appts.c.service_id.in_(query.service_ids))
+        if query.location_ids:
+            counted.append(appts.c.location_id.in_(query.location_ids))
+
+        starts = appts.c.starts_at
+        window = None
+        if definition.kind == "past_window":
+            window = and_(starts >= now - definition.days * DAY, starts <= now)
+        elif definition.kind == "future_window":
+            window = and_(starts > now, starts <= now + definition.days * DAY)
+        elif definition.kind == "canceled":
+            window = starts >= now - definition.days * DAY
+
+        having = []
+        if window is not None:
+            if minimum > 0:
+                # The minimum counts appointments at any time, so the window moves to HAVING.
+                having.append(func.sum(case((window, 1), else_=0)) >= 1)
+            else:
+                # Only rows in the window matter: filter before grouping (far fewer groups).
+                counted.append(window)
+        elif definition.kind == "exactly":
+            having.append(func.count() == definition.count)
+        elif definition.kind == "at_least":
+            having.append(func.count() >= definition.count)
+        elif definition.kind == "inactive":
+            # ">=1 in the past and none after now-N days" == "latest start <= now-N days".
+            having.append(func.max(starts) <= now - definition.days * DAY)
+        if minimum > 0:
+            having.append(func.count() >= minimum)
+
+        grouped = (
+            select(appts.c.customer_id.label("customer_id"))
+            .where(*counted)
+            .group_by(appts.c.customer_id)
+        )
+        if having:
+            grouped = grouped.having(and_(*having))
+        return grouped.subquery("counted")
+
+    def _phone_groups(self, query: SegmentQuery, now: int) -> Any:
+        """Members grouped by normalised phone: phone (NULL = invalid), lowest id, size,
+        and whether the phone is suppressed for the tenant.
+
+        Members are read from our phones table, which has one row per Booknetic customer
+        with its tenant (kept by refresh_phones), so the customers table is not joined.
+        The grouped appointments come first and MySQL/MariaDB are told to keep that order
+        (STRAIGHT_JOIN): otherwise the optimiser may start from every customer, or walk the
+        appointments' customer_id index one customer at a time (measured 2-10x slower).
+        """
+        phones, supp = self.tables.phones, self.tables.suppressions
+        key = tenant_key(query.tenant_id)
+        counted = self.counted_customers(query, now)
+        source: Any = phones if counted is None else counted.join(
+            phones, phones.c.customer_id == counted.c.customer_id)
+        if query.exclude_suppressed:
+            source = source.outerjoin(
+                supp, and_(supp.c.tenant_id == key, supp.c.phone == phones.c.e164))
+            suppressed = func.max(case((supp.c.id.is_not(None), 1), else_=0))
+        else:
+            suppressed = literal(0)
+        return (
+            select(
+                phones.c.e164.label("phone"),
+                func.min(phones.c.customer_id).label("customer_id"),
+                func.count().label("n"),
+                suppressed.label("suppressed"),
+            )
+            .select_from(source)
+            .where(phones.c.tenant_id == key)
+            .group_by(phones.c.e164)
+            .prefix_with("STRAIGHT_JOIN", dialect="mysql")
+            .prefix_with("STRAIGHT_JOIN", dialect="mariadb")
+            .subquery("by_phone")
+        )
+
+    def recipients_select(self, query: SegmentQuery, now: int) -> Select[Any]:
+        """THE recipient list: one row per valid, unsuppressed phone (customer_id, phone).
+
+        This is the statement a campaign snapshot inserts from.
+        """
+        groups = self._phone_groups(query, now)
+        return select(groups.c.customer_id, groups.c.phone).where(
+            groups.c.phone.is_not(None), groups.c.suppressed == 0
+        )
+
+    def snapshot_insert(self, query: SegmentQuery, *, campaign_id: int, now: int) -> Insert:
+        """One INSERT ... SELECT that writes a campaign's recipients as `pending` rows.
+
+        Names are copied at snapshot time so that later edits in Booknetic change neither
+        who receives the campaign nor what their message says.
+        """
+        recipients, customers = self.tables.recipients, self.bk.customers
+        chosen = self.recipients_select(query, now).subquery("chosen")
+        rows = select(
+            literal(campaign_id),
+            literal(tenant_key(query.tenant_id)),
+            chosen.c.customer_id,
+            chosen.c.phone,
+            func.coalesce(func.substr(customers.c.first_name, 1, 191), ""),
+            func.coalesce(func.substr(customers.c.last_name, 1, 191), ""),
+            literal("pending"),
+            literal(0),
+            literal(now),
+        ).select_from(chosen.join(customers, customers.c.id == chosen.c.customer_id))
+        return insert(recipients).from_select(
+            ["campaign_id", "tenant_id", "customer_id", "phone", "first_name", "last_name",
+             "status", "attempts", "updated_at"],
+            rows,
+        )
+
+    # -- preview ------------------------------------------------------------------------
+
+    def preview(self, query: SegmentQuery, *, limit: int = 10,
+                refresh: bool = True) -> Preview:
+        """Count, sample and skipped counts for a segment, in one statement.
+
+        With `refresh`, the tenant's phones are checked first unless that was done less
+        than PREVIEW_REFRESH_SECONDS ago. The check (a scan of the tenant's customers) runs
+        beside the segment statement rather than before it, so in the usual case — nothing
+        changed — a preview costs the slower of the two instead of their sum; when phones
+        did change, the segment is counted again on the refreshed table.
+        """
+        self.bk.require_tenant(query.tenant_id)
+        if not refresh or not self.phone_table.check_due(tenant_key(query.tenant_id),
+                                                         self.PREVIEW_REFRESH_SECONDS):
+            return self._preview(query, limit)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-check") as pool:
+            check = pool.submit(self.refresh_phones, query.tenant_id,
+                                max_age=self.PREVIEW_REFRESH_SECONDS)
+            result = self._preview(query, limit)
+            changed = check.result()
+        return self._preview(query, limit) if changed else result
+
+    def _preview(self, query: SegmentQuery, limit: int) -> Preview:
+        now = int(self.clock())
+        if self.counted_customers(query, now) is None:
+            stmt = whole_tenant_preview_select(
+                self.tables, self.bk.customers, tenant_key(query.tenant_id),
+                exclude_suppressed=query.exclude_suppressed, limit=limit)
+        else:
+            stmt = segment_preview_select(self._phone_groups(query, now), self.bk.customers,
+                                          limit)
+        with self.bk.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return read_preview(query.segment, rows, limit)
