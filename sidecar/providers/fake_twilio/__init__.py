@@ -1,0 +1,26 @@
+"""A fake Twilio REST server on loopback that the unpatched `twilio` library talks to.
+
+Point a client at it with `client.api.base_url = fake.base_url` (tech-notes §1.1 option A).
+It speaks the 2010-04-01 Messages wire format (§1.2-1.4): form-encoded creates with HTTP
+Basic auth, 201 + the JSON `MessageInstance` reads, legacy error bodies, Twilio's magic test
+numbers (§1.8) and list/fetch for reconciliation. Faults (latency, 429, HTML 500, timeouts and
+"accepted but the answer was lost") come from a seeded RNG so runs repeat. Status callbacks are
+signed exactly as Twilio signs them (§1.6).
+
+Faults apply to message creates only; latency applies to every request. A fault wins over
+validation: a 429/500/timeout answer is given whatever the form held. With `lost_answer=True`
+a 500 or timeout on a create that would have succeeded still stores the message (tech-notes
+§1.5: the outcome is unknown to the client, so it must reconcile by listing). `auto_status`
+moves each message to that status after `auto_status_delay` seconds and sends its callback,
+as a live account would; otherwise messages stay `queued` until send_status_callbacks().
+
+Run standalone: `python -m sidecar.providers.fake_twilio --port 8900 --account-sid AC... ...`
+"""
+
+from .callbacks import CallbackAttempt
+from .faults import TIMEOUT
+from .server import FakeTwilio, FakeTwilioStats
+from .wire import API_VERSION, MAGIC_FROM, MAGIC_TO, SERVICE_SENDER, ReceivedMessage
+
+__all__ = ["API_VERSION", "MAGIC_FROM", "MAGIC_TO", "SERVICE_SENDER", "TIMEOUT",
+           "CallbackAttempt", "FakeTwilio", "FakeTwilioStats", "ReceivedMessage"]
