@@ -6,7 +6,7 @@ changed it first — `_refuse()` then reads it once to say which. "Can I edit/se
 the pages is derived from the same table (`allowed_actions`).
 
 The engine's own transitions (queued → sending → completed/failed, and the pause on a
-configuration error) live in outbox.py but use the same table.
+configuration error) live in outbox/halts.py but use the same table.
 """
 
 from __future__ import annotations

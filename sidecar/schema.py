@@ -174,7 +174,7 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     # One row per recipient of a campaign: the send queue and the log at once. A claimed
-    # row stays 'pending' and carries a lease; see outbox.py for the claim protocol.
+    # row stays 'pending' and carries a lease; the claim protocol is in sidecar/outbox/.
     recipients = Table(
         p + "recipients",
         md,

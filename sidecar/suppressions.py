@@ -1,7 +1,7 @@
 """The suppression ("never SMS") list of each tenant.
 
 Numbers are stored in E.164, unique per tenant. Segments leave them out and the engine
-checks them again just before each send (outbox.py); opt-outs Twilio reports (STOP,
+checks them again just before each send (outbox/); opt-outs Twilio reports (STOP,
 error 21610) are added here automatically with source 'opt_out'.
 """
 

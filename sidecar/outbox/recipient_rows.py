@@ -1,0 +1,185 @@
+"""Steps 1 and 3 of the row protocol (see the package docstring): claiming a batch of
+recipient rows, and recording what happened to them with the campaign's counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, or_, select, update
+
+from ..campaigns import ACTIVE
+from ..config import Settings
+from ..db import increment, insert_ignore, is_mysql, update_by_id
+from ..providers.base import Outcome, SendResult
+from ..providers.twilio import OPT_OUT_CODE
+from ..schema import SmsTables
+
+
+@dataclass
+class Claimed:
+    """A recipient row this process holds the lease on (names as snapshotted)."""
+
+    id: int
+    campaign_id: int
+    tenant_id: int
+    phone: str
+    first_name: str
+    last_name: str
+    attempts: int
+    unsure_since: int | None
+
+
+@dataclass
+class QueuedCampaign:
+    """What sending needs of an active campaign (loaded once per drain)."""
+
+    id: int
+    tenant_id: int
+    body: str
+    exclude_suppressed: bool
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """How many rows of a batch `record` moved to each state."""
+
+    sent: int
+    failed: int
+    retried: int
+    released: int
+
+
+class RecipientRows:
+    """Claims and records recipient rows for one database."""
+
+    def __init__(self, engine: Engine, tables: SmsTables, settings: Settings,
+                 clock: Callable[[], float]) -> None:
+        self.engine, self.tables, self.settings, self.clock = engine, tables, settings, clock
+
+    def claim(self, campaign_id: int, token: str, now: int) -> list[Claimed]:
+        """Step 1: take up to BATCH_SIZE due rows of an active campaign for `token`."""
+        r = self.tables.recipients
+        c = self.tables.campaigns
+        due = and_(
+            r.c.campaign_id == campaign_id,
+            r.c.status == "pending",
+            r.c.next_attempt_at <= now,
+            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
+            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
+            exists().where(c.c.id == campaign_id,
+                           c.c.status.in_([s.value for s in ACTIVE])),
+        )
+        claim_values = {
+            "claimed_by": token,
+            "lease_until": now + self.settings.lease_seconds,
+            "attempts": r.c.attempts + 1,
+            "unsure_since": func.coalesce(r.c.unsure_since, now),
+            "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            if is_mysql(conn):
+                # Ordered like the (campaign_id, status, next_attempt_at) index, so the
+                # locking read touches only the rows it takes, not every row already sent.
+                ids = conn.execute(
+                    select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
+                    .limit(self.settings.batch_size).with_for_update(skip_locked=True)
+                ).scalars().all()
+                if not ids:
+                    return []
+                conn.execute(update(r).where(r.c.id.in_(ids)).values(claim_values))
+                mine = r.c.id.in_(ids)
+            else:  # SQLite serialises writers: one UPDATE claims atomically
+                chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
+                          .limit(self.settings.batch_size).scalar_subquery())
+                conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
+                mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
+            rows = conn.execute(
+                select(r.c.id, r.c.campaign_id, r.c.tenant_id, r.c.phone, r.c.first_name,
+                       r.c.last_name, r.c.attempts, r.c.unsure_since)
+                .where(mine, r.c.claimed_by == token)
+                .order_by(r.c.id)
+            ).all()
+        return [Claimed(int(x.id), int(x.campaign_id), int(x.tenant_id), str(x.phone),
+                        str(x.first_name), str(x.last_name), int(x.attempts),
+                        None if x.unsure_since is None else int(x.unsure_since))
+                for x in rows]
+
+    def suppressed(self, campaign: QueuedCampaign, rows: list[Claimed]) -> set[str]:
+        """Suppression is checked again just before sending (DESIGN.md §5)."""
+        if not campaign.exclude_suppressed:
+            return set()
+        s = self.tables.suppressions
+        with self.engine.connect() as conn:
+            return {str(p) for p in conn.execute(
+                select(s.c.phone).where(s.c.tenant_id == campaign.tenant_id,
+                                        s.c.phone.in_([row.phone for row in rows]))
+            ).scalars()}
+
+    def record(self, campaign: QueuedCampaign, rows: list[Claimed],
+               results: dict[int, SendResult | None], token: str, claimed_at: int) -> Recorded:
+        """Step 3: write every outcome of a batch and move the counters, in one transaction.
+        `results[id]` is None for a row not attempted (released with its attempt back)."""
+        now = int(self.clock())
+        max_attempts = self.settings.max_attempts
+        delays = self.settings.retry_delays
+        sent: dict[int, dict[str, Any]] = {}
+        failed: dict[int, dict[str, Any]] = {}
+        retry: dict[int, dict[str, Any]] = {}
+        release: dict[int, dict[str, Any]] = {}
+        opted_out: list[str] = []
+        for row in rows:
+            result = results.get(row.id)
+            if result is None or result.outcome is Outcome.HALT:
+                # Not attempted (or not the recipient's fault): give the attempt back.
+                # unsure_since older than this claim came from an earlier, unknown attempt.
+                earlier = row.unsure_since is not None and row.unsure_since < claimed_at
+                release[row.id] = {"attempts": max(row.attempts - 1, 0),
+                                   "unsure_since": row.unsure_since if earlier else None}
+                continue
+            if result.outcome is Outcome.SENT:
+                sent[row.id] = {"provider_message_id": result.message_id or ""}
+                continue
+            error = (result.error or result.outcome.value)[:500]
+            retryable = result.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
+            if retryable and row.attempts < max_attempts:
+                delay = delays[min(row.attempts - 1, len(delays) - 1)]
+                retry[row.id] = {
+                    "next_attempt_at": now + delay, "last_error": error,
+                    "error_code": result.error_code,
+                    # An unknown outcome keeps unsure_since so the retry reconciles first.
+                    "unsure_since": row.unsure_since if result.outcome is Outcome.UNKNOWN
+                    else None,
+                }
+            else:
+                if retryable:
+                    error = f"gave up after {row.attempts} attempts: {error}"[:500]
+                failed[row.id] = {"last_error": error, "error_code": result.error_code}
+                if result.error_code == OPT_OUT_CODE:
+                    opted_out.append(row.phone)
+
+        r, c = self.tables.recipients, self.tables.campaigns
+        mine = and_(r.c.claimed_by == token, r.c.status == "pending")
+        done = {"lease_until": None, "claimed_by": None, "updated_at": now}
+        with self.engine.begin() as conn:
+            n_sent = update_by_id(conn, r, sent, {**done, "status": "sent", "sent_at": now,
+                                                  "unsure_since": None, "last_error": "",
+                                                  "error_code": None}, mine)
+            n_failed = update_by_id(conn, r, failed, {**done, "status": "failed",
+                                                      "unsure_since": None}, mine)
+            retried = update_by_id(conn, r, retry, done, mine)
+            released = update_by_id(conn, r, release, done, mine)
+            if n_sent or n_failed:
+                conn.execute(update(c).where(c.c.id == campaign.id).values(
+                    sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
+                    pending=c.c.pending - (n_sent + n_failed), updated_at=now))
+                increment(conn, self.tables.daily,
+                          {"tenant_id": campaign.tenant_id, "day": now // 86400},
+                          {"sent": n_sent, "failed": n_failed})
+            if opted_out:
+                insert_ignore(conn, self.tables.suppressions, [
+                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": "opt_out",
+                     "reason": "Replied STOP (Twilio error 21610)", "created_at": now}
+                    for phone in opted_out])
+        return Recorded(n_sent, n_failed, retried, released)
