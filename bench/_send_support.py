@@ -610,15 +610,18 @@ def _profile_worker(out_json: str, use_cprofile: bool) -> int:
     import io
     import pstats
 
-    from sidecar import cli, outbox
+    from sidecar import cli
+    from sidecar.outbox import queue, recipient_rows
     from sidecar.providers import twilio
 
     timers = _Timers()
-    for name in ("process_batch", "claim_batch", "_load_campaign", "_mark_sending",
-                 "_suppressed", "_send_one", "_log_result", "_record", "_finish_if_done"):
-        timers.wrap(outbox.Outbox, name, f"Outbox.{name}")
+    for name in ("process_batch", "_load_campaign", "_mark_sending", "_send_one",
+                 "_log_result", "_finish_if_done"):
+        timers.wrap(queue.Outbox, name, f"Outbox.{name}")
+    for name in ("claim", "suppressed", "record"):
+        timers.wrap(recipient_rows.RecipientRows, name, f"RecipientRows.{name}")
     timers.wrap(twilio.TwilioProvider, "send", "TwilioProvider.send")
-    timers.wrap(outbox, "render", "sms_text.render")
+    timers.wrap(queue, "render", "sms_text.render")
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
