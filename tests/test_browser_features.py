@@ -30,7 +30,7 @@ from sqlalchemy import Engine, insert, select, update
 from sidecar.campaigns import body_error
 from sidecar.delivery_log import CSV_COLUMNS, EXPORT_CAP
 from sidecar.phones import normalise_phone
-from sidecar.sample_data.dataset import SCENARIO_KEYS
+from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.sms_text import count_segments, render
 from tests.browser_support import (
     ALL_CAPS,

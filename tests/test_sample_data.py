@@ -25,7 +25,8 @@ from sidecar.sample_data import (
     php_serialize_list,
     set_option,
 )
-from sidecar.sample_data.dataset import DAY, TWILIO_VERSION_OPTION
+from sidecar.sample_data.dataset import DAY
+from sidecar.sample_data.wp_options import TWILIO_VERSION_OPTION
 from tests.reference_model import SEGMENT_KEYS, expected_preview, segment_members
 
 NOW = 1_750_000_000  # a fixed UTC second, so the data are the same on every run

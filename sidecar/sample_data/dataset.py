@@ -20,31 +20,34 @@ Everything is deterministic for a given (kind, now, customers_per_tenant, twilio
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from ..phones import normalise_phone
-from .tables import KINDS, booknetic_metadata, create_tables, metadata_for
+from .phone_pool import PhonePool, check_phone
+from .scenarios import (
+    BUSINESSES,
+    FILLER_PHONE_STYLES,
+    FIRST_NAMES,
+    GARBAGE_PHONES,
+    LAST_NAMES,
+    SCENARIO_KEYS,
+    SCENARIOS,
+    SHARED_STYLES,
+    STATUS_WEIGHTS,
+    SUPER_ADMIN_SCENARIOS,
+    TIMEZONES,
+    Visit,
+)
+from .tables import KINDS
+from .wp_options import TWILIO_MODES, md5_hex, wordpress_options
 
 DAY = 86400
-TWILIO_MODES = ("configured", "inactive", "unconfigured", "absent")
 SAAS_TENANT_IDS = [1, 2, 3]
 SUPER_ADMIN_CUSTOMERS = 10  # NULL-tenant customers in a SaaS data set
-
-CORE_PLUGIN = "booknetic/init.php"
-SAAS_PLUGIN = "booknetic-saas/init.php"
-TWILIO_PLUGIN = "booknetic-workflow-twilio-sms/init.php"
-TWILIO_VERSION_OPTION = "bkntc_addon_booknetic-workflow-twilio-sms_version"
-TWILIO_SENDER = "+15005550006"  # Twilio's magic "valid From" test number
 
 ACTIVE_EXCLUDED = frozenset({"canceled", "rejected"})
 
@@ -86,185 +89,6 @@ class Dataset:
         return [x for x in self.locations if x.get("tenant_id") == tenant_id]
 
 
-def php_serialize_list(items: list[str]) -> str:
-    """PHP's serialize() of a list of strings; `s:N` counts UTF-8 bytes, as PHP does."""
-    body = "".join(
-        f'i:{i};s:{len(item.encode("utf-8"))}:"{item}";' for i, item in enumerate(items)
-    )
-    return f"a:{len(items)}:{{{body}}}"
-
-
-# A scenario customer: (key, phone, name, visits).
-#   phone: a style of a fresh unique number ("e164", "noplus", "spaced", "dashed", "national",
-#          "spaces_noplus"), ("group", name, style) for a number shared inside the tenant,
-#          ("shared", style) for the one number shared across tenants, or ("raw", text).
-#   name:  "full" | "no_last" | "nameless" | "null_last" | "emoji"
-#   visits: (offset from now in seconds, status); "R" marks a recurring set, "C" a cart.
-_Visit = tuple[int, str]
-_SCENARIOS: list[tuple[str, Any, str, list[_Visit] | tuple[str, list[_Visit]]]] = [
-    # segment boundaries: each customer's only appointment sits on one edge
-    ("at_now", "e164", "full", [(0, "approved")]),
-    ("just_future", "e164", "full", [(1, "pending")]),
-    ("b7_in", "e164", "full", [(-7 * DAY, "approved")]),
-    ("b7_out", "e164", "full", [(-7 * DAY - 1, "approved")]),
-    ("b30_in", "e164", "no_last", [(-30 * DAY, "approved")]),
-    ("b30_out", "e164", "full", [(-30 * DAY - 1, "pending")]),
-    ("b90_in", "e164", "full", [(-90 * DAY, "approved")]),
-    ("b90_out", "e164", "full", [(-90 * DAY - 1, "approved")]),
-    ("i90_out", "e164", "full", [(-90 * DAY + 1, "approved")]),
-    ("i180_in", "e164", "full", [(-180 * DAY, "approved")]),
-    ("i180_out", "e164", "full", [(-180 * DAY + 1, "no_show")]),
-    ("u7_in", "e164", "full", [(7 * DAY, "approved")]),
-    ("u7_out", "e164", "full", [(7 * DAY + 1, "approved")]),
-    ("u30_in", "e164", "full", [(30 * DAY, "pending")]),
-    ("u30_out", "e164", "full", [(30 * DAY + 1, "pending")]),
-    ("canceled_in", "e164", "full", [(-30 * DAY, "canceled")]),
-    ("rejected_out", "e164", "full", [(-30 * DAY - 1, "rejected")]),
-    ("canceled_only", "e164", "full", [(-3 * DAY, "canceled"), (4 * DAY, "rejected")]),
-    ("future_cancel_old_active", "e164", "full", [(5 * DAY, "canceled"), (-100 * DAY, "approved")]),
-    # appointment counts 1, 2, 3, 5 and statuses
-    ("two_active", "e164", "full", [(-3 * DAY, "approved"), (-50 * DAY, "approved")]),
-    ("three_active", "e164", "emoji",
-     [(-10 * DAY, "approved"), (-20 * DAY, "pending"), (-200 * DAY, "approved")]),
-    ("five_recurring", "e164", "full",
-     ("R", [(d * DAY - 3 * 3600, "approved") for d in (-20, -13, -6, 1, 8)])),
-    ("repeat_with_cancels", "e164", "full",
-     [(-40 * DAY, "approved"), (-60 * DAY, "approved"), (-45 * DAY, "canceled"),
-      (-80 * DAY, "rejected")]),
-    ("no_show_recent", "e164", "no_last", [(-5 * DAY, "no_show")]),
-    ("waiting_payment", "e164", "full", [(3 * DAY, "waiting_payment")]),
-    ("cart_weighted", "e164", "full",
-     ("C", [(-15 * DAY, "approved"), (-15 * DAY + 3600, "approved")])),
-    ("past_and_future", "e164", "full", [(-200 * DAY, "approved"), (10 * DAY, "approved")]),
-    ("ancient", "e164", "full", [(-400 * DAY, "approved")]),
-    ("never_booked_1", "e164", "full", []),
-    ("never_booked_2", "spaced", "nameless", []),
-    # phones: duplicates (lowest id not always a member), formats, invalid, magic numbers
-    ("dup_old_low_id", ("group", "A", "e164"), "full", [(-120 * DAY, "approved")]),
-    ("dup_recent", ("group", "A", "spaces_noplus"), "full",
-     [(-4 * DAY, "approved"), (-40 * DAY, "approved"), (-70 * DAY, "pending")]),
-    ("dup_third", ("group", "A", "dashed"), "full", [(-2 * DAY, "approved")]),
-    ("natdup_e164", ("group", "B", "e164"), "full", [(-6 * DAY, "approved")]),
-    ("natdup_national", ("group", "B", "national"), "full",
-     [(-8 * DAY, "approved"), (-9 * DAY, "approved")]),
-    ("no_plus", "noplus", "full", [(-1 * DAY, "approved")]),
-    ("spaced", "spaced", "null_last", [(-12 * DAY, "approved"), (20 * DAY, "pending")]),
-    ("national", "national", "full", [(-2 * DAY, "pending")]),
-    ("empty_phone", ("raw", ""), "full",
-     [(-1 * DAY, "approved"), (-100 * DAY, "approved"), (-150 * DAY, "approved")]),
-    ("null_phone", ("raw", None), "nameless", [(-6 * DAY, "approved")]),
-    ("garbage_na", ("raw", "n/a"), "full", [(2 * DAY, "approved")]),
-    ("garbage_short", ("raw", "123"), "full", [(-95 * DAY, "approved")]),
-    ("magic_cannot_receive", ("raw", "+15005550009"), "full", [(-20 * DAY, "approved")]),
-    ("magic_invalid", ("raw", "+15005550001"), "full", [(-25 * DAY, "approved")]),
-    ("shared_cross_tenant", ("shared", "e164"), "full", [(-3 * DAY, "approved")]),
-]
-SCENARIO_KEYS = [s[0] for s in _SCENARIOS]
-# The super-admin (NULL tenant) customers of a SaaS data set: one or more in every segment,
-# so any leak into a tenant's audience changes that tenant's numbers.
-_SUPER_ADMIN_SCENARIOS = [
-    "at_now", "u7_in", "three_active", "ancient", "canceled_in", "two_active",
-    "never_booked_1", "shared_cross_tenant", "dup_old_low_id", "dup_recent",
-]
-_SHARED_STYLES = ["e164", "noplus", "spaced", "dashed"]
-
-_FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella",
-          "Lucas", "Mia", "Mateo", "Amelia", "Benjamin", "Harper", "Zoë", "José", "Łukasz",
-          "Aisha", "Chen", "Fatima", "Oliver", "Nora", "Hiro", "Ingrid", "Priya", "Omar",
-          "Sofía", "Yusuf", "Grace"]
-_LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-         "Rodriguez", "Martinez", "Hernández", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor",
-         "Moore", "Jackson", "Martin", "Lee", "Nguyễn", "O'Brien", "Kowalski", "Müller",
-         "Rossi", "Kim", "Patel", "Haddad", "Sato", "Ivanova"]
-_BUSINESSES: list[tuple[str, list[tuple[str, int, str]], list[str]]] = [
-    # (kind, [(service, minutes, price)], [location])
-    ("salon", [("Haircut", 45, "35.00"), ("Colouring", 90, "80.00"), ("Beard trim", 30, "20.00")],
-     ["Downtown", "Riverside"]),
-    ("clinic", [("Consultation", 30, "60.00"), ("Physiotherapy", 60, "75.00"),
-                ("Check-up", 45, "50.00")], ["Main clinic", "North branch"]),
-    ("studio", [("Yoga class", 60, "15.00"), ("Pilates", 45, "18.00"),
-                ("Private session", 60, "55.00")], ["Studio A", "Park studio"]),
-    ("spa", [("Massage", 60, "70.00"), ("Facial", 45, "55.00"), ("Manicure", 30, "25.00")],
-     ["Spa east", "Spa west"]),
-]
-_AREAS = ["202", "212", "312", "415"]
-_STATUS_WEIGHTS = [("approved", 55), ("pending", 15), ("canceled", 12), ("rejected", 5),
-                   ("no_show", 8), ("waiting_payment", 5)]
-_FILLER_PHONE_STYLES = [("e164", 72), ("noplus", 6), ("spaced", 6), ("national", 4),
-                        ("dup", 4), ("empty", 3), ("null", 3), ("garbage", 2)]
-_GARBAGE = ["n/a", "123", "call me", "+1 555", "0000000", "555-0147"]
-_TIMEZONES = ["America/New_York", "Europe/London", "Europe/Berlin", "Asia/Dubai", "UTC"]
-
-
-def _format_phone(d: str, style: str) -> str:
-    """Write the 10-digit US number `d` the way a Booknetic user might have."""
-    a, e, line = d[:3], d[3:6], d[6:]
-    return {
-        "e164": f"+1{d}",
-        "noplus": f"1{d}",
-        "spaced": f"+1 ({a}) {e}-{line}",
-        "dashed": f"+1 {a}-{e}-{line}",
-        "national": f"({a}) {e}-{line}",
-        "spaces_noplus": f"1 {a} {e} {line}",
-    }[style]
-
-
-def _check_phone(raw: str | None, e164: str | None, style: str) -> None:
-    """Make sure the number means what the fixture says it means (with and without region)."""
-    with_us = normalise_phone(raw, "US")
-    without = normalise_phone(raw, None)
-    want_without = None if style == "national" else e164
-    if with_us != e164 or without != want_without:
-        raise AssertionError(
-            f"fixture phone {raw!r} ({style}): US={with_us!r} none={without!r}, wanted {e164!r}"
-        )
-
-
-class _PhonePool:
-    """Unique valid US numbers: first the fictional 555-01xx lines, then other exchanges."""
-
-    def __init__(self, rng: random.Random) -> None:
-        fictional = [f"{a}5550{n:03d}" for a in _AREAS for n in range(100, 200)]
-        rng.shuffle(fictional)
-        self._fictional = fictional
-        self._used: set[str] = set()
-        self._fallback = self._more()
-        self._checked: set[tuple[str, str]] = set()
-
-    @staticmethod
-    def _more() -> Iterator[str]:
-        for exchange in range(201, 1000):
-            if exchange == 555 or exchange % 100 == 11:
-                continue
-            for area in _AREAS:
-                prefix = f"{area}{exchange}"
-                if normalise_phone(f"+1{prefix}0000") is None:
-                    continue
-                for line in range(10000):
-                    yield f"{prefix}{line:04d}"
-
-    def take(self) -> str:
-        while True:
-            d = self._fictional.pop() if self._fictional else next(self._fallback)
-            if d not in self._used:
-                self._used.add(d)
-                return d
-
-    def render(self, d: str, style: str) -> str:
-        raw = _format_phone(d, style)
-        # Validity depends on area + exchange (and on the line inside 555), so one check per
-        # (style, prefix) proves the rest; 555 numbers are checked one by one.
-        key = (style, d if d[3:6] == "555" else d[:6])
-        if key not in self._checked:
-            _check_phone(raw, f"+1{d}", style)
-            self._checked.add(key)
-        return raw
-
-
-def _md5(*parts: object) -> str:
-    return hashlib.md5("-".join(map(str, parts)).encode()).hexdigest()
-
-
 def _as_datetime(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
@@ -275,7 +99,7 @@ class _Tenant:
     services: list[Row]
     locations: list[Row]
     staff: list[Row]
-    customers: list[tuple[Row, list[tuple[str, list[_Visit]]]]] = field(default_factory=list)
+    customers: list[tuple[Row, list[tuple[str, list[Visit]]]]] = field(default_factory=list)
     staff_at: dict[int, list[Row]] = field(default_factory=dict)  # location id -> staff
 
 
@@ -283,7 +107,7 @@ class _Builder:
     def __init__(self, kind: str, now: int, seed: int) -> None:
         self.kind, self.now, self.seed = kind, now, seed
         self.rng = random.Random(f"booknetic-fixture-{seed}")
-        self.phones = _PhonePool(self.rng)
+        self.phones = PhonePool(self.rng)
         self.shared_phone = self.phones.take()
         self.users: list[Row] = [self._user(1, "admin", "admin@example.com", "Site Admin")]
         self.services: list[Row] = []
@@ -296,13 +120,13 @@ class _Builder:
     # -- WordPress users, business setup
     def _user(self, uid: int, login: str, email: str, display: str) -> Row:
         registered = _as_datetime(self.now - 500 * DAY + uid * 3600)
-        return {"ID": uid, "user_login": login, "user_pass": "$P$B" + _md5(login)[:27],
+        return {"ID": uid, "user_login": login, "user_pass": "$P$B" + md5_hex(login)[:27],
                 "user_nicename": login, "user_email": email, "user_url": "",
                 "user_registered": registered, "user_activation_key": "", "user_status": 0,
                 "display_name": display}
 
     def business(self, tenant_id: int | None, index: int) -> _Tenant:
-        _kind, services, locations = _BUSINESSES[index % len(_BUSINESSES)]
+        _kind, services, locations = BUSINESSES[index % len(BUSINESSES)]
         t = _Tenant(tenant_id, [], [], [])
         for name, minutes, price in services:
             row = {"id": len(self.services) + 1, "name": name, "category_id": 0,
@@ -326,8 +150,8 @@ class _Builder:
                 user_id = len(self.users) + 1
                 self.users.append(self._user(user_id, f"staff{sid}", f"staff{sid}@example.com",
                                              f"Staff {sid}"))
-            row = {"id": sid, "user_id": user_id, "name": f"{self.rng.choice(_FIRST)} "
-                   f"{self.rng.choice(_LAST)}", "email": f"staff{sid}@example.com",
+            row = {"id": sid, "user_id": user_id, "name": f"{self.rng.choice(FIRST_NAMES)} "
+                   f"{self.rng.choice(LAST_NAMES)}", "email": f"staff{sid}@example.com",
                    "phone_number": "+1" + self.phones.take(), "locations": where,
                    "is_active": 1, "profession": ["Lead", None, "Assistant"][n],
                    "tenant_id": tenant_id}
@@ -348,7 +172,7 @@ class _Builder:
     # -- customers
     def customer(self, t: _Tenant, phone: str | None, name: str, groups: list[Any]) -> Row:
         rng = self.rng
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         if name == "no_last":
             last = ""
         elif name == "nameless":
@@ -390,36 +214,36 @@ class _Builder:
         if spec[0] == "raw":
             raw = spec[1]
             if raw is not None and raw.startswith("+1500"):
-                _check_phone(raw, raw, "e164")
+                check_phone(raw, raw, "e164")
             elif raw is not None:
-                _check_phone(raw, None, "garbage")
+                check_phone(raw, None, "garbage")
             return raw
         if spec[0] == "group":
             digits = groups.setdefault(spec[1], self.phones.take())
             return self.phones.render(digits, spec[2])
-        style = _SHARED_STYLES[tenant_index % len(_SHARED_STYLES)]  # ("shared", _)
+        style = SHARED_STYLES[tenant_index % len(SHARED_STYLES)]  # ("shared", _)
         return self.phones.render(self.shared_phone, style)
 
     def filler_phone(self, earlier: list[str]) -> str | None:
-        style = self.rng.choices(*zip(*_FILLER_PHONE_STYLES, strict=True))[0]
+        style = self.rng.choices(*zip(*FILLER_PHONE_STYLES, strict=True))[0]
         if style == "dup" and earlier:
-            return self.phones.render(self.rng.choice(earlier), self.rng.choice(_SHARED_STYLES))
+            return self.phones.render(self.rng.choice(earlier), self.rng.choice(SHARED_STYLES))
         if style == "empty":
             return ""
         if style == "null":
             return None
         if style == "garbage":
-            raw = self.rng.choice(_GARBAGE)
-            _check_phone(raw, None, "garbage")
+            raw = self.rng.choice(GARBAGE_PHONES)
+            check_phone(raw, None, "garbage")
             return raw
         digits = self.phones.take()
         earlier.append(digits)
         return self.phones.render(digits, "e164" if style == "dup" else style)
 
-    def filler_visits(self) -> list[tuple[str, list[_Visit]]]:
+    def filler_visits(self) -> list[tuple[str, list[Visit]]]:
         rng = self.rng
         n = rng.choices([0, 1, 2, 3, 4, 5, 6, 8], [15, 30, 20, 12, 8, 6, 5, 4])[0]
-        statuses, weights = zip(*_STATUS_WEIGHTS, strict=True)
+        statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
 
         def when() -> int:
             return self.now + rng.randrange(-400 * DAY, 60 * DAY) // 900 * 900
@@ -432,14 +256,14 @@ class _Builder:
                 for _ in range(n)]
 
     # -- appointments
-    def visits(self, t: _Tenant, customer: Row, groups: list[tuple[str, list[_Visit]]],
+    def visits(self, t: _Tenant, customer: Row, groups: list[tuple[str, list[Visit]]],
                index: int) -> None:
         rng = self.rng
         for mode, visits in groups:
             # "" = one booking, "R" = a recurring set (same service, staff, recurring_id),
             # "C" = a cart (several services, one payment_id, one created_at)
-            payment_id = _md5(self.seed, "pay", self._appointment_seq)
-            recurring_id = _md5(self.seed, "rec", self._appointment_seq) if mode == "R" else None
+            payment_id = md5_hex(self.seed, "pay", self._appointment_seq)
+            recurring_id = md5_hex(self.seed, "rec", self._appointment_seq) if mode == "R" else None
             first_start = self.now + min(v[0] for v in visits)
             created = min(first_start - rng.randint(3600, 21 * DAY), self.now - 60)
             location = rng.choice(t.locations) if not mode else t.locations[index % 2]
@@ -466,41 +290,9 @@ class _Builder:
                     "paid_amount": service["price"] if pay_status == "paid" else Decimal("0.00"),
                     "note": rng.choice([None, None, "", "First visit", "Parking at the back"]),
                     "locale": rng.choice(["en_US", "en_GB", "de_DE"]),
-                    "client_timezone": rng.choice(_TIMEZONES),
+                    "client_timezone": rng.choice(TIMEZONES),
                     "created_at": created, "tenant_id": t.tenant_id,
                 })
-
-
-def _options(kind: str, twilio: str, rng: random.Random, tenants: list[int]) -> dict[str, str]:
-    plugins = [CORE_PLUGIN]
-    if kind == "saas":
-        plugins.append(SAAS_PLUGIN)
-    if twilio in ("configured", "unconfigured"):
-        plugins.append(TWILIO_PLUGIN)
-    options = {
-        "siteurl": "http://booknetic.test",
-        "home": "http://booknetic.test",
-        "blogname": "Booknetic Test Site",
-        "timezone_string": "UTC",
-        "gmt_offset": "0",
-        "active_plugins": php_serialize_list(plugins),
-        "bkntc_plugin_version": "5.2.2" if kind == "saas" else "4.4.1",
-        "bkntc_purchase_code": _md5("purchase", rng.random()),
-        "bkntc_default_appointment_status": "pending",
-    }
-    if kind == "saas":
-        options["bkntc_saas_plugin_version"] = "3.10.0"
-        for tid in tenants:
-            options[f"bkntc_t{tid}_timezone"] = _TIMEZONES[tid % len(_TIMEZONES)]
-            options[f"bkntc_t{tid}_default_appointment_status"] = "approved"
-    if twilio != "absent":
-        options[TWILIO_VERSION_OPTION] = "1.1.0"
-        options["bkntc_sms_account_sid"] = f"AC{rng.getrandbits(128):032x}"
-        options["bkntc_sms_auth_token"] = (
-            "" if twilio == "unconfigured" else f"{rng.getrandbits(128):032x}"
-        )
-        options["bkntc_sender_phone_number"] = TWILIO_SENDER
-    return options
 
 
 def _workflow_logs(now: int, tenant_values: list[int | None], rng: random.Random) -> list[Row]:
@@ -548,8 +340,8 @@ def make_dataset(
         (tid, SCENARIO_KEYS, customers_per_tenant) for tid in tenant_ids
     ]
     if kind == "saas":
-        plan.append((None, _SUPER_ADMIN_SCENARIOS, SUPER_ADMIN_CUSTOMERS))
-    scenarios = {s[0]: s for s in _SCENARIOS}
+        plan.append((None, SUPER_ADMIN_SCENARIOS, SUPER_ADMIN_CUSTOMERS))
+    scenarios = {s[0]: s for s in SCENARIOS}
     businesses: list[_Tenant] = []
     for index, (tid, keys, count) in enumerate(plan):
         t = b.business(tid, index)
@@ -614,7 +406,7 @@ def make_dataset(
                 "expires_in": _as_datetime(now + 30 * DAY),
                 "inserted_at": _as_datetime(now - 300 * DAY + tid * DAY),
                 "verified_at": _as_datetime(now - 300 * DAY + tid * DAY + 600),
-                "active_subscription": None if tid == 3 else f"sub_{_md5(tid)[:14]}",
+                "active_subscription": None if tid == 3 else f"sub_{md5_hex(tid)[:14]}",
                 "money_balance": Decimal("0.00")})
 
     logs = _workflow_logs(now, tenant_ids, b.rng)
@@ -623,7 +415,7 @@ def make_dataset(
             log.update(event_data=None, status="success", error_message=None)
     ds = Dataset(
         kind=kind, now=now, tenant_ids=tenant_ids,
-        options=_options(kind, twilio, b.rng, SAAS_TENANT_IDS if kind == "saas" else []),
+        options=wordpress_options(kind, twilio, b.rng, SAAS_TENANT_IDS if kind == "saas" else []),
         services=b.services, locations=b.locations, staff=b.staff, customers=customers,
         appointments=b.appointments, tenants=tenants, plans=plans, users=b.users,
         service_staff=b.service_staff, workflow_logs=logs,
@@ -634,67 +426,3 @@ def make_dataset(
             for row in rows:
                 del row["tenant_id"]
     return ds
-
-
-# --------------------------------------------------------------------------- loading
-
-_CHUNK = 2000
-
-
-def load_dataset(engine: Engine, prefix: str, ds: Dataset) -> None:
-    """Insert every row of `ds` (executemany in chunks) into tables made by `create_tables`."""
-    md = metadata_for(prefix, ds.kind)
-    b = f"{prefix}bkntc_"
-    options = [{"option_id": i, "option_name": k, "option_value": v, "autoload": "yes"}
-               for i, (k, v) in enumerate(ds.options.items(), start=1)]
-    batches: list[tuple[str, list[Row]]] = [
-        (f"{prefix}options", options),
-        (f"{prefix}users", ds.users),
-        (f"{b}services", ds.services),
-        (f"{b}locations", ds.locations),
-        (f"{b}staff", ds.staff),
-        (f"{b}service_staff", ds.service_staff),
-        (f"{b}customers", ds.customers),
-        (f"{b}appointments", ds.appointments),
-        (f"{b}workflow_logs", ds.workflow_logs),
-    ]
-    if ds.kind == "saas":
-        batches += [(f"{b}tenants", ds.tenants), (f"{b}plans", ds.plans)]
-    with engine.begin() as conn:
-        for name, rows in batches:
-            table = md.tables[name]
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(table.insert(), rows[start:start + _CHUNK])
-
-
-def build_booknetic(
-    engine: Engine, prefix: str, kind: str, now: int, **kwargs: Any
-) -> Dataset:
-    """create_tables + make_dataset + load_dataset, returning the data set."""
-    ds = make_dataset(kind, now, **kwargs)
-    create_tables(engine, prefix, kind)
-    load_dataset(engine, prefix, ds)
-    return ds
-
-
-def _options_table(prefix: str) -> sa.Table:
-    return booknetic_metadata(prefix, tenant_column=False).tables[f"{prefix}options"]
-
-
-def set_option(engine: Engine, prefix: str, name: str, value: str) -> None:
-    """Insert or update one wp_options row (as update_option() would)."""
-    table = _options_table(prefix)
-    with engine.begin() as conn:
-        updated = conn.execute(
-            table.update().where(table.c.option_name == name).values(option_value=value)
-        )
-        if updated.rowcount == 0:
-            conn.execute(table.insert().values(option_name=name, option_value=value,
-                                               autoload="yes"))
-
-
-def delete_option(engine: Engine, prefix: str, name: str) -> None:
-    """Delete one wp_options row if it exists."""
-    table = _options_table(prefix)
-    with engine.begin() as conn:
-        conn.execute(table.delete().where(table.c.option_name == name))
