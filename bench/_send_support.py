@@ -618,7 +618,7 @@ def _profile_worker(out_json: str, use_cprofile: bool) -> int:
     for name in ("process_batch", "_load_campaign", "_mark_sending", "_send_one",
                  "_log_result", "_finish_if_done"):
         timers.wrap(queue.Outbox, name, f"Outbox.{name}")
-    for name in ("claim", "suppressed", "record"):
+    for name in ("claim", "record"):
         timers.wrap(recipient_rows.RecipientRows, name, f"RecipientRows.{name}")
     timers.wrap(twilio.TwilioProvider, "send", "TwilioProvider.send")
     timers.wrap(queue, "render", "sms_text.render")

@@ -247,6 +247,23 @@ def test_suppression_added_after_snapshot_still_stops_the_send(shop: Shop) -> No
     shop.assert_counters_match_rows(cid)
 
 
+def test_a_campaign_that_includes_suppressed_numbers_sends_to_them(shop: Shop) -> None:
+    """exclude_suppressed=False is the admin's choice for the whole send, not only for
+    the snapshot: a number suppressed after the snapshot still gets this campaign."""
+    cid = shop.create(exclude_suppressed=False)
+    shop.runtime.campaigns.send(None, cid)
+    # Not one of Twilio's magic test numbers, which the fake refuses on purpose.
+    victim = sorted(p for p in _expected_phones(shop) if not p.startswith("+1500555"))[-1]
+    with shop.engine.begin() as conn:
+        conn.execute(insert(shop.runtime.tables.suppressions).values(
+            tenant_id=0, phone=victim, reason="asked by phone", created_at=int(shop.clock())))
+    shop.runtime.outbox.run_queue()
+    assert victim in shop.received_to()
+    row = next(r for r in shop.rows(cid) if r["phone"] == victim)
+    assert row["status"] == "sent"
+    shop.assert_counters_match_rows(cid)
+
+
 def test_pause_and_resume_never_resend(shop: Shop) -> None:
     svc, outbox = shop.runtime.campaigns, shop.runtime.outbox
     cid = shop.create()

@@ -290,7 +290,6 @@ class Outbox:
             self._mark_sending(campaign.id, claimed_at)
             if marked is not None:
                 marked.set()
-        suppressed = self.rows.suppressed(campaign, rows)
         results: dict[int, SendResult | None] = {}
         deadline = claimed_at + self.settings.lease_seconds
         checked = time.monotonic()
@@ -305,7 +304,7 @@ class Outbox:
                 for rest in rows[index:]:
                     results[rest.id] = None  # released untouched
                 break
-            if row.phone in suppressed:
+            if row.suppressed and campaign.exclude_suppressed:
                 results[row.id] = SendResult(
                     Outcome.PERMANENT,
                     error="skipped: the number is on the suppression list (added after the "

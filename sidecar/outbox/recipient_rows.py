@@ -29,6 +29,7 @@ class Claimed:
     last_name: str
     attempts: int
     unsure_since: int | None
+    suppressed: bool = False  # on the tenant's suppression list at claim time
 
 
 @dataclass
@@ -59,9 +60,14 @@ class RecipientRows:
         self.engine, self.tables, self.settings, self.clock = engine, tables, settings, clock
 
     def claim(self, campaign_id: int, token: str, now: int) -> list[Claimed]:
-        """Step 1: take up to BATCH_SIZE due rows of an active campaign for `token`."""
+        """Step 1: take up to BATCH_SIZE due rows of an active campaign for `token`.
+
+        Each row also says whether its phone is on the suppression list now: the list is
+        checked again just before sending (DESIGN.md §5), in the same read.
+        """
         r = self.tables.recipients
         c = self.tables.campaigns
+        s = self.tables.suppressions
         due = and_(
             r.c.campaign_id == campaign_id,
             r.c.status == "pending",
@@ -97,25 +103,17 @@ class RecipientRows:
                 mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
             rows = conn.execute(
                 select(r.c.id, r.c.campaign_id, r.c.tenant_id, r.c.phone, r.c.first_name,
-                       r.c.last_name, r.c.attempts, r.c.unsure_since)
+                       r.c.last_name, r.c.attempts, r.c.unsure_since,
+                       exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
+                       .label("suppressed"))
                 .where(mine, r.c.claimed_by == token)
                 .order_by(r.c.id)
             ).all()
         return [Claimed(int(x.id), int(x.campaign_id), int(x.tenant_id), str(x.phone),
                         str(x.first_name), str(x.last_name), int(x.attempts),
-                        None if x.unsure_since is None else int(x.unsure_since))
+                        None if x.unsure_since is None else int(x.unsure_since),
+                        bool(x.suppressed))
                 for x in rows]
-
-    def suppressed(self, campaign: QueuedCampaign, rows: list[Claimed]) -> set[str]:
-        """Suppression is checked again just before sending (DESIGN.md §5)."""
-        if not campaign.exclude_suppressed:
-            return set()
-        s = self.tables.suppressions
-        with self.engine.connect() as conn:
-            return {str(p) for p in conn.execute(
-                select(s.c.phone).where(s.c.tenant_id == campaign.tenant_id,
-                                        s.c.phone.in_([row.phone for row in rows]))
-            ).scalars()}
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
                results: dict[int, SendResult | None], token: str, claimed_at: int) -> Recorded:
