@@ -20,7 +20,7 @@ from sqlalchemy import Engine, MetaData, Table, false, func, null, or_, select, 
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.elements import ColumnElement
 
-from .db import like_pattern
+from .db import contains_text
 from .phpserial import PhpSerialError, php_list
 
 BOOKNETIC_PLUGIN = "booknetic/init.php"
@@ -282,13 +282,11 @@ class Booknetic:
         where = [self.tenant_clause(c, tenant_id)]
         text = query.strip()
         if text:
-            pattern = like_pattern(text)
-            columns = [c.c.first_name, c.c.last_name, c.c.phone_number]
+            full_name = func.coalesce(c.c.first_name, "") + " " + func.coalesce(c.c.last_name, "")
+            columns = [c.c.first_name, c.c.last_name, c.c.phone_number, full_name]
             if "email" in c.c:
                 columns.append(c.c.email)
-            full_name = func.coalesce(c.c.first_name, "") + " " + func.coalesce(c.c.last_name, "")
-            where.append(or_(*(col.like(pattern, escape="\\") for col in columns),
-                             full_name.like(pattern, escape="\\")))
+            where.append(contains_text(text, columns))
         email = c.c.email if "email" in c.c else null().label("email")
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(c).where(*where)).scalar_one()

@@ -113,6 +113,19 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def contains_text(text: str, columns: Sequence[ColumnElement[Any]],
+                  ascii_columns: Sequence[ColumnElement[Any]] = ()) -> ColumnElement[bool]:
+    """`text` literally inside any of `columns` (the search boxes of the admin pages).
+
+    `ascii_columns` (our E.164 phones, stored ASCII with a byte collation) are searched
+    only for ASCII text: they cannot contain anything else, and MySQL refuses to compare
+    them with non-ASCII text ("Illegal mix of collations").
+    """
+    pattern = like_pattern(text)
+    searched = [*columns, *(ascii_columns if text.isascii() else ())]
+    return or_(*(column.like(pattern, escape="\\") for column in searched))
+
+
 def upsert(
     conn: Connection,
     table: Table,

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 
 from .campaigns import CampaignNotFound
-from .db import like_pattern
+from .db import contains_text
 from .schema import SmsTables
 from .segments import tenant_key
 
@@ -64,14 +64,9 @@ class DeliveryLog:
                 raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
             where.append(r.c.status == status)
         if query.strip():
-            pattern = like_pattern(query.strip())
             full = r.c.first_name + " " + r.c.last_name
-            matches = [r.c.first_name.like(pattern, escape="\\"),
-                       r.c.last_name.like(pattern, escape="\\"),
-                       full.like(pattern, escape="\\")]
-            if query.strip().isascii():  # phones are ASCII (and stored with a byte collation)
-                matches.append(r.c.phone.like(pattern, escape="\\"))
-            where.append(or_(*matches))
+            where.append(contains_text(query.strip(), [r.c.first_name, r.c.last_name, full],
+                                       ascii_columns=[r.c.phone]))
         return where
 
     def rows(self, tenant_id: int | None, campaign_id: int, *, status: str | None = None,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, delete, func, select
 
-from .db import insert_ignore, like_pattern
+from .db import contains_text, insert_ignore
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .schema import SmsTables
 from .segments import tenant_key
@@ -117,11 +117,7 @@ class SuppressionService:
         if only_id is not None:
             where.append(s.c.id == only_id)
         if query.strip():
-            pattern = like_pattern(query.strip())
-            matches = [s.c.reason.like(pattern, escape="\\")]
-            if query.strip().isascii():  # phones are ASCII (and stored with a byte collation)
-                matches.append(s.c.phone.like(pattern, escape="\\"))
-            where.append(or_(*matches))
+            where.append(contains_text(query.strip(), [s.c.reason], ascii_columns=[s.c.phone]))
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
             rows = conn.execute(select(s).where(*where).order_by(s.c.id.desc())
