@@ -894,6 +894,20 @@ def _messages_to(sec: Sec, phone: str) -> list[str]:
     return [m.body for m in sec.web.shop.fake.received() if m.to == phone]
 
 
+def _test_and_oneoff_arrive_as_written(sec: Sec, api: SignedClient, body: str) -> int:
+    """A test SMS and a one-off SMS with `body` are accepted, and Twilio gets it verbatim;
+    returns the one-off's campaign id."""
+    to_test, to_manual = fresh_phone(), fresh_phone()
+    tested = api.post("/api/v1/sms/test", {"phone": to_test, "body": body})
+    assert tested.status == 200 and tested.json()["body"] == body, tested
+    manual = api.post("/api/v1/sms/send", {"numbers": to_manual, "body": body})
+    assert manual.status == 201, manual
+    settle()
+    assert _messages_to(sec, to_test) == [body]
+    assert wait_for(lambda: _messages_to(sec, to_manual), what="the one-off") == [body]
+    return int(manual.json()["campaign_id"])
+
+
 @pytest.mark.parametrize("payload", XSS)
 def test_stored_xss_in_templates_suppressions_and_messages_is_escaped_or_refused(
         sec: Sec, payload: str) -> None:
@@ -950,19 +964,12 @@ def test_stored_xss_in_templates_suppressions_and_messages_is_escaped_or_refused
                  "validation_failed", {"recipients": "nobody to send to"},
                  invalid=split_numbers(payload))
     text_ = f"S {payload}"
-    to_test, to_manual = fresh_phone(), fresh_phone()
     if braces:
-        for reply in (api.post("/api/v1/sms/test", {"phone": to_test, "body": text_}),
-                      api.post("/api/v1/sms/send", {"numbers": to_manual, "body": text_})):
+        for reply in (api.post("/api/v1/sms/test", {"phone": fresh_phone(), "body": text_}),
+                      api.post("/api/v1/sms/send", {"numbers": fresh_phone(), "body": text_})):
             assert_error(reply, 422, "validation_failed", {"body": "unknown shortcode"})
     else:
-        tested = api.post("/api/v1/sms/test", {"phone": to_test, "body": text_})
-        assert tested.status == 200 and tested.json()["body"] == text_, tested
-        manual = api.post("/api/v1/sms/send", {"numbers": to_manual, "body": text_})
-        assert manual.status == 201, manual
-        settle()
-        assert _messages_to(sec, to_test) == [text_]
-        assert wait_for(lambda: _messages_to(sec, to_manual), what="the one-off") == [text_]
+        _test_and_oneoff_arrive_as_written(sec, api, text_)
 
     # Searches echo nothing unescaped and find nothing.
     customers = api.get(f"/api/v1/customers?q={quote(payload, safe='')}").json()
@@ -1144,14 +1151,7 @@ def test_sql_metacharacters_in_lists_and_messages_are_data_or_422_never_500(
                  "validation_failed", {"phone": None})
     assert_error(api.post("/api/v1/sms/send", {"numbers": payload, "body": "Hi"}), 422,
                  "validation_failed", {"recipients": None}, invalid=split_numbers(payload))
-    to_test, to_manual = fresh_phone(), fresh_phone()
-    tested = api.post("/api/v1/sms/test", {"phone": to_test, "body": payload})
-    assert tested.status == 200 and tested.json()["body"] == payload, tested
-    manual = api.post("/api/v1/sms/send", {"numbers": to_manual, "body": payload})
-    assert manual.status == 201, manual
-    settle()
-    assert _messages_to(sec, to_test) == [payload]
-    assert wait_for(lambda: _messages_to(sec, to_manual), what="the one-off") == [payload]
+    cid = _test_and_oneoff_arrive_as_written(sec, api, payload)  # the one-off's
 
     # Customer search: literal, only the tenant's own customers.
     ds = sec.web.shop.ds
@@ -1164,7 +1164,6 @@ def test_sql_metacharacters_in_lists_and_messages_are_data_or_422_never_500(
         assert_error(api.get(f"/api/v1/customers?{query}"), 422, "validation_failed")
 
     # Logs: the search is literal, the status comes from a fixed set.
-    cid = manual.json()["campaign_id"]
     logs = api.get(f"/api/v1/campaigns/{cid}/logs?q={encoded}").json()
     assert (logs["total"], logs["logs"]) == (0, [])
     assert api.get(f"/api/v1/campaigns/{cid}/logs").json()["total"] == 1
