@@ -203,8 +203,8 @@ def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
 
 
 def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> None:
-    """The preview's phone check runs beside the segment statement; when it finds a
-    change, the preview is counted again, so the answer already reflects the edit."""
+    """The preview's phone check runs before the segment statement once it is due, so
+    the answer already reflects the edit."""
     service = loaded.service()
     tenant = loaded.ds.tenant_ids[0]
     customers = service.bk.customers

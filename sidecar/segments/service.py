@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Insert, Select, and_, case, func, insert, literal, select
@@ -180,21 +179,15 @@ class SegmentService:
         """Count, sample and skipped counts for a segment, in one statement.
 
         With `refresh`, the tenant's phones are checked first unless that was done less
-        than PREVIEW_REFRESH_SECONDS ago. The check (a scan of the tenant's customers) runs
-        beside the segment statement rather than before it, so in the usual case — nothing
-        changed — a preview costs the slower of the two instead of their sum; when phones
-        did change, the segment is counted again on the refreshed table.
+        than PREVIEW_REFRESH_SECONDS ago. First, not beside the segment statement: a
+        statement that ran beside the check could have read the table before a refresh
+        running elsewhere (another request, the worker) finished, while the check — run
+        after that refresh — reports nothing left to change.
         """
         self.bk.require_tenant(query.tenant_id)
-        if not refresh or not self.phone_table.check_due(tenant_key(query.tenant_id),
-                                                         self.PREVIEW_REFRESH_SECONDS):
-            return self._preview(query, limit)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-check") as pool:
-            check = pool.submit(self.refresh_phones, query.tenant_id,
-                                max_age=self.PREVIEW_REFRESH_SECONDS)
-            result = self._preview(query, limit)
-            changed = check.result()
-        return self._preview(query, limit) if changed else result
+        if refresh:
+            self.refresh_phones(query.tenant_id, max_age=self.PREVIEW_REFRESH_SECONDS)
+        return self._preview(query, limit)
 
     def _preview(self, query: SegmentQuery, limit: int) -> Preview:
         now = int(self.clock())
