@@ -1,0 +1,238 @@
+"""The JSON API's health, status, segments and preview endpoints (sidecar/web/api.py),
+end to end: real app, real MariaDB, fake Twilio. Also: a signed tenant that Booknetic
+lacks can neither read nor write anywhere.
+
+Every request is signed as the WordPress bridge signs it (tests/web_support.py). The data is
+the SaaS sample set (tenants 1, 2, 3 and NULL-tenant rows). Sending goes through the
+unpatched twilio library to the fake Twilio over HTTP; waiting is polling with a deadline,
+never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from sidecar.segments import SEGMENTS, SegmentQuery
+from tests.api_support import api_web
+from tests.conftest import MariaDBServer
+from tests.web_support import (
+    SUPER,
+    TENANT1,
+    TENANT2,
+    TENANT3,
+    SignedClient,
+    Web,
+    Who,
+    assert_error,
+    fresh_phone,
+)
+
+
+@pytest.fixture(scope="module")
+def web(mariadb: MariaDBServer) -> Iterator[Web]:
+    yield from api_web(mariadb)
+
+
+@pytest.fixture
+def api(web: Web) -> SignedClient:
+    return web.client
+
+
+# -- health, status, segments ------------------------------------------------------------
+
+
+def test_healthz_is_the_only_unsigned_endpoint(web: Web) -> None:
+    client = web.app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert client.get("/api/v1/status").status_code == 401
+
+
+def test_status_reports_twilio_identity_and_mode(web: Web, api: SignedClient) -> None:
+    reply = api.get("/api/v1/status")
+    assert reply.status == 200
+    data = reply.json()
+    assert set(data) == {"twilio", "halt", "booknetic_version", "multi_tenant", "identity"}
+    assert data["halt"] is None and data["multi_tenant"] is True
+    assert data["booknetic_version"] == web.shop.ds.options["bkntc_plugin_version"]
+    twilio = data["twilio"]
+    assert twilio["ready"] is True and twilio["active"] and twilio["configured"]
+    assert twilio["problem"] is None and twilio["sender"] == "+15005550006"
+    assert data["identity"] == {"user_id": TENANT1.user_id, "user_login": TENANT1.user_login,
+                                "display_name": TENANT1.display_name, "tenant_id": 1,
+                                "caps": sorted(TENANT1.caps)}
+    # Never the auth token, never the whole account SID.
+    assert web.shop.ds.options["bkntc_sms_auth_token"] not in reply.text
+    assert web.shop.ds.options["bkntc_sms_account_sid"] not in reply.text
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_status_for_the_super_admin_has_no_tenant(api: SignedClient) -> None:
+    data = api.get("/api/v1/status", who=SUPER).json()
+    assert data["identity"]["tenant_id"] is None
+
+
+def test_segments_lists_every_segment_and_only_the_tenants_filters(
+        web: Web, api: SignedClient) -> None:
+    ds = web.shop.ds
+    for who in (TENANT1, TENANT2, SUPER):
+        reply = api.get("/api/v1/segments", who=who)
+        assert reply.status == 200
+        data = reply.json()
+        assert [s["key"] for s in data["segments"]] == list(SEGMENTS)
+        assert all(set(s) == {"key", "label", "description"} and s["label"]
+                   for s in data["segments"])
+        filters = data["filters"]
+        assert sorted((s["id"], s["name"]) for s in filters["services"]) == sorted(
+            (s["id"], s["name"]) for s in ds.services_of(who.tenant_id))
+        assert sorted((x["id"], x["name"]) for x in filters["locations"]) == sorted(
+            (x["id"], x["name"]) for x in ds.locations_of(who.tenant_id))
+        assert filters["statuses"] == sorted(
+            {a["status"] for a in ds.appointments_of(who.tenant_id)})
+
+
+# -- preview -------------------------------------------------------------------------------
+
+PREVIEW_CASES: list[tuple[Who, str, dict[str, Any], int | None]] = [
+    (TENANT1, "all_with_phone", {}, None),
+    (TENANT2, "repeat", {}, None),
+    (SUPER, "all_with_phone", {}, 100),
+    (TENANT1, "booked_last_30", {"service_ids": ["FIRST_SERVICE"]}, 5),
+    (TENANT3, "first_time", {"min_appointments": 1, "exclude_suppressed": False}, 0),
+    (TENANT1, "inactive_90", {"statuses": ["approved"]}, 3),
+    (TENANT2, "canceled_recent", {"location_ids": ["FIRST_LOCATION"]}, None),
+    (TENANT1, "all_with_phone", {"statuses": ["approved", "pending"], "min_appointments": 2},
+     100),
+]
+
+
+@pytest.mark.parametrize(("who", "segment", "filters", "limit"), PREVIEW_CASES,
+                         ids=[f"t{c[0].tenant_id}-{c[1]}-{i}" for i, c in
+                              enumerate(PREVIEW_CASES)])
+def test_preview_matches_the_segment_service(web: Web, api: SignedClient, who: Who, segment: str,
+                                             filters: dict[str, Any], limit: int | None) -> None:
+    ds = web.shop.ds
+    concrete: dict[str, Any] = {}
+    for key, value in filters.items():
+        if value == ["FIRST_SERVICE"]:
+            value = [ds.services_of(who.tenant_id)[0]["id"]]
+        elif value == ["FIRST_LOCATION"]:
+            value = [ds.locations_of(who.tenant_id)[0]["id"]]
+        concrete[key] = value
+    payload: dict[str, Any] = {"segment": segment, "filters": concrete}
+    if limit is not None:
+        payload["limit"] = limit
+    reply = api.post("/api/v1/segments/preview", payload, who=who)
+    assert reply.status == 200, reply
+    expected = web.runtime.segments.preview(
+        SegmentQuery.from_filters(segment, concrete, who.tenant_id),
+        limit=10 if limit is None else limit).to_dict()
+    assert reply.json() == expected
+    data = reply.json()
+    assert set(data) == {"segment", "count", "sample", "skipped_invalid_phone",
+                         "skipped_duplicate_phone", "skipped_suppressed"}
+    assert len(data["sample"]) <= (10 if limit is None else limit)
+    assert all(set(s) == {"customer_id", "first_name", "last_name", "phone"}
+               and s["phone"].startswith("+") for s in data["sample"])
+
+
+def test_preview_differs_between_tenants_and_never_shows_another_tenants_customer(
+        web: Web, api: SignedClient) -> None:
+    ds = web.shop.ds
+    for who in (TENANT1, TENANT2, SUPER):
+        sample = api.post("/api/v1/segments/preview", {"segment": "all_with_phone",
+                                                       "limit": 100}, who=who).json()["sample"]
+        own = {c["id"] for c in ds.customers_of(who.tenant_id)}
+        assert sample and {s["customer_id"] for s in sample} <= own
+
+
+PREVIEW_INVALID: list[tuple[str, dict[str, Any], set[str]]] = [
+    ("unknown segment", {"segment": "vip_customers"}, {"segment"}),
+    ("missing segment", {"filters": {}}, {"segment"}),
+    ("segment not text", {"segment": ["repeat"]}, {"segment"}),
+    ("service_ids not a list", {"segment": "repeat", "filters": {"service_ids": "1"}},
+     {"service_ids"}),
+    ("service_ids not ids", {"segment": "repeat", "filters": {"service_ids": ["x"]}},
+     {"service_ids"}),
+    ("location_ids zero", {"segment": "repeat", "filters": {"location_ids": [0]}},
+     {"location_ids"}),
+    ("location_ids bool", {"segment": "repeat", "filters": {"location_ids": [True]}},
+     {"location_ids"}),
+    ("statuses not a list", {"segment": "repeat", "filters": {"statuses": "approved"}},
+     {"statuses"}),
+    ("statuses not text", {"segment": "repeat", "filters": {"statuses": [1]}}, {"statuses"}),
+    ("min_appointments text", {"segment": "repeat", "filters": {"min_appointments": "many"}},
+     {"min_appointments"}),
+    ("min_appointments negative", {"segment": "repeat", "filters": {"min_appointments": -1}},
+     {"min_appointments"}),
+    ("min_appointments fraction", {"segment": "repeat", "filters": {"min_appointments": 1.5}},
+     {"min_appointments"}),
+    ("exclude_suppressed text", {"segment": "repeat",
+                                 "filters": {"exclude_suppressed": "yes"}},
+     {"exclude_suppressed"}),
+    ("several at once", {"segment": "nope", "filters": {"service_ids": ["x"],
+                                                        "statuses": [2]}},
+     {"segment", "service_ids", "statuses"}),
+    ("limit too big", {"segment": "repeat", "limit": 101}, {"limit"}),
+    ("limit negative", {"segment": "repeat", "limit": -1}, {"limit"}),
+    ("limit text", {"segment": "repeat", "limit": "5"}, {"limit"}),
+    ("limit bool", {"segment": "repeat", "limit": True}, {"limit"}),
+    # Product bug (see report): a non-object `filters` makes preview crash with a 500.
+    ("filters a list", {"segment": "repeat", "filters": ["x"]}, {"filters"}),
+    ("filters text", {"segment": "repeat", "filters": "service_ids=1"}, {"filters"}),
+]
+
+
+@pytest.mark.parametrize(("payload", "fields"), [(p, f) for _, p, f in PREVIEW_INVALID],
+                         ids=[c[0] for c in PREVIEW_INVALID])
+def test_preview_rejects_bad_input_with_field_messages(api: SignedClient, payload: dict[str, Any],
+                                                       fields: set[str]) -> None:
+    reply = api.post("/api/v1/segments/preview", payload)
+    assert_error(reply, 422, "validation_failed", dict.fromkeys(fields))
+
+
+def test_preview_needs_a_json_object(api: SignedClient) -> None:
+    assert_error(api.post("/api/v1/segments/preview", raw_body=b"segment=repeat"), 400,
+                 "bad_request")
+    assert_error(api.post("/api/v1/segments/preview", ["repeat"]), 400, "bad_request")
+    assert_error(api.post("/api/v1/segments/preview"), 400, "bad_request")
+    assert_error(api.post("/api/v1/segments/preview", raw_body=b'{"segment":"repeat"}',
+                          content_type="text/plain"), 415, "unsupported_media_type")
+
+
+def test_preview_for_an_unknown_tenant_is_not_found(api: SignedClient) -> None:
+    reply = api.post("/api/v1/segments/preview", {"segment": "repeat"},
+                     who=TENANT1.in_tenant(999))
+    assert_error(reply, 404, "not_found")
+
+
+def test_a_signed_tenant_that_booknetic_lacks_can_neither_read_nor_write(
+        web: Web, api: SignedClient) -> None:
+    """The signature vouches for the tenant id; the tenant must also exist in Booknetic.
+    Nothing is written for tenant 999, not even rows that never touch Booknetic data."""
+    ghost = TENANT1.in_tenant(999)
+    tables = web.runtime.tables
+    with web.runtime.engine.connect() as conn:
+        before = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                  for t in (tables.templates, tables.suppressions, tables.campaigns,
+                            tables.recipients)}
+    for reply in (
+        api.get("/api/v1/templates", who=ghost),
+        api.post("/api/v1/templates", {"name": "Ghost", "body": "Hi"}, who=ghost),
+        api.post("/api/v1/suppressions", {"phone": fresh_phone()}, who=ghost),
+        api.post("/api/v1/campaigns", {"name": "Ghost", "segment": "repeat", "body": "Hi"},
+                 who=ghost),
+        api.post("/api/v1/sms/send", {"numbers": fresh_phone(), "body": "Hi"}, who=ghost),
+    ):
+        assert_error(reply, 404, "not_found")
+        assert "tenant 999 does not exist" in reply.json()["error"]["message"]
+    with web.runtime.engine.connect() as conn:
+        after = {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                 for t in (tables.templates, tables.suppressions, tables.campaigns,
+                           tables.recipients)}
+    assert after == before
