@@ -36,6 +36,8 @@ from tests.browser_support import (
     wait_until_steady,
 )
 
+pytestmark = pytest.mark.slow  # a stack and Chromium per test
+
 DONE = re.compile(r"^Done: ")
 SMALL = 600
 

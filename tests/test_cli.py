@@ -92,6 +92,7 @@ def test_segments_list(sqlite_url: str) -> None:
     assert [s["key"] for s in json.loads(result.stdout)] == SEGMENT_KEYS
 
 
+@pytest.mark.slow
 def test_segments_preview_json_contract(any_url: str, engine_for) -> None:
     # The data is built 1000 s in the past so no appointment sits within seconds of a
     # window edge while the real clock ticks between our reference and the CLI's run.

@@ -47,6 +47,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_demo_command_sends_a_campaign_end_to_end(demo: str, browser: Browser) -> None:
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)

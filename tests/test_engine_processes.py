@@ -77,6 +77,7 @@ def _assert_exactly_once(shop: Shop, runtime: Runtime, campaign_id: int) -> None
     shop.assert_counters_match_rows(campaign_id)
 
 
+@pytest.mark.slow
 def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> None:
     runtime = _real_clock_runtime(big_shop)
     cid = big_shop.create()
@@ -118,6 +119,7 @@ def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> Non
     runtime.outbox.close()
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_campaign_loses_nobody(big_shop: Shop) -> None:
     runtime = _real_clock_runtime(big_shop)
     big_shop.fake.set_faults(latency=0.01)

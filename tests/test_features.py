@@ -273,6 +273,7 @@ def _cli(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_suppressions_sms_and_logs_export(shop: Shop, tmp_path: Path) -> None:
     added = _cli(shop, "suppressions", "add", "+12025550143", "bad", "--tenant", "1",
                  "--reason", "asked")

@@ -32,6 +32,8 @@ from sidecar.web.server import BackgroundServer
 from tests.conftest import ARTIFACTS, MariaDBServer, free_port
 from tests.wp_support import WordPressSite, start_wordpress
 
+pytestmark = pytest.mark.slow  # a WordPress under php -S, Chromium
+
 SHOTS = ARTIFACTS / "screenshots"
 
 

@@ -41,7 +41,7 @@ from tests.wp_support import (
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-pytestmark = pytest.mark.mariadb
+pytestmark = [pytest.mark.mariadb, pytest.mark.slow]  # a WordPress under php -S
 
 SIDECAR = "http://127.0.0.1:9/sidecar"
 CRON_RUNS = "bkntc_probe_cron_runs"
