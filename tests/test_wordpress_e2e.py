@@ -409,7 +409,7 @@ def test_multisite_activation_and_uninstall_cover_every_site(mariadb: MariaDBSer
             return true;
         """)
         assert all(v == [None, None, None] for v in wp.php_json(read).values())
-        messages = wp.plugin_messages(BRIDGE_DIR)
+        messages = wp.plugin_messages(BRIDGE_SLUG)
         assert not messages, wp.diag("\n".join(messages))
     finally:
         wp.stop()

@@ -410,7 +410,7 @@ def test_no_php_errors(site: WordPressSite) -> None:
     names a stand-in."""
     assert not site.php_errors(), site.diag("\n".join(site.php_errors()))
     for standin in sorted((HARNESS / "plugins").iterdir()):
-        ours = site.plugin_messages(standin)
+        ours = site.plugin_messages(standin.name)
         assert not ours, site.diag("\n".join(ours))
 
 

@@ -28,7 +28,7 @@ from sidecar.runtime import Runtime
 from sidecar.web import create_app
 from sidecar.web.server import BackgroundServer
 from tests.conftest import MariaDBServer, free_port
-from tests.wp_support import BRIDGE_DIR, WordPressSite, start_wordpress
+from tests.wp_support import BRIDGE_SLUG, WordPressSite, start_wordpress
 
 FRAME = "#bkntc-sms-frame"
 
@@ -87,7 +87,7 @@ class Site:
 
     def bridge_messages(self) -> list[str]:
         """PHP messages of any kind that name the bridge plugin, logged so far."""
-        return self.wp.plugin_messages(BRIDGE_DIR)
+        return self.wp.plugin_messages(BRIDGE_SLUG)
 
 
 def bring_up(mariadb: MariaDBServer, kind: str) -> Iterator[Site]:

@@ -318,13 +318,12 @@ class WordPressSite:
         pattern = re.compile(rf"PHP ({kinds})|WordPress database error")
         return [line for line in self._log_lines() if pattern.search(line)]
 
-    def plugin_messages(self, plugin_dir: Path | str) -> list[str]:
+    def plugin_messages(self, plugin: str) -> list[str]:
         """Every PHP message (error, warning, notice, deprecation, database error, or a
         WordPress notice the harness traced to its caller) that names the plugin folder
-        `plugin_dir` — as the file it happened in, in its text, or as the caller — whether
-        under wp-content/plugins/ (the symlink) or at its real path."""
-        folder = Path(plugin_dir)
-        needles = [f"/plugins/{folder.name}/", str(folder.resolve()) + "/"]
+        wp-content/plugins/`plugin` — as the file it happened in, in its text, or as the
+        caller — by that path or by the real path its symlink points to."""
+        needles = [f"/plugins/{plugin}/", str((self.plugins_dir / plugin).resolve()) + "/"]
         pattern = re.compile(r"PHP (Fatal error|Parse error|Warning|Notice|Deprecated|"
                              r"Recoverable fatal error)|WordPress database error|BKNTC-HARNESS")
         return [line for line in self._log_lines()
@@ -522,7 +521,8 @@ class WordPressSite:
         admin-ajax.php?action=wp_bkntc_background_process, which fires `bkntc_cronjob`) and
         `via="wp-cron"` GETs wp-cron.php (fires it inline). Waits until `ran()` is true — by
         default until the bridge recorded a tick (its option bkntc_sms_last_tick, deleted
-        first: two ticks in one second would record the same value). The loopback is fire-and-forget (10 ms timeout, as Booknetic sends it),
+        first: two ticks in one second would record the same value). The loopback is
+        fire-and-forget (10 ms timeout, as Booknetic sends it),
         so if the gate was taken but `ran()` stays false for `timeout` seconds, the gate is
         back-dated and the request made again, at most `attempts` times."""
         if via not in ("request", "wp-cron"):
