@@ -128,6 +128,8 @@ def test_campaign_end_to_end_through_wordpress(single: Site, browser: Browser) -
     expect_glyph(page, "#bkntc-menu-sms_campaigns i")
     frame = page.frame_locator("#bkntc-sms-frame")
     frame.locator("#new-campaign").click()
+    expect(frame.locator("#f-name")).to_be_visible()
+    frame = page_ready(page)
     frame.locator("#f-name").fill("Spring in WordPress")
     frame.locator("#f-segment").select_option("all_with_phone")
     frame.locator("#f-body").fill("Hi {customer_first_name}, spring offers are here!")

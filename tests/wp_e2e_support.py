@@ -128,6 +128,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def page_ready(page: Page) -> FrameLocator:
     """The SMS Campaigns iframe once its current page has finished loading, scripts run.
+    Call it after a locator showed that the frame holds the page meant (so that its
+    navigation is committed).
 
     The service's buttons are plain HTML until app.js (loaded through the relay, so through
     WordPress) has bound their handlers on DOMContentLoaded; a click before that does
