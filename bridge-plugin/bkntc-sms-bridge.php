@@ -9,6 +9,7 @@
  * Author:            Booknetic SMS Campaigns
  * License:           GPL-2.0-or-later
  * Text Domain:       bkntc-sms-bridge
+ * Domain Path:       /languages
  *
  * @package BkntcSms\Bridge
  */
@@ -30,12 +31,14 @@ require_once __DIR__ . '/src/class-cron.php';
 require_once __DIR__ . '/src/class-settings.php';
 require_once __DIR__ . '/src/class-notices.php';
 
-register_activation_hook( __FILE__, array( Options::class, 'ensure_defaults' ) );
+register_activation_hook( __FILE__, array( Options::class, 'activate' ) );
 
 /**
  * Registers every hook of the plugin, in one place.
  */
 function register_hooks() {
+	add_action( 'init', __NAMESPACE__ . '\\load_textdomain', 1 );
+
 	// Booknetic collects add-ons on plugins_loaded; the Addon class extends Booknetic's
 	// AddonLoader, so it is only loaded once Booknetic is known to be there.
 	add_filter( 'bkntc_addons_load', array( Booknetic::class, 'register_addon' ) );
@@ -49,6 +52,17 @@ function register_hooks() {
 	add_action( 'admin_post_bkntc_sms_test_connection', array( Settings::class, 'test_connection' ) );
 	add_action( 'admin_notices', array( Notices::class, 'booknetic_missing' ) );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( Settings::class, 'action_links' ) );
+}
+
+/**
+ * Translations: languages/bkntc-sms-bridge-<locale>.mo, or WP_LANG_DIR/plugins/. Booknetic
+ * also loads this domain (its AddonLoader does, for the add-on's slug); loading it here
+ * covers the settings screen and notices, and the sites where Booknetic is missing.
+ */
+function load_textdomain() {
+	if ( ! is_textdomain_loaded( 'bkntc-sms-bridge' ) ) {
+		load_plugin_textdomain( 'bkntc-sms-bridge', false, dirname( plugin_basename( PLUGIN_FILE ) ) . '/languages' );
+	}
 }
 
 register_hooks();

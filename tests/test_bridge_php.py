@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,8 +63,8 @@ def test_uninstall_deletes_exactly_the_listed_options() -> None:
     options = php("require 'src/class-options.php'; "
                   "echo json_encode(\\BkntcSms\\Bridge\\Options::ALL);")
     assert json.loads(options) == ["bkntc_sms_bridge_secret", "bkntc_sms_sidecar_url",
-                                   "bkntc_sms_last_tick"]
-    assert "Options::ALL" in (PLUGIN / "uninstall.php").read_text()
+                                   "bkntc_sms_last_tick", "bkntc_addon_bkntc-sms-bridge_version"]
+    assert "Options::delete_all()" in (PLUGIN / "uninstall.php").read_text()
 
 
 def test_php_signature_verifies_in_python(tmp_path: Path) -> None:
@@ -118,3 +121,113 @@ def test_php_and_python_relays_build_the_same_path(args: dict[str, str],
         assert python is None
     else:  # Python's relay encodes spaces as '+', which the service decodes the same way
         assert python is not None and python.replace("+", "%20") == expected
+
+
+@pytest.mark.parametrize(("path", "seconds"), [
+    ("/ui/campaigns", 10.0),
+    ("/api/v1/campaigns/7/logs", 10.0),
+    ("/api/v1/campaigns", 10.0),
+    ("/api/v1/campaigns/7/logs.csv", 60.0),
+    ("/api/v1/campaigns/7/logs.csv?status=failed", 60.0),
+    ("/ui/campaigns/7/logs.csv.html", 10.0),
+])
+def test_relay_waits_long_only_for_the_csv_export(path: str, seconds: float) -> None:
+    out = php(f"echo json_encode(\\BkntcSms\\Bridge\\Relay::timeout_for({json.dumps(path)}));")
+    assert json.loads(out) == seconds
+
+
+# -- packaging and translations -----------------------------------------------------------
+
+I18N_SCAN = Path(__file__).resolve().parent / "wordpress" / "i18n-scan.php"
+DOMAIN = "bkntc-sms-bridge"
+# WordPress's translation functions: the index of the text-domain argument.
+GETTEXT = {"__": 1, "_e": 1, "esc_html__": 1, "esc_html_e": 1, "esc_attr__": 1,
+           "esc_attr_e": 1, "_x": 2, "_ex": 2, "esc_html_x": 2, "esc_attr_x": 2, "_n": 3,
+           "_nx": 4}
+# Two plain words in a row ("Send SMS", "is not"): what a sentence for people looks like.
+# Identifiers, CSS classes, paths, URLs, format codes and markup are not plain words.
+_WORD = r"(?<![\w\-./:@#%$])[A-Za-z][a-z]+(?![\w\-./:@#%(=])"
+PROSE = re.compile(_WORD + r" +" + _WORD)
+
+
+def _scan(files: list[Path]) -> dict[str, Any]:
+    result = subprocess.run(["php", str(I18N_SCAN), *map(str, files)], capture_output=True,
+                            text=True, check=True, timeout=60)
+    return json.loads(result.stdout)
+
+
+def _text_of(literal: dict[str, Any]) -> str:
+    """The text a literal puts in front of people: for inline HTML, what is outside tags
+    (a chunk may start or end inside a tag cut by PHP code)."""
+    value = literal["value"]
+    if literal["kind"] == "html":
+        if ">" in value and ("<" not in value or value.index(">") < value.index("<")):
+            value = value[value.index(">") + 1:]
+        if "<" in value and ">" not in value[value.rindex("<"):]:
+            value = value[:value.rindex("<")]
+    return re.sub(r"<[^>]*>", " ", value)
+
+
+def _untranslated(files: list[Path]) -> list[str]:
+    scan = _scan(files)
+    found = [f"{s['file']}:{s['line']}: {s['value'][:80]!r}" for s in scan["strings"]
+             if s["call"] not in GETTEXT and PROSE.search(_text_of(s))]
+    for call in scan["calls"]:
+        if call["name"] in GETTEXT:
+            index = GETTEXT[call["name"]]
+            domain = call["args"][index] if len(call["args"]) > index else []
+            if domain != [DOMAIN]:
+                found.append(f"{call['file']}:{call['line']}: {call['name']}() with text "
+                             f"domain {domain!r}")
+    return found
+
+
+def test_every_user_facing_string_is_translatable(tmp_path: Path) -> None:
+    shipped = [p for p in PHP_FILES if "bin" not in p.relative_to(PLUGIN).parts]
+    assert not _untranslated(shipped)
+    # The check itself finds what it is for.
+    sample = tmp_path / "sample.php"
+    sample.write_text("<?php\necho '<p>' . esc_html( 'Not translated at all' ) . '</p>';\n"
+                      "echo __( 'Wrong domain here', 'booknetic' );\n"
+                      "echo esc_html__( 'Fine text here', 'bkntc-sms-bridge' ), 'fa fa-sms';\n"
+                      "?>\n<p>Inline words too</p><a href=\"x\" title=\"<?php echo 1; ?>\">\n")
+    assert [line.split(": ", 1)[1] for line in _untranslated([sample])] == [
+        "'Not translated at all'", "'<p>Inline words too</p><a href=\"x\" title=\"'",
+        "__() with text domain ['booknetic']"]
+
+
+def test_translation_template_is_current() -> None:
+    result = subprocess.run([sys.executable, str(PLUGIN / "bin" / "make_pot.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr + " (run ./dev pot)"
+    pot = (PLUGIN / "languages" / f"{DOMAIN}.pot").read_text(encoding="utf-8")
+    for text in ("SMS Campaigns", "Send SMS", "You do not have access to SMS Campaigns.",
+                 "Booknetic SMS Campaigns (bridge)"):
+        assert f'msgid "{text}"' in pot
+
+
+def test_plugin_headers_and_readme_agree() -> None:
+    main = (PLUGIN / f"{DOMAIN}.php").read_text()
+    readme = (PLUGIN / "readme.txt").read_text()
+
+    def header(text: str, name: str) -> str:
+        match = re.search(rf"^[ *]*{re.escape(name)}:\s*(.+)$", text, re.MULTILINE)
+        assert match, f"no {name!r}"
+        return match.group(1).strip()
+
+    version = header(main, "Version")
+    assert re.search(rf"const VERSION\s*=\s*'{re.escape(version)}';", main)
+    assert header(readme, "Stable tag") == version
+    for name in ("Requires at least", "Tested up to", "Requires PHP"):
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?", header(readme, name)), name
+    assert header(readme, "Requires at least") == header(main, "Requires at least")
+    assert header(readme, "Requires PHP") == header(main, "Requires PHP")
+    assert header(main, "Text Domain") == DOMAIN
+    assert (PLUGIN / header(main, "Domain Path").strip("/")).is_dir()
+    assert "load_plugin_textdomain" in main
+
+
+def test_panel_view_has_no_inline_script_or_style() -> None:
+    view = (PLUGIN / "views" / "panel.php").read_text()
+    assert "<script" not in view and "style=" not in view
+    assert re.search(r"<iframe[^>]*\stitle=", view)

@@ -36,16 +36,29 @@ Users (password = `<login>-Secret-1`; `wp.users[login]` gives role, user id and 
   sample's logins; `wp_bkntc_staff.user_id`, `wp_bkntc_tenants.user_id` (and `wp.dataset`) carry
   the ids WordPress gave them.
 
-Cron: Booknetic's `bkntc_cronjob` runs only on wp-cron.php requests, at most once per 60 s
-(option bkntc_cron_job_runned_on); `fire_cron()` resets that gate and runs it now. WordPress's
-own cron stays enabled (DISABLE_WP_CRON false), but its core events are rescheduled at install
-so that page views do not spawn wp-cron.php; an event a plugin schedules for now will be spawned
-by the next page view, and that wp-cron.php request also runs `bkntc_cronjob` if the gate is
-open. `disable_wp_cron=True` leaves `fire_cron()` as the only tick.
+Cron, as in Booknetic 5.2: every request ends `init` with Booknetic's 60 s gate (a
+compare-and-swap on the option bkntc_cron_job_runned_on); when it opens, wp-cron.php runs
+`bkntc_cronjob` inline and any other request dispatches a non-blocking loopback
+`POST admin-ajax.php?action=wp_bkntc_background_process` that runs it. `fire_cron()` back-dates
+the option (deleting it would not open the gate) and makes one ordinary request or hits
+wp-cron.php, then waits until the caller's condition (by default: the bridge recorded a new
+tick) holds. WordPress's own cron stays enabled (DISABLE_WP_CRON false), but its core events
+are rescheduled at install so that page views do not spawn wp-cron.php.
+
+Booknetic's licence server is a loopback stub (`wp.licence`) that counts the migration
+requests the stand-in makes for add-ons whose version record is missing or old.
+
+PHP messages: WP_DEBUG is on and WP_DEBUG_LOG writes to <tmp>/debug.log (PHP's log before
+WordPress's debug setup: the php -S log); a must-use plugin adds the first non-core caller of
+WordPress's "doing it wrong"/deprecation notices. `plugin_messages(path)` lists the lines that
+name a plugin's folder.
 
 Outgoing HTTP is limited to this site and localhost (WP_HTTP_BLOCK_EXTERNAL; the sidecar on
-127.0.0.1 is reachable). PHP errors go to the server log, never into pages: `php_errors()` lists
-them, `diag()` / `expect()` put the log's tail into assertion messages.
+127.0.0.1 is reachable). PHP errors never go into pages: `php_errors()` lists them,
+`diag()` / `expect()` put the logs' tails into assertion messages.
+
+`multisite_sites=N` makes the install a subdirectory multisite network of N sites (the main
+site, /site2/, …); `wp.sites` lists their ids.
 """
 
 from __future__ import annotations
@@ -60,11 +73,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +121,14 @@ BRIDGE_SLUG = "bkntc-sms-bridge"
 BRIDGE_PLUGIN = f"{BRIDGE_SLUG}/{BRIDGE_SLUG}.php"
 PROBE_PLUGIN = "bkntc-harness-probe/init.php"  # the self-test's dummy add-on
 
+MU_PLUGINS = HARNESS / "mu-plugins"
+
 SIDECAR_URL_OPTION = "bkntc_sms_sidecar_url"
+LAST_TICK_OPTION = "bkntc_sms_last_tick"
 CRON_THROTTLE_OPTION = "bkntc_cron_job_runned_on"
-CRON_HEADER = "X-Bkntc-Cron"  # the stand-in answers wp-cron.php with "ran" or "throttled"
+# A "last run" long past: Booknetic's gate opens for it (and for it only: the swap is
+# against this exact value).
+CRON_BACKDATED = "1"
 
 STAFF_ROLE = "booknetic_staff"
 TENANT_ROLE = "booknetic_saas_tenant"
@@ -125,6 +145,58 @@ _LIVE: set[WordPressSite] = set()
 
 class WordPressError(AssertionError):
     """Something in the harness failed; the message carries the php -S log tail."""
+
+
+class LicenceStub:
+    """FS Code's licence server as Booknetic 5.2 meets it for an add-on it does not know:
+    every request is recorded and a migration request is answered 404, so Booknetic stores no
+    version record and asks again on the next request (as it does in production)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body: Any = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode(errors="replace")
+                with stub._lock:
+                    stub.calls.append((self.path, body))
+                payload = b'{"error":{"message":"unknown add-on"}}'
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="licence-stub")
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def migration_requests(self, slug: str) -> int:
+        """How many times Booknetic asked for the migrations of add-on `slug`."""
+        with self._lock:
+            return sum(1 for path, _ in self.calls
+                       if path.rstrip("/").endswith(f"/addons/get_migrations/{slug}"))
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def password_for(login: str) -> str:
@@ -174,6 +246,8 @@ class WordPressSite:
     timings: dict[str, float] = field(default_factory=dict)
     artifact_name: str = "wordpress"
     process: subprocess.Popen[bytes] | None = None
+    licence: LicenceStub | None = None
+    sites: list[int] = field(default_factory=list)  # multisite: the network's site ids
     _engine: Engine | None = None
     _stopped: bool = False
 
@@ -194,6 +268,10 @@ class WordPressSite:
     def log_path(self) -> Path:
         return self.root / "php-server.log"
 
+    @property
+    def debug_log_path(self) -> Path:
+        return self.root / "debug.log"
+
     def panel_url(self, module: str | None = None, **params: str) -> str:
         """admin.php?page=booknetic[&module=…][&…]."""
         query = "page=booknetic"
@@ -210,29 +288,46 @@ class WordPressSite:
         return self._engine
 
     # -- diagnostics
+    def _log_lines(self) -> list[str]:
+        lines: list[str] = []
+        for path in (self.log_path, self.debug_log_path):
+            with contextlib.suppress(OSError):
+                lines += path.read_text(errors="replace").splitlines()
+        return lines
+
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            text_ = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no php -S log)"
-        return "\n".join(text_.splitlines()[-lines:])
+        parts = []
+        for path in (self.log_path, self.debug_log_path):
+            try:
+                text_ = path.read_text(errors="replace")
+            except OSError:
+                continue
+            parts.append(f"--- {path.name} ---\n" + "\n".join(text_.splitlines()[-lines:]))
+        return "\n".join(parts) or "(no PHP log)"
 
     def diag(self, message: str = "", lines: int = 60) -> str:
-        """`message` plus the tail of the php -S log, for assertion messages."""
-        return f"{message}\n--- php -S log ({self.log_path}), last {lines} lines ---\n" \
+        """`message` plus the tails of the PHP logs, for assertion messages."""
+        return f"{message}\n--- PHP logs ({self.root}), last {lines} lines each ---\n" \
                f"{self.log_tail(lines)}"
 
     def php_errors(self, *, deprecated: bool = False) -> list[str]:
-        """PHP errors/warnings the server logged so far (deprecations only if asked)."""
+        """PHP errors/warnings logged so far (deprecations only if asked)."""
         kinds = "Fatal error|Parse error|Warning|Notice|Recoverable fatal error"
         if deprecated:
             kinds += "|Deprecated"
         pattern = re.compile(rf"PHP ({kinds})|WordPress database error")
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return []
-        return [line for line in lines if pattern.search(line)]
+        return [line for line in self._log_lines() if pattern.search(line)]
+
+    def plugin_messages(self, plugin: str) -> list[str]:
+        """Every PHP message (error, warning, notice, deprecation, database error, or a
+        WordPress notice the harness traced to its caller) that names the plugin folder
+        wp-content/plugins/`plugin` — as the file it happened in, in its text, or as the
+        caller — by that path or by the real path its symlink points to."""
+        needles = [f"/plugins/{plugin}/", str((self.plugins_dir / plugin).resolve()) + "/"]
+        pattern = re.compile(r"PHP (Fatal error|Parse error|Warning|Notice|Deprecated|"
+                             r"Recoverable fatal error)|WordPress database error|BKNTC-HARNESS")
+        return [line for line in self._log_lines()
+                if pattern.search(line) and any(n in line for n in needles)]
 
     def expect(self, response: requests.Response, status: int = 200) -> requests.Response:
         """Fail with the log tail unless `response` has `status`."""
@@ -409,28 +504,50 @@ class WordPressSite:
         sql_delete_option(self.engine, self.prefix, name)
 
     # -- Booknetic's cron
-    def reset_cron_throttle(self) -> None:
-        """Forget when Booknetic's cron last ran (its 60 s gate opens)."""
-        self.delete_option(CRON_THROTTLE_OPTION)
+    def backdate_cron_gate(self) -> None:
+        """Make Booknetic's last cron run long past, so the next request's gate opens."""
+        with self.engine.begin() as conn:
+            conn.execute(text(
+                f"INSERT INTO {self.prefix}options (option_name, option_value, autoload) "
+                "VALUES (:n, :v, 'yes') ON DUPLICATE KEY UPDATE option_value = VALUES(option_value)"
+            ), {"n": CRON_THROTTLE_OPTION, "v": CRON_BACKDATED})
 
-    def fire_cron(self, *, reset: bool = True, timeout: float = 60) -> bool:
-        """GET wp-cron.php?doing_wp_cron (after resetting the 60 s gate unless reset=False).
-        Returns True if Booknetic's `bkntc_cronjob` ran in that request, False if the gate
-        was closed. The request returns after the callbacks finished."""
-        for _attempt in range(3 if reset else 1):
-            if reset:
-                self.reset_cron_throttle()
-            response = self.expect(requests.get(f"{self.url}/wp-cron.php?doing_wp_cron",
-                                                timeout=timeout))
-            outcome = response.headers.get(CRON_HEADER)
-            if outcome not in ("ran", "throttled"):
+    def fire_cron(self, *, via: str = "request", ran: Callable[[], bool] | None = None,
+                  timeout: float = 60, attempts: int = 3) -> None:
+        """Run Booknetic's cron as production does, and return once it ran.
+
+        The gate is opened by back-dating `bkntc_cron_job_runned_on`, then `via="request"`
+        makes one ordinary page view (Booknetic answers it and dispatches its loopback POST
+        admin-ajax.php?action=wp_bkntc_background_process, which fires `bkntc_cronjob`) and
+        `via="wp-cron"` GETs wp-cron.php (fires it inline). Waits until `ran()` is true — by
+        default until the bridge recorded a tick (its option bkntc_sms_last_tick, deleted
+        first: two ticks in one second would record the same value). The loopback is
+        fire-and-forget (10 ms timeout, as Booknetic sends it),
+        so if the gate was taken but `ran()` stays false for `timeout` seconds, the gate is
+        back-dated and the request made again, at most `attempts` times."""
+        if via not in ("request", "wp-cron"):
+            raise ValueError(f"via must be 'request' or 'wp-cron', not {via!r}")
+        if ran is None:
+            self.delete_option(LAST_TICK_OPTION)
+
+            def ran() -> bool:
+                return self.get_option(LAST_TICK_OPTION) is not None
+
+        url = f"{self.url}/" if via == "request" else f"{self.url}/wp-cron.php?doing_wp_cron"
+        for _attempt in range(attempts):
+            self.backdate_cron_gate()
+            self.expect(requests.get(url, timeout=timeout))
+            if self.get_option(CRON_THROTTLE_OPTION) == CRON_BACKDATED:
                 raise WordPressError(self.diag(
-                    f"wp-cron.php did not run Booknetic's cron gate ({CRON_HEADER}: {outcome!r})"
-                    " - is booknetic/init.php active?"))
-            if outcome == "ran":
-                return True
-            # A wp-cron.php spawned by a page view took the slot between reset and our GET.
-        return False
+                    f"GET {url} did not take Booknetic's cron gate - is booknetic/init.php "
+                    "active?"))
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if ran():
+                    return
+                time.sleep(0.1)
+        raise WordPressError(self.diag(
+            f"Booknetic's cron did not run after {attempts} requests to {url}"))
 
     # -- lifecycle
     def stop(self) -> None:
@@ -448,12 +565,18 @@ class WordPressSite:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.config_path.unlink(missing_ok=True)
+        if self.licence is not None:
+            self.licence.stop()
         if self._engine is not None:
             self._engine.dispose()
         with contextlib.suppress(Exception):
             if self.log_path.exists():
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(self.log_path, ARTIFACTS / f"{self.artifact_name}.log")
+            if self.debug_log_path.exists():
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.debug_log_path,
+                                ARTIFACTS / f"{self.artifact_name}.debug.log")
         with contextlib.suppress(Exception):
             self.mariadb.drop_database(self.db_name)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -498,12 +621,30 @@ def _check_system() -> None:
                            "reads config files from there); run the tests as root")
 
 
+FONTAWESOME_DIR = "bkntc-fontawesome"  # under wp-content/: Font Awesome 5.15.4's static files
+
+
+def _fontawesome() -> Path:
+    """Font Awesome 5.15.4 (the version Booknetic 5.2's layout links), from the PyPI package
+    fontawesomefree==5.15.4 of the test extras."""
+    import fontawesomefree
+
+    static = Path(fontawesomefree.__file__).resolve().parent / "static" / "fontawesomefree"
+    if not (static / "css" / "all.css").exists():
+        raise RuntimeError(f"no css/all.css in {static}: pip install fontawesomefree==5.15.4")
+    return static
+
+
 def _make_content_dir(content: Path, extra_plugins: Mapping[str, Path]) -> None:
     plugins = content / "plugins"
     themes = content / "themes"
     plugins.mkdir(parents=True)
     themes.mkdir()
     (content / "uploads").mkdir()
+    (content / "mu-plugins").mkdir()
+    for mu_plugin in sorted(MU_PLUGINS.glob("*.php")):
+        (content / "mu-plugins" / mu_plugin.name).symlink_to(mu_plugin)
+    (content / FONTAWESOME_DIR).symlink_to(_fontawesome())
     for standin in sorted(STANDINS.iterdir()):
         if standin.is_dir():
             (plugins / standin.name).symlink_to(standin)
@@ -515,13 +656,15 @@ def _make_content_dir(content: Path, extra_plugins: Mapping[str, Path]) -> None:
 
 def _write_config(path: Path, *, db_name: str, host: str, port: int, user: str,
                   password: str, url: str, content: Path, disable_wp_cron: bool,
-                  block_external_http: bool, wp_debug: bool,
-                  extra_config: Mapping[str, Any]) -> None:
+                  block_external_http: bool, wp_debug: bool, debug_log: Path,
+                  fscode_api: str, extra_config: Mapping[str, Any]) -> None:
     values: dict[str, Any] = {
         "DB_NAME": db_name, "DB_USER": user, "DB_PASSWORD": password,
         "DB_HOST": f"{host}:{port}", "TABLE_PREFIX": PREFIX, "URL": url,
         "CONTENT_DIR": str(content), "DISABLE_WP_CRON": disable_wp_cron,
         "BLOCK_EXTERNAL": block_external_http, "WP_DEBUG": wp_debug,
+        "WP_DEBUG_LOG": str(debug_log), "FSCODE_API": fscode_api,
+        "FONTAWESOME_URL": f"{url}/wp-content/{FONTAWESOME_DIR}/css/all.css",
     }
     for key in ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT",
                 "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT"):
@@ -645,6 +788,7 @@ def start_wordpress(
     pretty_permalinks: bool = True,
     extra_config: Mapping[str, Any] | None = None,
     workers: int = 4,
+    multisite_sites: int = 0,
     label: str = "wordpress",
 ) -> WordPressSite:
     """Stand up one WordPress site (see the module docstring) and return it running.
@@ -658,6 +802,8 @@ def start_wordpress(
     options: WordPress options set through update_option() before activation (values may be
         any JSON type); `sidecar_url` is stored under `sidecar_url_option`.
     twilio: the data set's Twilio mode (sidecar.sample_data.TWILIO_MODES).
+    multisite_sites: N > 0 makes a subdirectory multisite network of N sites (plugins are
+        activated on the main site).
     """
     if kind not in ("single", "saas"):
         raise ValueError(f"kind must be 'single' or 'saas', not {kind!r}")
@@ -694,13 +840,20 @@ def start_wordpress(
                 raise RuntimeError(f"{BRIDGE_DIR}/{BRIDGE_SLUG}.php does not exist yet: pass "
                                    "bridge=False to start WordPress without the bridge")
         _make_content_dir(site.content_dir, extra_plugins or {})
+        site.licence = LicenceStub()
         # mysqli takes "localhost" as "use the Unix socket" and ignores the port
         db_host = "127.0.0.1" if mariadb.host in ("localhost", "") else mariadb.host
-        _write_config(site.config_path, db_name=db_name, host=db_host, port=mariadb.port,
-                      user=mariadb.user, password=mariadb.password, url=site.url,
-                      content=site.content_dir, disable_wp_cron=disable_wp_cron,
-                      block_external_http=block_external_http, wp_debug=wp_debug,
-                      extra_config=extra_config or {})
+
+        def write_config(extra: Mapping[str, Any]) -> None:
+            assert site.licence is not None
+            _write_config(site.config_path, db_name=db_name, host=db_host, port=mariadb.port,
+                          user=mariadb.user, password=mariadb.password, url=site.url,
+                          content=site.content_dir, disable_wp_cron=disable_wp_cron,
+                          block_external_http=block_external_http, wp_debug=wp_debug,
+                          debug_log=site.debug_log_path, fscode_api=site.licence.url,
+                          extra_config={**(extra_config or {}), **extra})
+
+        write_config({})
 
         # 1. WordPress itself with its roles and users (PHP CLI), while Booknetic's tables
         #    are created and filled alongside (they do not depend on WordPress's tables)
@@ -734,6 +887,9 @@ def start_wordpress(
             site.users[u["login"]] = WPUser(u["login"], u["password"], u["role"],
                                             ids[u["login"]], u["tenant_id"], u["email"],
                                             u["display_name"])
+
+        if multisite_sites > 0:
+            _make_network(site, multisite_sites, write_config)
 
         # 2. Booknetic rows that point at WordPress users, and the data set's options
         t = time.monotonic()
@@ -770,6 +926,20 @@ def start_wordpress(
     except BaseException:
         site.stop()
         raise
+
+
+def _make_network(site: WordPressSite, count: int,
+                  write_config: Callable[[Mapping[str, Any]], None]) -> None:
+    """Turn the fresh install into a subdirectory network of `count` sites."""
+    domain = f"127.0.0.1:{site.port}"
+    site._run(HARNESS / "setup" / "network.php", installing=True, json_out=True,
+              args={"domain": domain, "email": "admin@example.com", "title": "Network"})
+    write_config({"MULTISITE": True, "SUBDOMAIN_INSTALL": False,
+                  "DOMAIN_CURRENT_SITE": domain, "PATH_CURRENT_SITE": "/",
+                  "SITE_ID_CURRENT_SITE": 1, "BLOG_ID_CURRENT_SITE": 1})
+    out = site._run(HARNESS / "setup" / "sites.php", json_out=True,
+                    args={"domain": domain, "sites": count})
+    site.sites = json.loads(out.rsplit(_JSON_MARKER, 1)[1])["sites"]
 
 
 def wordpress_fixture(*, scope: str = "module", name: str | None = None,

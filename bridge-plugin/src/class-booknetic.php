@@ -14,21 +14,44 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Booknetic {
 
-	const ADDON_SLUG = 'bkntc-sms-bridge';
+	const ADDON_SLUG  = 'bkntc-sms-bridge';
 	const TENANT_GATE = 'sms_campaigns';
 
 	/**
 	 * Capabilities of DESIGN.md §6 (the tick's `cron` is never a user capability).
 	 */
 	const CAPABILITIES = array(
-		'sms_campaigns'             => 'SMS Campaigns',
-		'sms_campaigns_create'      => 'Create and edit SMS campaigns',
-		'sms_campaigns_send'        => 'Send SMS',
-		'sms_campaigns_delete'      => 'Delete SMS campaigns',
-		'sms_campaign_templates'    => 'Manage SMS templates',
-		'sms_campaign_logs'         => 'See SMS logs',
-		'sms_campaign_suppressions' => 'Manage the SMS suppression list',
+		'sms_campaigns',
+		'sms_campaigns_create',
+		'sms_campaigns_send',
+		'sms_campaigns_delete',
+		'sms_campaign_templates',
+		'sms_campaign_logs',
+		'sms_campaign_suppressions',
 	);
+
+	/**
+	 * Request parameters that make Booknetic 5.2's Permission::tenantId() pick the tenant
+	 * from the request instead of the user on every admin-ajax.php request (the relay's).
+	 */
+	const TENANT_PARAMETERS = array( 'tenant_id', 'bkntc_page_id' );
+
+	/**
+	 * The capabilities with their labels, as Booknetic's role editors show them.
+	 *
+	 * @return array<string, string>
+	 */
+	public static function capability_titles() {
+		return array(
+			'sms_campaigns'             => __( 'SMS Campaigns', 'bkntc-sms-bridge' ),
+			'sms_campaigns_create'      => __( 'Create and edit SMS campaigns', 'bkntc-sms-bridge' ),
+			'sms_campaigns_send'        => __( 'Send SMS', 'bkntc-sms-bridge' ),
+			'sms_campaigns_delete'      => __( 'Delete SMS campaigns', 'bkntc-sms-bridge' ),
+			'sms_campaign_templates'    => __( 'Manage SMS templates', 'bkntc-sms-bridge' ),
+			'sms_campaign_logs'         => __( 'See SMS logs', 'bkntc-sms-bridge' ),
+			'sms_campaign_suppressions' => __( 'Manage the SMS suppression list', 'bkntc-sms-bridge' ),
+		);
+	}
 
 	/**
 	 * Is Booknetic (v3+ with the add-on API) loaded?
@@ -41,7 +64,8 @@ final class Booknetic {
 	}
 
 	/**
-	 * The bkntc_addons_load filter: add ours.
+	 * The bkntc_addons_load filter: add ours, and keep Booknetic's version record of it
+	 * current (Booknetic compares the two on init, right after this filter).
 	 *
 	 * @param array $addons Add-ons registered so far.
 	 * @return array
@@ -52,12 +76,34 @@ final class Booknetic {
 		}
 		require_once __DIR__ . '/class-addon.php';
 		require_once __DIR__ . '/class-panel-controller.php';
+		Options::sync_addon_version();
 		$addons[ self::ADDON_SLUG ] = new Addon();
 		return $addons;
 	}
 
 	/**
-	 * The current tenant (SaaS) or null (single-site, or a super admin).
+	 * Whether Booknetic lets the current user into its tenant panel. In SaaS the platform
+	 * owner (a WordPress administrator) may not: Booknetic sends them to the SaaS panel.
+	 *
+	 * @return bool
+	 */
+	public static function can_use_booknetic() {
+		return self::available() && \BookneticApp\Providers\Core\Permission::canUseBooknetic();
+	}
+
+	/**
+	 * Whether the current user is the owner of a Booknetic SaaS platform.
+	 *
+	 * @return bool
+	 */
+	public static function is_saas_platform_owner() {
+		return self::available()
+			&& \BookneticApp\Providers\Helpers\Helper::isSaaSVersion()
+			&& \BookneticApp\Providers\Core\Permission::isSuperAdministrator();
+	}
+
+	/**
+	 * The current tenant (SaaS) or null (single-site).
 	 *
 	 * @return int|null
 	 */
@@ -70,13 +116,14 @@ final class Booknetic {
 	}
 
 	/**
-	 * The capabilities the current user has for SMS Campaigns: those Booknetic grants the
-	 * user, and only while the tenant's plan grants the tenant gate.
+	 * The capabilities the current user has for SMS Campaigns: none for users Booknetic
+	 * keeps out of its panel; otherwise those Booknetic grants the user, and only while the
+	 * tenant's plan grants the tenant gate.
 	 *
 	 * @return string[]
 	 */
 	public static function user_capabilities() {
-		if ( ! self::available() || ! is_user_logged_in() ) {
+		if ( ! is_user_logged_in() || ! self::can_use_booknetic() ) {
 			return array();
 		}
 		$caps = '\BookneticApp\Providers\Core\Capabilities';
@@ -84,7 +131,7 @@ final class Booknetic {
 			return array();
 		}
 		$granted = array();
-		foreach ( array_keys( self::CAPABILITIES ) as $capability ) {
+		foreach ( self::CAPABILITIES as $capability ) {
 			if ( $caps::userCan( $capability ) ) {
 				$granted[] = $capability;
 			}

@@ -42,7 +42,7 @@ final class Identity {
 		return array(
 			'user_id'      => 0,
 			'user_login'   => 'booknetic-cron',
-			'display_name' => 'Booknetic cron',
+			'display_name' => __( 'Booknetic cron', 'bkntc-sms-bridge' ),
 			'tenant_id'    => null,
 			'caps'         => array( 'cron' ),
 		);

@@ -10,19 +10,39 @@ namespace BkntcSms\Bridge;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Options the bridge owns. uninstall.php deletes exactly Options::ALL.
+ * Options the bridge owns (per site). uninstall.php deletes exactly Options::ALL on every
+ * site.
  */
 final class Options {
 
 	const SECRET      = 'bkntc_sms_bridge_secret';
 	const SIDECAR_URL = 'bkntc_sms_sidecar_url';
 	const LAST_TICK   = 'bkntc_sms_last_tick';
-	const ALL         = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK );
+	/**
+	 * Booknetic's record of the add-on's installed version (bkntc_addon_<slug>_version).
+	 * Booknetic 5.2 compares it with Addon::getVersion() on every request and, while it is
+	 * missing or older, asks FS Code's licence server for migrations of an add-on that
+	 * server does not know — one outgoing request per page view. The bridge has no
+	 * migrations, so it keeps the record equal to its version itself.
+	 */
+	const ADDON_VERSION = 'bkntc_addon_bkntc-sms-bridge_version';
+	const ALL           = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK, self::ADDON_VERSION );
 
 	const DEFAULT_SIDECAR_URL = 'http://127.0.0.1:8765';
 
 	/**
-	 * On activation: a fresh shared secret (kept if one exists) and the default URL.
+	 * Activation: the defaults on this site, or on every site of the network when the plugin
+	 * is network-activated.
+	 *
+	 * @param bool $network_wide Network activation (multisite).
+	 */
+	public static function activate( $network_wide = false ) {
+		self::on_every_site( (bool) $network_wide, array( self::class, 'ensure_defaults' ) );
+	}
+
+	/**
+	 * A fresh shared secret (kept if one exists), the default URL, and the add-on version
+	 * record.
 	 */
 	public static function ensure_defaults() {
 		if ( ! get_option( self::SECRET ) ) {
@@ -30,6 +50,55 @@ final class Options {
 		}
 		if ( ! get_option( self::SIDECAR_URL ) ) {
 			update_option( self::SIDECAR_URL, self::DEFAULT_SIDECAR_URL, false );
+		}
+		self::sync_addon_version();
+	}
+
+	/**
+	 * Keep Booknetic's add-on version record equal to this code's version (activation, and
+	 * on load after an update, which runs no activation hook). Autoloaded: Booknetic reads it
+	 * on every request.
+	 */
+	public static function sync_addon_version() {
+		if ( get_option( self::ADDON_VERSION ) !== VERSION ) {
+			update_option( self::ADDON_VERSION, VERSION, true );
+		}
+	}
+
+	/**
+	 * Delete every option of the plugin, on this site or on every site of the network.
+	 */
+	public static function delete_all() {
+		self::on_every_site(
+			is_multisite(),
+			static function () {
+				foreach ( self::ALL as $option ) {
+					delete_option( $option );
+				}
+			}
+		);
+	}
+
+	/**
+	 * Run $callback on the current site, or on each site of the network.
+	 *
+	 * @param bool     $every_site Every site of the network.
+	 * @param callable $callback   What to run.
+	 */
+	private static function on_every_site( $every_site, callable $callback ) {
+		if ( ! $every_site || ! is_multisite() ) {
+			$callback();
+			return;
+		}
+		foreach ( get_sites(
+			array(
+				'fields' => 'ids',
+				'number' => 0,
+			)
+		) as $site_id ) {
+			switch_to_blog( $site_id );
+			$callback();
+			restore_current_blog();
 		}
 	}
 

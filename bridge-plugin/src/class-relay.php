@@ -23,6 +23,9 @@ final class Relay {
 	const ACTION       = 'bkntc_sms';
 	const NONCE_ACTION = 'bkntc_sms_relay';
 
+	const TIMEOUT        = 10.0;
+	const EXPORT_TIMEOUT = 60.0;
+
 	const FORWARD_REQUEST_HEADERS  = array( 'content-type', 'accept', 'x-bkntc-csrf' );
 	const FORWARD_RESPONSE_HEADERS = array(
 		'content-type',
@@ -59,6 +62,17 @@ final class Relay {
 		if ( ! Booknetic::available() ) {
 			self::fail( 503, 'booknetic_inactive', __( 'Booknetic is not active, so SMS Campaigns is not available.', 'bkntc-sms-bridge' ) );
 		}
+		if ( Booknetic::is_saas_platform_owner() ) {
+			// Booknetic keeps the platform owner out of the tenants' panel
+			// (Permission::canUseBooknetic()); SMS Campaigns belongs to each tenant.
+			self::fail( 403, 'saas_owner', __( 'SMS Campaigns belongs to each business on your platform, and the platform owner cannot open it. Log in as a tenant (or a staff member a tenant gave access) to use it.', 'bkntc-sms-bridge' ) );
+		}
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- only the presence of the names is checked.
+		if ( array_intersect( Booknetic::TENANT_PARAMETERS, array_keys( $_REQUEST ) ) ) {
+			// Booknetic would take the tenant from these on an admin-ajax.php request
+			// instead of from the user; the signed tenant must be the user's own.
+			self::fail( 400, 'tenant_parameter', __( 'The address must not name a tenant (tenant_id or bkntc_page_id): SMS Campaigns always works for the tenant you are logged in to.', 'bkntc-sms-bridge' ) );
+		}
 		$identity = Identity::current_user();
 		// Capability first …
 		if ( null === $identity || ! in_array( Booknetic::TENANT_GATE, $identity['caps'], true ) ) {
@@ -75,16 +89,16 @@ final class Relay {
 				self::fail( 403, 'wp_nonce', __( 'This page has expired. Reload it and try again.', 'bkntc-sms-bridge' ) );
 			}
 		}
-		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- reads are capability-checked above; writes were nonce-checked.
-		$path = self::service_path( wp_unslash( $_GET ) );
+		$path = self::service_path( self::query_arguments() );
 		if ( null === $path ) {
 			self::fail( 400, 'bad_path', __( 'Bad SMS Campaigns address.', 'bkntc-sms-bridge' ) );
 		}
-		$body     = ( 'GET' === $method ) ? '' : (string) file_get_contents( 'php://input' );
-		$headers  = self::forwarded_headers();
+		$body    = ( 'GET' === $method ) ? '' : (string) file_get_contents( 'php://input' );
+		$headers = self::forwarded_headers();
+
 		$headers['X-Bkntc-Wp-Nonce'] = wp_create_nonce( self::NONCE_ACTION );
 
-		$response = Sidecar::request( $method, $path, $body, $identity, $headers );
+		$response = Sidecar::request( $method, $path, $body, $identity, $headers, self::timeout_for( $path ) );
 		if ( is_wp_error( $response ) ) {
 			self::fail(
 				502,
@@ -98,6 +112,36 @@ final class Relay {
 			);
 		}
 		self::send( $response );
+	}
+
+	/**
+	 * How long WordPress waits for the service. Pages and API calls answer in well under a
+	 * second, and a PHP worker held by a slow service is one fewer for the whole site, so they
+	 * get a short bound. The CSV export is the exception: it builds a file of up to several
+	 * thousand rows that the user asked for and waits on, so it may take longer.
+	 *
+	 * @param string $path Service path with query.
+	 * @return float Seconds.
+	 */
+	public static function timeout_for( $path ) {
+		return preg_match( '#^/api/v1/campaigns/\d+/logs\.csv(\?|$)#', $path ) ? self::EXPORT_TIMEOUT : self::TIMEOUT;
+	}
+
+	/**
+	 * The query parameters the relay forwards: every scalar one but `action`, unslashed one
+	 * by one (arrays are never forwarded, so never read).
+	 *
+	 * @return array<string, string>
+	 */
+	private static function query_arguments() {
+		$args = array();
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- reads are capability-checked above; writes were nonce-checked.
+		foreach ( $_GET as $key => $value ) {
+			if ( 'action' !== $key && is_scalar( $value ) ) {
+				$args[ (string) $key ] = (string) wp_unslash( $value ); // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- forwarded verbatim; the service validates.
+			}
+		}
+		return $args;
 	}
 
 	/**
@@ -199,7 +243,7 @@ final class Relay {
 		}
 		header( 'Content-Type: text/html; charset=utf-8' );
 		echo '<!doctype html><html><head><meta charset="utf-8"><title>' . esc_html__( 'SMS Campaigns', 'bkntc-sms-bridge' ) . '</title></head>'
-			. '<body style="font:14px/1.5 -apple-system,Segoe UI,sans-serif;background:#f5f7fa;padding:32px">'
+			. '<body style="font:14px/1.5 sans-serif;background:#f5f7fa;padding:32px">'
 			. '<div id="bkntc-sms-error" style="background:#fff;border-left:4px solid #ef4d56;padding:16px 20px;max-width:720px">'
 			. '<strong>' . esc_html__( 'SMS Campaigns is unavailable', 'bkntc-sms-bridge' ) . '</strong><p>' . esc_html( $message ) . '</p></div></body></html>';
 		exit;

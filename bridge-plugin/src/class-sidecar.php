@@ -25,7 +25,7 @@ final class Sidecar {
 	 * @param float  $timeout         Seconds; WordPress must never hang on the service.
 	 * @return array|\WP_Error
 	 */
-	public static function request( $method, $path_with_query, $body, array $identity, array $headers = array(), $timeout = 20.0 ) {
+	public static function request( $method, $path_with_query, $body, array $identity, array $headers = array(), $timeout = Relay::TIMEOUT ) {
 		$secret = Options::secret();
 		if ( '' === $secret ) {
 			return new \WP_Error( 'bkntc_sms_no_secret', __( 'The bridge has no shared secret: deactivate and activate the plugin, or regenerate it under Settings → SMS Campaigns.', 'bkntc-sms-bridge' ) );

@@ -1,18 +1,23 @@
 <?php
 /**
- * The SMS Campaigns panel: an iframe on the relay. Variables: $frame_src.
+ * The SMS Campaigns panel: an iframe on the relay, inside Booknetic's layout (which passes
+ * $parameters: frame_src, message). Its script and style are enqueued by PanelController.
  *
  * @package BkntcSms\Bridge
+ *
+ * @var array $parameters
  */
 
 defined( 'ABSPATH' ) || exit;
 
-$bkntc_sms_src = isset( $frame_src ) ? $frame_src : ( isset( $parameters['frame_src'] ) ? $parameters['frame_src'] : '' );
+$bkntc_sms_src     = isset( $parameters['frame_src'] ) ? (string) $parameters['frame_src'] : '';
+$bkntc_sms_message = isset( $parameters['message'] ) ? (string) $parameters['message'] : '';
 ?>
 <div class="bkntc-sms-panel">
-	<iframe id="bkntc-sms-frame" title="<?php echo esc_attr__( 'SMS Campaigns', 'bkntc-sms-bridge' ); ?>"
-		src="<?php echo esc_url( $bkntc_sms_src ); ?>"
-		style="width:100%;min-height:760px;border:0;display:block;background:#f5f7fa"></iframe>
-	<noscript><?php esc_html_e( 'SMS Campaigns needs JavaScript.', 'bkntc-sms-bridge' ); ?></noscript>
+	<?php if ( '' !== $bkntc_sms_src ) : ?>
+		<iframe id="bkntc-sms-frame" class="bkntc-sms-frame" title="<?php esc_attr_e( 'SMS Campaigns', 'bkntc-sms-bridge' ); ?>" src="<?php echo esc_url( $bkntc_sms_src ); ?>"></iframe>
+		<noscript><?php esc_html_e( 'SMS Campaigns needs JavaScript.', 'bkntc-sms-bridge' ); ?></noscript>
+	<?php else : ?>
+		<div class="notice notice-error" id="bkntc-sms-denied"><p><?php echo esc_html( $bkntc_sms_message ); ?></p></div>
+	<?php endif; ?>
 </div>
-<script src="<?php echo esc_url( plugins_url( 'assets/panel.js', \BkntcSms\Bridge\PLUGIN_FILE ) ); ?>"></script>

@@ -37,9 +37,15 @@ define( 'WP_ENVIRONMENT_TYPE', 'local' );
 // Only this site and localhost: no network in CI, and no slow DNS failures.
 define( 'WP_HTTP_BLOCK_EXTERNAL', '@@BLOCK_EXTERNAL@@' );
 
-// Errors go to PHP's log (the php -S log file), never into pages or JSON.
+// Errors never go into pages or JSON: to WP_DEBUG_LOG (a file of the test's temp dir) once
+// WordPress has set up debug mode, to PHP's log (the php -S log file) before that.
 define( 'WP_DEBUG', '@@WP_DEBUG@@' );
 define( 'WP_DEBUG_DISPLAY', false );
-define( 'WP_DEBUG_LOG', false );
+define( 'WP_DEBUG_LOG', '@@WP_DEBUG_LOG@@' );
+
+// The Booknetic stand-in's licence server (a loopback stub that counts calls) and the
+// Font Awesome 5.15.4 stylesheet its layout links, as the real layout does.
+define( 'BKNTC_STANDIN_FSCODE_API', '@@FSCODE_API@@' );
+define( 'BKNTC_STANDIN_FONTAWESOME_URL', '@@FONTAWESOME_URL@@' );
 
 /* @@EXTRA@@ */

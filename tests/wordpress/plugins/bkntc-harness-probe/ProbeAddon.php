@@ -33,14 +33,20 @@ class ProbeAddon extends AddonLoader {
 		Capabilities::registerTenantCapability( self::GATE, 'SMS campaigns' );
 		Capabilities::register( self::CAPABILITY, 'Harness probe' );
 		add_action( 'bkntc_cronjob', array( self::class, 'on_cron' ) );
+		add_action(
+			'wp_ajax_bkntc_probe_state',
+			static function () {
+				wp_send_json( self::state() );
+			}
+		);
 	}
 
 	/**
 	 * Routes and the gated menu item.
 	 */
 	public function initBackend() {
-		Route::get( 'harness_probe', array( self::class, 'page' ) );
-		Route::post( 'harness_probe', array( self::class, 'ajax' ) );
+		Route::get( 'harness_probe', ProbeController::class );
+		Route::post( 'harness_probe', ProbeController::class, array( 'state', 'loopback' ) );
 		if ( Capabilities::tenantCan( self::GATE ) && Capabilities::userCan( self::CAPABILITY ) ) {
 			MenuUI::get( 'harness_probe' )->setTitle( 'Harness probe' )->setIcon( 'fa fa-flask' )->setPriority( 50 );
 		}
@@ -63,32 +69,8 @@ class ProbeAddon extends AddonLoader {
 			'tenant_can'     => Capabilities::tenantCan( self::GATE ),
 			'addons'         => array_keys( Bootstrap::$addons ),
 			'slug'           => Bootstrap::$addons['bkntc-harness-probe']->getAddonSlug(),
+			'hooks'          => array( did_action( 'bkntc_init' ), did_action( 'bkntc_backend' ), did_action( 'bkntc_frontend' ) ),
 		);
-	}
-
-	/**
-	 * POST route: "loopback" makes WordPress call itself over HTTP while this request is being
-	 * served (needs several php -S workers); any other action returns the state.
-	 *
-	 * @param string $action Action.
-	 * @return array
-	 */
-	public static function ajax( $action ) {
-		if ( 'loopback' === $action ) {
-			$response = wp_remote_get( home_url( '/wp-login.php' ), array( 'timeout' => 10 ) );
-			return array(
-				'status' => 'ok',
-				'code'   => is_wp_error( $response ) ? $response->get_error_message() : wp_remote_retrieve_response_code( $response ),
-			);
-		}
-		return self::state();
-	}
-
-	/**
-	 * GET route: the state as JSON in a <pre>.
-	 */
-	public static function page() {
-		echo '<pre id="bkntc-probe">' . esc_html( wp_json_encode( self::state() ) ) . '</pre>';
 	}
 
 	/**

@@ -14,6 +14,7 @@ add_filter(
 	'bkntc_addons_load',
 	static function ( $addons ) {
 		require_once __DIR__ . '/ProbeAddon.php';
+		require_once __DIR__ . '/ProbeController.php';
 		$addons['bkntc-harness-probe'] = new \BkntcHarnessProbe\ProbeAddon();
 		return $addons;
 	}

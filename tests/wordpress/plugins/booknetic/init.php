@@ -1,8 +1,8 @@
 <?php
 /**
  * Plugin Name: Booknetic (test stand-in)
- * Description: A small stand-in for FS Code's Booknetic core, for the SMS campaigns tests. It implements the public API add-ons use (AddonLoader, Capabilities, Permission, Route, Controller, MenuUI, Helper, the bkntc_cronjob tick) with Booknetic's class names, hooks and option names. Booknetic itself is not public.
- * Version: 4.4.1
+ * Description: A small stand-in for FS Code's Booknetic core, for the SMS campaigns tests. It implements the public API add-ons use (AddonLoader, Capabilities, Permission, Route, Controller, MenuUI, Helper, the bkntc_cronjob tick) with Booknetic 5.2.2's class names, signatures, hooks, option names and request flow. Booknetic itself is not public.
+ * Version: 5.2.2
  * Author: bkntc-sms tests
  * Text Domain: booknetic
  *

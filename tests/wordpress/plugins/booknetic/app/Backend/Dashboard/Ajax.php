@@ -29,8 +29,7 @@ class Ajax extends \BookneticApp\Providers\Core\Controller {
 			array(
 				'user_id'   => Permission::userId(),
 				'tenant_id' => Permission::tenantId(),
-			),
-			true
+			)
 		);
 	}
 }

@@ -1,6 +1,6 @@
 <?php
 /**
- * The Booknetic admin page and its ajax entry point.
+ * The Booknetic admin page and its ajax entry point, as 5.2.2 serves them.
  *
  * @package BookneticApp
  */
@@ -8,146 +8,87 @@
 namespace BookneticApp\Providers\Core;
 
 use BookneticApp\Providers\Helpers\Helper;
-use BookneticApp\Providers\UI\MenuUI;
 
 defined( 'ABSPATH' ) || exit;
 
 /**
- * admin.php?page=booknetic: the module route runs on admin_init (so a controller may still
- * redirect) and its output is shown inside the panel; admin.php?page=booknetic&ajax=1 runs a
- * POST route and answers JSON.
+ * Backend::init() runs on init for admin requests that are not admin-ajax.php. It marks the
+ * request as back end and, for users who may use Booknetic, adds the WP menu entry and an
+ * admin_init callback: on admin.php?page=<slug> it fires bkntc_backend, runs the route
+ * (Route::init(): a page renders Booknetic's own standalone layout, an ajax=1 POST answers
+ * JSON) and exits — WordPress's admin header, footer and admin_enqueue_scripts never run
+ * there. An unknown route renders the layout around Base/view/404.php (the stand-in also
+ * answers 404) or, for POSTs, Booknetic's JSON error.
  */
 class Backend {
 
-	/**
-	 * The module's rendered output.
-	 *
-	 * @var string
-	 */
-	private static $html = '';
+	const MENU_SLUG   = 'booknetic';
+	const MODULES_DIR = BKNTC_STANDIN_DIR . '/app/Backend/';
 
 	/**
-	 * The module shown.
-	 *
-	 * @var string
+	 * The admin start.
 	 */
-	private static $module = '';
-
-	/**
-	 * Hook into WordPress.
-	 */
-	public static function boot() {
-		add_action( 'admin_menu', array( self::class, 'register_menu' ) );
-		add_action( 'admin_init', array( self::class, 'handle_request' ) );
-		add_action( 'admin_enqueue_scripts', array( self::class, 'enqueue' ) );
-	}
-
-	/**
-	 * Whether this request is for the Booknetic page.
-	 *
-	 * @return bool
-	 */
-	public static function is_booknetic_page() {
-		return isset( $_GET['page'] ) && Helper::getBackendSlug() === $_GET['page']; // phpcs:ignore WordPress.Security.NonceVerification
-	}
-
-	/**
-	 * The WP admin menu entry.
-	 */
-	public static function register_menu() {
+	public static function init() {
+		Permission::setAsBackEnd();
 		if ( ! Permission::canUseBooknetic() ) {
 			return;
 		}
-		add_menu_page( 'Booknetic', 'Booknetic', 'read', Helper::getBackendSlug(), array( self::class, 'render_page' ), 'dashicons-calendar-alt', 2 );
+		add_action( 'admin_menu', array( self::class, 'register_menu' ) );
+		add_action( 'admin_init', array( self::class, 'handle_request' ) );
 	}
 
 	/**
-	 * The panel's stylesheet.
+	 * The WP admin menu entry (its callback does nothing: the page exited on admin_init).
 	 */
-	public static function enqueue() {
-		if ( self::is_booknetic_page() ) {
-			wp_enqueue_style( 'booknetic-panel', plugins_url( 'assets/panel.css', BKNTC_STANDIN_FILE ), array(), '4.4.1' );
-		}
+	public static function register_menu() {
+		add_menu_page( 'Booknetic', 'Booknetic', 'read', self::getSlugName(), array( self::class, 'initMenu' ), 'dashicons-calendar-alt', 90 );
 	}
 
 	/**
-	 * Run the route of this request (admin_init).
+	 * Menu page callback.
+	 */
+	public static function initMenu(): void {
+	}
+
+	/**
+	 * The Booknetic page (admin_init): bkntc_backend, the route, exit.
 	 */
 	public static function handle_request() {
-		if ( ! self::is_booknetic_page() || ! Permission::canUseBooknetic() ) {
+		if ( Helper::_get( 'page', '', 'string' ) !== self::getSlugName() || ! is_user_logged_in() ) {
 			return;
 		}
-		// phpcs:disable WordPress.Security.NonceVerification
-		if ( ! empty( $_GET['ajax'] ) ) {
-			$module = isset( $_POST['module'] ) ? sanitize_key( wp_unslash( $_POST['module'] ) ) : '';
-			$action = isset( $_POST['action'] ) ? sanitize_key( wp_unslash( $_POST['action'] ) ) : '';
-			self::handle_ajax( $module, $action );
-			exit;
-		}
-		$module = isset( $_GET['module'] ) ? sanitize_key( wp_unslash( $_GET['module'] ) ) : 'dashboard';
-		$action = isset( $_GET['action'] ) ? sanitize_key( wp_unslash( $_GET['action'] ) ) : 'index';
-		// phpcs:enable
-
-		self::$module = $module;
-		ob_start();
+		Bootstrap::register_core_routes();
+		do_action( 'bkntc_backend' );
 		try {
-			$outcome = Route::dispatch( 'get', $module, $action );
-			if ( ! $outcome['found'] ) {
+			Route::init();
+		} catch ( \Exception $e ) {
+			if ( isset( $_SERVER['REQUEST_METHOD'] ) && 'GET' === $_SERVER['REQUEST_METHOD'] ) {
 				status_header( 404 );
-				echo '<div class="bkntc-not-found" id="bkntc-not-found"><h2>404</h2><p>Page not found: ' . esc_html( $module ) . '</p></div>';
-			} elseif ( is_string( $outcome['result'] ) ) {
-				echo $outcome['result']; // phpcs:ignore WordPress.Security.EscapeOutput
+				$childViewFile = self::MODULES_DIR . 'Base/view/404.php'; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+				$currentModule = 'base'; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+				$currentAction = '404'; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+				$fullViewPath  = self::MODULES_DIR . 'Base/view/index.php'; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+				$parameters    = array();
+				require_once $fullViewPath; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+			} else {
+				status_header( 404 );
+				$message = '' !== $e->getMessage() ? $e->getMessage() : 'Page not found or access denied!';
+				echo wp_json_encode( Helper::response( false, $message, true ) );
 			}
-		} catch ( CapabilitiesException $e ) {
-			status_header( 403 );
-			echo '<div class="bkntc-permission-denied" id="bkntc-permission-denied"><p>' . esc_html( $e->getMessage() ) . '</p></div>';
 		}
-		self::$html = (string) ob_get_clean();
+		exit();
 	}
 
 	/**
-	 * Run a POST route and answer JSON.
+	 * The page slug (SaaS: the option bkntc_backend_slug).
 	 *
-	 * @param string $module Module.
-	 * @param string $action Action.
+	 * @return string
 	 */
-	private static function handle_ajax( $module, $action ) {
-		try {
-			$outcome = Route::dispatch( 'post', $module, $action );
-		} catch ( CapabilitiesException $e ) {
-			wp_send_json(
-				array(
-					'status'    => 'error',
-					'error_msg' => $e->getMessage(),
-				),
-				403
-			);
+	public static function getSlugName() {
+		if ( Helper::isSaaSVersion() ) {
+			$slug = (string) get_option( 'bkntc_backend_slug', self::MENU_SLUG );
+			return '' !== $slug ? $slug : self::MENU_SLUG;
 		}
-		if ( ! $outcome['found'] ) {
-			wp_send_json(
-				array(
-					'status'    => 'error',
-					'error_msg' => 'Unknown module or action.',
-				),
-				404
-			);
-		}
-		$result = $outcome['result'];
-		wp_send_json( is_array( $result ) ? $result : array( 'status' => 'ok' ) );
-	}
-
-	/**
-	 * The panel (menu page callback).
-	 */
-	public static function render_page() {
-		$parameters = array(
-			'menu'      => MenuUI::getItems( MenuUI::MENU_TYPE_LEFT ),
-			'top_menu'  => MenuUI::getItems( MenuUI::MENU_TYPE_TOP_RIGHT ),
-			'module'    => self::$module,
-			'content'   => self::$html,
-			'tenant_id' => Permission::tenantId(),
-			'saas'      => Helper::isSaaSVersion(),
-		);
-		( new Controller() )->view( BKNTC_STANDIN_DIR . '/app/Backend/view/panel.php', $parameters );
+		return apply_filters( 'booknetic_backend_slug', self::MENU_SLUG );
 	}
 }

@@ -1,15 +1,19 @@
 <?php
 /**
- * Wires the stand-in into WordPress, in Booknetic's order: add-ons are collected on
- * plugins_loaded (filter bkntc_addons_load); on init the core registers its capabilities and
- * fires bkntc_init (+ bkntcsaas_init in SaaS), then bkntc_backend / bkntc_frontend
- * (+ bkntcsaas_backend / bkntcsaas_frontend in SaaS), then runs the cron gate.
+ * Wires the stand-in into WordPress in Booknetic 5.2.2's order: on plugins_loaded
+ * `Bootstrap::$addons = apply_filters('bkntc_addons_load', [])` (the keys the add-ons chose,
+ * no filtering), then initDependencies()/initRestRoutes() of each add-on not blocked; on init
+ * (priority 10; the SaaS plugin's own init runs at 9 and fires bkntcsaas_init first) initApp:
+ * the add-on migration check (PluginService), bkntc_init, then Frontend::init() (bkntc_frontend)
+ * for the front end and for every admin-ajax.php request, else Backend::init() (whose
+ * bkntc_backend fires on admin_init of the Booknetic page only), then the cron gate.
  *
  * @package BookneticApp
  */
 
 namespace BookneticApp\Providers\Core;
 
+use BookneticApp\Providers\Common\PluginService;
 use BookneticApp\Providers\Helpers\Helper;
 
 defined( 'ABSPATH' ) || exit;
@@ -20,11 +24,11 @@ defined( 'ABSPATH' ) || exit;
 final class Bootstrap {
 
 	/**
-	 * Loaded add-ons, slug => AddonLoader.
+	 * Loaded add-ons, as bkntc_addons_load returned them (slug => AddonLoader).
 	 *
-	 * @var array<string, AddonLoader>
+	 * @var AddonLoader[]
 	 */
-	public static $addons = array();
+	public static array $addons = array();
 
 	/**
 	 * Whether boot() ran.
@@ -42,29 +46,20 @@ final class Bootstrap {
 		}
 		self::$booted = true;
 
-		add_action( 'plugins_loaded', array( self::class, 'load_addons' ), 10 );
-		add_action( 'init', array( self::class, 'init_app' ), 10 );
+		add_action( 'plugins_loaded', array( self::class, 'load_addons' ) );
+		add_action( 'init', array( self::class, 'initApp' ), 10 );
 		add_filter( 'bkntc_user_capability_filter', array( Capabilities::class, 'user_capability_filter' ), 10, 2 );
-		Backend::boot();
 	}
 
 	/**
 	 * Collect the add-ons (plugins_loaded).
 	 */
 	public static function load_addons() {
-		$addons = apply_filters( 'bkntc_addons_load', array() );
-		foreach ( (array) $addons as $slug => $addon ) {
-			if ( ! $addon instanceof AddonLoader ) {
-				continue;
-			}
-			$slug                  = is_string( $slug ) ? $slug : $addon->getAddonSlug();
-			self::$addons[ $slug ] = $addon;
-		}
-		foreach ( self::$addons as $slug => $addon ) {
-			// Core stores the add-on's DB version after running its migrations.
-			$option = 'bkntc_addon_' . $slug . '_version';
-			if ( false === get_option( $option ) ) {
-				add_option( $option, $addon->getVersion(), '', 'no' );
+		static::$addons = apply_filters( 'bkntc_addons_load', array() );
+		foreach ( static::$addons as $addon ) {
+			if ( ! $addon->shouldBlock() ) {
+				$addon->initDependencies();
+				$addon->initRestRoutes();
 			}
 		}
 	}
@@ -75,32 +70,23 @@ final class Bootstrap {
 	 * @param string $slug Add-on slug (plugin folder).
 	 * @return bool
 	 */
-	public static function isAddonEnabled( $slug ) {
+	public static function isAddonEnabled( string $slug ): bool {
 		return isset( self::$addons[ $slug ] );
 	}
 
 	/**
-	 * Fire Booknetic's own hooks (init).
+	 * Booknetic's request start (init).
 	 */
-	public static function init_app() {
+	public static function initApp(): void {
 		self::register_core_capabilities();
+		( new PluginService() )->fetchAndRunAddonsMigrationData();
 
-		$saas = Helper::isSaaSVersion();
 		do_action( 'bkntc_init' );
-		if ( $saas ) {
-			do_action( 'bkntcsaas_init' );
-		}
-		if ( is_admin() ) {
-			self::register_core_routes();
-			do_action( 'bkntc_backend' );
-			if ( $saas ) {
-				do_action( 'bkntcsaas_backend' );
-			}
-		} else {
-			do_action( 'bkntc_frontend' );
-			if ( $saas ) {
-				do_action( 'bkntcsaas_frontend' );
-			}
+
+		if ( ! Helper::isAdmin() || ( Helper::isAjax() && ! Helper::isUpdateProcess() ) ) {
+			Frontend::init();
+		} elseif ( Helper::isAdmin() ) {
+			Backend::init();
 		}
 
 		CronJob::init();
@@ -129,16 +115,16 @@ final class Bootstrap {
 	}
 
 	/**
-	 * A few core modules, so the panel looks like Booknetic's.
+	 * A few core modules, so the panel looks like Booknetic's (Backend, on the Booknetic page).
 	 */
-	private static function register_core_routes() {
+	public static function register_core_routes() {
 		Route::get( 'dashboard', \BookneticApp\Backend\Dashboard\Controller::class );
 		Route::post( 'dashboard', \BookneticApp\Backend\Dashboard\Ajax::class, array( 'ping' ) );
 		Route::get( 'appointments', \BookneticApp\Backend\Appointments\Controller::class );
 		Route::get( 'customers', \BookneticApp\Backend\Customers\Controller::class );
 
 		$items = array(
-			'dashboard'    => array( 'Dashboard', 'fa fa-cube', 0 ),
+			'dashboard'    => array( 'Dashboard', 'fa fa-cube', 1 ),
 			'appointments' => array( 'Appointments', 'fa fa-calendar-check', 10 ),
 			'customers'    => array( 'Customers', 'fa fa-users', 30 ),
 		);

@@ -1,89 +1,101 @@
 <?php
 /**
- * Base class of Booknetic's page controllers and ajax classes.
+ * Base class of Booknetic's page controllers and ajax classes, with 5.2.2's signatures.
  *
  * @package BookneticApp
  */
 
 namespace BookneticApp\Providers\Core;
 
+use BookneticApp\Providers\Helpers\Helper;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
- * view() renders a PHP view file; response() answers an ajax call with Booknetic's JSON.
+ * view() is final protected: it resolves the view (an existing file, or view/<name>.php next
+ * to the controller class, dots as folders) and require_once's Booknetic's layout
+ * (<modulesDir>Base/view/<extends>.php), which require_once's the view inside it. There is
+ * no extract(): the view sees $parameters (and $this). With $extends === false the view is
+ * included alone. response() returns Booknetic's answer array; it does not send it.
  */
 class Controller {
 
 	/**
-	 * Render a view: an absolute file, or a name looked up in view/ next to the controller.
-	 * The view sees $parameters and each parameter as a variable.
+	 * Booknetic's Backend/ folder (set by Route::init()).
 	 *
-	 * @param string $path       File or view name.
-	 * @param array  $parameters Variables.
-	 * @throws \RuntimeException When the file does not exist.
+	 * @var string
 	 */
-	public function view( $path, $parameters = array() ) {
-		$file = $this->find_view( $path );
-		if ( null === $file ) {
-			throw new \RuntimeException( 'Booknetic view not found: ' . $path );
+	public $modulesDir; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+
+	/**
+	 * Hook prefix (bkntc_).
+	 *
+	 * @var string
+	 */
+	public $prefix;
+
+	/**
+	 * view/<name>.php next to the called controller class.
+	 *
+	 * @param string $view_name View name (dots are folders).
+	 * @return string
+	 */
+	final protected static function getViewFilePath( $view_name ) {
+		$class_file = ( new \ReflectionClass( get_called_class() ) )->getFileName();
+		return plugin_dir_path( $class_file ) . 'view' . DIRECTORY_SEPARATOR . str_replace( '.', DIRECTORY_SEPARATOR, $view_name ) . '.php';
+	}
+
+	/**
+	 * Render a view inside Booknetic's layout.
+	 *
+	 * @param string      $viewName      File or view name.
+	 * @param array       $parameters    What the view reads as $parameters.
+	 * @param string|bool $extends       Layout name under Base/view, or false for none.
+	 * @param bool        $enqueeAssets  Fire <prefix>enqueue_assets first (modals do).
+	 */
+	final protected function view( $viewName, $parameters = array(), $extends = 'index', $enqueeAssets = false ) { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		$child_view_file = file_exists( $viewName ) ? $viewName : static::getViewFilePath( $viewName ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		if ( ! file_exists( $child_view_file ) ) {
+			$response = $this->response( false, htmlspecialchars( $viewName ) . ' - view not exists!' ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+			echo $response['error_msg']; // phpcs:ignore WordPress.Security.EscapeOutput
+			return;
 		}
-		( static function ( $__file, $parameters ) {
-			extract( $parameters, EXTR_SKIP ); // phpcs:ignore WordPress.PHP.DontExtract
-			include $__file;
-		} )( $file, (array) $parameters );
+		// The layout and the view share this scope, as in Booknetic: these names are what
+		// they read.
+		$childViewFile = $child_view_file; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		$fullViewPath  = false === $extends ? $child_view_file : $this->modulesDir . 'Base' . DIRECTORY_SEPARATOR . 'view' . DIRECTORY_SEPARATOR . $extends . '.php'; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		$currentModule = Route::getCurrentModule(); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		$currentAction = Route::getCurrentAction(); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		if ( $enqueeAssets ) { // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+			do_action( $this->prefix . 'enqueue_assets', $currentModule, $currentAction, $fullViewPath ); // phpcs:ignore WordPress.NamingConventions.ValidVariableName
+		}
+		require_once $fullViewPath; // phpcs:ignore WordPress.NamingConventions.ValidVariableName
 	}
 
 	/**
-	 * Same as view() (Booknetic renders modals through it).
+	 * A modal: the view without the layout, answered as {"status":"ok","html":...}.
 	 *
-	 * @param string $path       File or view name.
-	 * @param array  $parameters Variables.
-	 */
-	public function modalView( $path, $parameters = array() ) {
-		$this->view( $path, $parameters );
-	}
-
-	/**
-	 * Booknetic's ajax answer: {"status": "ok", ...} or {"status": "error", "error_msg": ...}.
-	 * Sent and exits, unless $return_result.
-	 *
-	 * @param bool         $status        Success.
-	 * @param array|string $data          Payload, or the error message.
-	 * @param bool         $return_result Return the array instead of sending it.
+	 * @param string $view_name  View name.
+	 * @param array  $parameters Parameters.
 	 * @return array
 	 */
-	protected function response( $status, $data = array(), $return_result = false ) {
-		$data = is_array( $data ) ? $data : ( is_string( $data ) ? array( 'error_msg' => $data ) : array() );
-		if ( $status ) {
-			$data['status'] = 'ok';
-		} else {
-			$data['status'] = 'error';
-			if ( ! isset( $data['error_msg'] ) ) {
-				$data['error_msg'] = 'Error!';
-			}
+	final protected function modalView( $view_name, $parameters = array() ) {
+		if ( ! file_exists( $view_name ) ) {
+			$view_name = "modal.{$view_name}";
 		}
-		if ( $return_result ) {
-			return $data;
-		}
-		wp_send_json( $data );
+		ob_start();
+		$this->view( $view_name, $parameters, false, true );
+		return $this->response( true, array( 'html' => htmlspecialchars( (string) ob_get_clean() ) ) );
 	}
 
 	/**
-	 * Resolve a view path.
+	 * Booknetic's answer array ({"status": "ok", ...} or {"status": "error", "error_msg": ...}).
 	 *
-	 * @param string $path File or view name.
-	 * @return string|null
+	 * @param bool         $status Success.
+	 * @param array|string $arr    Payload, or the error message.
+	 * @return array
 	 */
-	private function find_view( $path ) {
-		if ( is_file( $path ) ) {
-			return $path;
-		}
-		$dir = dirname( ( new \ReflectionClass( $this ) )->getFileName() ) . '/view/';
-		foreach ( array( $dir . $path . '.php', $dir . $path ) as $candidate ) {
-			if ( is_file( $candidate ) ) {
-				return $candidate;
-			}
-		}
-		return null;
+	final protected function response( $status, $arr = array() ) {
+		return Helper::response( $status, $arr, true );
 	}
 }

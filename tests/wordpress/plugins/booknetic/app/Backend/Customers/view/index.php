@@ -1,20 +1,18 @@
 <?php
-/**
- * Customers view.
- *
- * @package BookneticApp
- *
- * @var array[] $rows
- * @var int     $total
- */
 
 defined( 'ABSPATH' ) || exit;
+
+/**
+ * Inside Booknetic's layout (Controller::view): no extract(), the data is $parameters.
+ *
+ * @var array $parameters
+ */
 ?>
-<h2>Customers <span class="bkntc-count" id="bkntc-customers-total"><?php echo (int) $total; ?></span></h2>
+<h2>Customers <span class="bkntc-count" id="bkntc-customers-total"><?php echo (int) $parameters['total']; ?></span></h2>
 <table class="bkntc-table" id="bkntc-customers">
 	<thead><tr><th>ID</th><th>Name</th><th>Phone</th><th>Email</th></tr></thead>
 	<tbody>
-	<?php foreach ( $rows as $row ) : ?>
+	<?php foreach ( $parameters['rows'] as $row ) : ?>
 		<tr>
 			<td><?php echo (int) $row['id']; ?></td>
 			<td><?php echo esc_html( trim( $row['first_name'] . ' ' . $row['last_name'] ) ); ?></td>
