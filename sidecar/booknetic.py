@@ -104,11 +104,6 @@ class Booknetic:
             )
         return found
 
-    def forget_tables(self) -> None:
-        """Drop cached reflections (after Booknetic is installed or upgraded under us)."""
-        with self._lock:
-            self._tables.clear()
-
     @property
     def customers(self) -> Table:
         table = self.table("customers")

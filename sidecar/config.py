@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -39,7 +39,6 @@ class Settings:
     # Not in the DESIGN.md contract; operators rarely need them, tests shorten them.
     twilio_timeout: float = 15.0
     lease_seconds: int = 120
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def max_attempts(self) -> int:

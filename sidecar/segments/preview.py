@@ -21,12 +21,6 @@ class Preview:
     skipped_duplicate_phone: int = 0
     skipped_suppressed: int = 0
 
-    @property
-    def members(self) -> int:
-        """Customers matching the condition, before phone checks."""
-        return (self.count + self.skipped_invalid_phone + self.skipped_duplicate_phone
-                + self.skipped_suppressed)
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
