@@ -27,6 +27,8 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str
     table_prefix: str = "wp_"
+    # Only an override: each tenant's region normally comes from Booknetic's own setting
+    # (sidecar/phone_region.py).
     default_country: str | None = None
     bridge_secret: str | None = None
     twilio_base_url: str | None = None
