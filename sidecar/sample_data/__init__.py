@@ -15,12 +15,13 @@ from .wp_options import (
     TWILIO_MODES,
     TWILIO_PLUGIN,
     TWILIO_SENDER,
+    phone_country_options,
     php_serialize_list,
 )
 
 __all__ = [
     "CORE_PLUGIN", "KINDS", "SAAS_PLUGIN", "SAAS_TENANT_IDS", "TWILIO_MODES", "TWILIO_PLUGIN",
     "TWILIO_SENDER", "Dataset", "booknetic_metadata", "build_booknetic", "create_tables",
-    "delete_option", "load_dataset", "make_dataset", "metadata_for", "php_serialize_list",
-    "set_option",
+    "delete_option", "load_dataset", "make_dataset", "metadata_for", "phone_country_options",
+    "php_serialize_list", "set_option",
 ]
