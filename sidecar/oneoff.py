@@ -155,8 +155,9 @@ class OneOffService:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(c.c.id, c.c.first_name, c.c.last_name, c.c.phone_number, p.c.e164)
-                .select_from(c.outerjoin(p, and_(p.c.customer_id == c.c.id,
-                                                 p.c.region == region_key(region))))
+                .select_from(c.outerjoin(p, and_(p.c.tenant_id == tenant_key(tenant_id),
+                                                 p.c.region == region_key(region),
+                                                 p.c.customer_id == c.c.id)))
                 .where(c.c.id.in_(ids), self.bk.tenant_clause(c, tenant_id))
                 .order_by(c.c.id)).all()
         found = {int(r.id) for r in rows}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -99,18 +100,21 @@ def sms_tables(prefix: str) -> SmsTables:
     # byte-for-byte from raw_phone. National numbers parse differently per region, and two
     # processes may be configured with different regions, so each region keeps its own rows
     # and readers join on the tenant's current one; nobody rewrites another region's rows.
+    # The key leads with (tenant, region) so the phone check reads one tenant's rows of
+    # one region as a range, in customer order (segments/phone_table.py).
     phones = Table(
         p + "phones",
         md,
-        Column("customer_id", Integer, primary_key=True, autoincrement=False),
-        Column("region", _ascii(2), primary_key=True, server_default="",
-               comment="default region the number was parsed with (ISO 3166, '' = none)"),
         Column("tenant_id", Integer, nullable=False, server_default="0",
                comment="the customer's tenant (0 = none), copied so segments need not join "
                        "bkntc_customers"),
+        Column("region", _ascii(2), nullable=False, server_default="",
+               comment="default region the number was parsed with (ISO 3166, '' = none)"),
+        Column("customer_id", Integer, nullable=False, autoincrement=False),
         Column("raw_phone", String(255), nullable=True),
         Column("e164", _Phone, nullable=True, comment="NULL when missing or invalid"),
         Column("checked_at", Integer, nullable=False),
+        PrimaryKeyConstraint("tenant_id", "region", "customer_id"),
         # Covers "all customers of a tenant, by phone": grouping reads the index in order.
         Index(f"{p}phones_tenant_region_e164", "tenant_id", "region", "e164", "customer_id"),
         comment="E.164 form of bkntc_customers.phone_number per default region "

@@ -63,13 +63,13 @@ CREATE TABLE wp_bkntc_sms_nonces (
 CREATE INDEX wp_bkntc_sms_nonces_seen ON wp_bkntc_sms_nonces (seen_at);
 
 CREATE TABLE wp_bkntc_sms_phones (
-	customer_id INTEGER NOT NULL, 
-	region VARCHAR(2) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'default region the number was parsed with (ISO 3166, '''' = none)' DEFAULT '', 
 	tenant_id INTEGER NOT NULL COMMENT 'the customer''s tenant (0 = none), copied so segments need not join bkntc_customers' DEFAULT '0', 
+	region VARCHAR(2) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'default region the number was parsed with (ISO 3166, '''' = none)' DEFAULT '', 
+	customer_id INTEGER NOT NULL, 
 	raw_phone VARCHAR(255), 
 	e164 VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin COMMENT 'NULL when missing or invalid', 
 	checked_at INTEGER NOT NULL, 
-	PRIMARY KEY (customer_id, region)
+	PRIMARY KEY (tenant_id, region, customer_id)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='E.164 form of bkntc_customers.phone_number per default region (NULL = missing/invalid).' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE INDEX wp_bkntc_sms_phones_tenant_region_e164 ON wp_bkntc_sms_phones (tenant_id, region, e164, customer_id);

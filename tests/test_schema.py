@@ -119,7 +119,7 @@ def test_migrate_rebuilds_a_schema_1_phones_table(any_url: str, engine_for) -> N
     assert f"schema version {SCHEMA_VERSION}" in done
     with engine.connect() as conn:
         columns = [c["name"] for c in inspect(conn).get_columns("wp_bkntc_sms_phones")]
-        assert columns[:2] == ["customer_id", "region"]
+        assert columns[:3] == ["tenant_id", "region", "customer_id"]
         assert conn.execute(select(func.count()).select_from(tables.phones)).scalar() == 0
         assert dict(conn.execute(select(tables.meta.c.name, tables.meta.c.value)).all()) == {
             "schema_version": str(SCHEMA_VERSION)}

@@ -28,9 +28,9 @@ class PhoneTable:
     """Keeps `bkntc_sms_phones` in step with `bkntc_customers`, one tenant and default
     region at a time.
 
-    Rows are keyed by (customer, region): a refresh for one region reads and writes only
-    that region's rows, so processes configured with different regions never undo each
-    other's work (each parses the tenant's numbers once for its own region).
+    Rows are keyed by (tenant, region, customer): a refresh for one region reads and
+    writes only that region's rows, so processes configured with different regions never
+    undo each other's work (each parses the tenant's numbers once for its own region).
     """
 
     def __init__(self, booknetic: Booknetic, tables: SmsTables, *,
@@ -47,12 +47,16 @@ class PhoneTable:
         """Bring the tenant's phones parsed with `region` up to date; returns how many rows
         changed.
 
-        One statement finds both kinds of difference with Booknetic: customers with no
-        phone row for the region (or one filed under another tenant) or whose raw phone
-        differs byte-for-byte from what we parsed last time — only those are parsed and
-        upserted — and the region's rows of customers that are gone (deleted, or moved to
-        another tenant), which are removed by id. With `max_age`, a check of the same
-        tenant and region done in this process less than `max_age` seconds ago is trusted.
+        The usual answer is "nothing changed", and one aggregate says so: every row of
+        the tenant and region belongs to a customer of the tenant whose raw phone is
+        byte-for-byte what we parsed, and there are as many rows as customers. It reads
+        our rows in primary-key order and looks each customer up by id — as cheap as
+        the check was before rows carried a region. Otherwise one statement lists both
+        kinds of difference: customers with no row or whose raw phone changed (only
+        those are parsed and upserted) and rows of customers that are gone (deleted,
+        or moved to another tenant), which are removed by id. With `max_age`, a check of
+        the same tenant and region done in this process less than `max_age` s ago is
+        trusted instead.
         """
         key, rkey = tenant_key(tenant_id), region_key(region)
         if max_age is not None and not self.check_due(key, rkey, max_age):
@@ -61,38 +65,36 @@ class PhoneTable:
         engine = self.bk.engine
         raw_now = exact_text(engine, customers.c.phone_number)
         raw_then = exact_text(engine, phones.c.raw_phone)
-        joined = customers.outerjoin(
-            phones, and_(phones.c.customer_id == customers.c.id, phones.c.region == rkey))
         of_tenant = self.bk.tenant_clause(customers, tenant_id)
-        is_stale = (phones.c.customer_id.is_(None) | (phones.c.tenant_id != key)
-                    | not_(raw_then.is_not_distinct_from(raw_now)))
-        # The usual answer is "nothing changed", and one aggregate says so about half as
-        # fast as listing the differences: no stale customer, and every row filed under
-        # the tenant and region belongs to one of its customers (rows == filed).
-        ours = phones.alias("ours")
+        ours = and_(phones.c.tenant_id == key, phones.c.region == rkey)
+        same_raw = raw_then.is_not_distinct_from(raw_now)
+        # Written as "matches" so that a NULL anywhere (no customer, a NULL tenant) counts
+        # as a mismatch rather than vanishing from the sum.
+        matches = and_(customers.c.id.is_not(None), of_tenant, same_raw)
         in_step = select(
-            func.coalesce(func.sum(case((is_stale, 1), else_=0)), 0).label("stale"),
-            func.coalesce(func.sum(case((phones.c.tenant_id == key, 1), else_=0)), 0)
-            .label("filed"),
-            select(func.count()).select_from(ours)
-            .where(ours.c.tenant_id == key, ours.c.region == rkey)
-            .scalar_subquery().label("rows"),
-        ).select_from(joined).where(of_tenant)
+            func.count().label("rows"),
+            func.coalesce(func.sum(case((matches, 0), else_=1)), 0).label("stale"),
+            select(func.count()).select_from(customers).where(of_tenant)
+            .correlate(None).scalar_subquery().label("customers"),
+        ).select_from(
+            phones.outerjoin(customers, customers.c.id == phones.c.customer_id)
+        ).where(ours)
+        joined = customers.outerjoin(
+            phones, and_(phones.c.customer_id == customers.c.id, ours))
         stale = (
             select(customers.c.id.label("customer_id"),
                    customers.c.phone_number.label("raw_phone"), literal(0).label("gone"))
             .select_from(joined)
-            .where(of_tenant, is_stale)
+            .where(of_tenant, phones.c.customer_id.is_(None) | not_(same_raw))
         )
         gone = select(phones.c.customer_id, null(), literal(1)).where(
-            phones.c.tenant_id == key, phones.c.region == rkey,
-            ~exists().where(customers.c.id == phones.c.customer_id, of_tenant),
+            ours, ~exists().where(customers.c.id == phones.c.customer_id, of_tenant),
         )
         started = time.monotonic()
         now = int(self.clock())
         with engine.connect() as conn:
             counts = conn.execute(in_step).one()
-            if counts.stale == 0 and counts.rows == counts.filed:
+            if counts.stale == 0 and counts.rows == counts.customers:
                 rows = []
             else:
                 rows = conn.execute(union_all(stale, gone)).all()
@@ -112,13 +114,12 @@ class PhoneTable:
                 for r in changed[start : start + PHONE_REFRESH_CHUNK]
             ]
             with engine.begin() as conn:
-                upsert(conn, phones, chunk, key=["customer_id", "region"],
-                       update=["tenant_id", "raw_phone", "e164", "checked_at"])
+                upsert(conn, phones, chunk, key=["tenant_id", "region", "customer_id"],
+                       update=["raw_phone", "e164", "checked_at"])
         for start in range(0, len(removed), PHONE_REFRESH_CHUNK):
             with engine.begin() as conn:
                 conn.execute(delete(phones).where(
-                    phones.c.tenant_id == key, phones.c.region == rkey,
-                    phones.c.customer_id.in_(removed[start : start + PHONE_REFRESH_CHUNK])))
+                    ours, phones.c.customer_id.in_(removed[start : start + PHONE_REFRESH_CHUNK])))
         with self._refresh_lock:
             self._refreshed[(key, rkey)] = started
         return len(changed) + len(removed)

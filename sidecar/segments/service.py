@@ -121,9 +121,9 @@ class SegmentService:
         phones, supp = self.tables.phones, self.tables.suppressions
         key = tenant_key(query.tenant_id)
         counted = self.counted_customers(query, now)
-        of_region = phones.c.region == region_key(region)
+        ours = and_(phones.c.tenant_id == key, phones.c.region == region_key(region))
         source: Any = phones if counted is None else counted.join(
-            phones, and_(phones.c.customer_id == counted.c.customer_id, of_region))
+            phones, and_(ours, phones.c.customer_id == counted.c.customer_id))
         if query.exclude_suppressed:
             source = source.outerjoin(
                 supp, and_(supp.c.tenant_id == key, supp.c.phone == phones.c.e164))
@@ -138,7 +138,7 @@ class SegmentService:
                 suppressed.label("suppressed"),
             )
             .select_from(source)
-            .where(phones.c.tenant_id == key, of_region)
+            .where(ours)
             .group_by(phones.c.e164)
             .prefix_with("STRAIGHT_JOIN", dialect="mysql")
             .prefix_with("STRAIGHT_JOIN", dialect="mariadb")
