@@ -1,6 +1,6 @@
 """Shared helpers for the benchmark scripts in bench/ (benchmarks print figures; not tests).
 
-- `open_database()`: a throwaway MariaDB (tests.conftest.start_mariadb) or, when
+- `open_database()`: a throwaway MariaDB (sidecar.sample_data.throwaway_mariadb) or, when
   BKNTC_SMS_BENCH_DATABASE_URL is set, a fresh database on that server.
 - `generate_booknetic()`: a big, seeded, realistic single-site Booknetic data set, as rows.
 - `load_rows()`: bulk loading with LOAD DATA LOCAL INFILE or multi-row INSERTs.
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from sidecar.db import make_engine
 from sidecar.phones import normalise_phone
-from tests.conftest import MariaDBServer, start_mariadb
+from sidecar.sample_data.throwaway_mariadb import MariaDBServer, start_mariadb
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400
@@ -73,7 +73,7 @@ def open_database() -> BenchDatabase:
         server = MariaDBServer(base)
         own = False
     else:
-        server = start_mariadb()  # with a private tmpdir (tests/conftest.py)
+        server = start_mariadb()  # with a private tmpdir
         own = True
     try:
         name = server.create_database("bench")

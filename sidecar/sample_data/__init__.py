@@ -3,7 +3,8 @@
 The demo seeds SQLite with it, the tests load it into MariaDB and SQLite, and benchmarks
 use the same tables at a larger size. `tables` holds the DDL, `dataset` builds the
 deterministic rows (every segment boundary of `scenarios`, bad and duplicate phones from
-`phone_pool`, several tenants, `wp_options`), `loading` writes them.
+`phone_pool`, several tenants, `wp_options`), `loading` writes them. `throwaway_mariadb`
+starts a private MariaDB server for the tests and the benchmarks.
 """
 
 from .dataset import SAAS_TENANT_IDS, Dataset, make_dataset
