@@ -6,9 +6,10 @@ Debian's Chromium, the sidecar's pages inside the relay's Booknetic page. Each t
 what the user sees and what really happened: the sidecar's rows in MariaDB and the messages
 the fake Twilio received.
 
-The stack has no BKNTC_SMS_DEFAULT_COUNTRY, so numbers typed without "+1" (or a bare
-11-digit "1…" form) are invalid; the tests type international numbers and check that a
-national one is refused with the hint to write it internationally.
+The stack has no default phone region (no BKNTC_SMS_DEFAULT_COUNTRY, no Booknetic option),
+so numbers typed without "+1" (or a bare 11-digit "1…" form) are invalid; the tests type
+international numbers and check that a national one is refused with the hint to write it
+internationally.
 """
 
 from __future__ import annotations
@@ -361,7 +362,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
 
 def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Stack,
                                                           page_log: PageLog) -> None:
-    assert stack.runtime.settings.default_country is None  # numbers need their country code
+    assert stack.runtime.regions.region(None) is None  # numbers need their country code
     frame = open_sidecar(page, stack)
     goto_tab(frame, "suppressions")
     expect(frame.locator("h1")).to_have_text("Suppression list")
