@@ -67,7 +67,7 @@ class Server:
     def __init__(self) -> None:
         from sqlalchemy.engine import make_url
 
-        from tests.conftest import MariaDBServer, start_mariadb
+        from sidecar.sample_data.throwaway_mariadb import MariaDBServer, start_mariadb
 
         given = os.environ.get(ENV_URL)
         if given:

@@ -29,6 +29,8 @@ TWILIO_ADDON_SLUG = "booknetic-workflow-twilio-sms"
 TWILIO_ADDON_PLUGIN = f"{TWILIO_ADDON_SLUG}/init.php"
 TWILIO_OPTIONS = ("bkntc_sms_account_sid", "bkntc_sms_auth_token", "bkntc_sender_phone_number")
 BRIDGE_SECRET_OPTION = "bkntc_sms_bridge_secret"
+# Booknetic's "Default phone country code" (Helper::setOption, so per tenant in SaaS).
+PHONE_COUNTRY_OPTION = "default_phone_country_code"
 
 # Appointment statuses that do not count as "active" (booknetic.md §1.5; DESIGN.md §2).
 INACTIVE_STATUSES = ("canceled", "rejected")
@@ -103,11 +105,6 @@ class Booknetic:
                 f"BKNTC_SMS_TABLE_PREFIX ({self.prefix!r}) the WordPress table prefix?"
             )
         return found
-
-    def forget_tables(self) -> None:
-        """Drop cached reflections (after Booknetic is installed or upgraded under us)."""
-        with self._lock:
-            self._tables.clear()
 
     @property
     def customers(self) -> Table:
@@ -185,6 +182,15 @@ class Booknetic:
 
     def option(self, name: str) -> str | None:
         return self.options([name]).get(name)
+
+    def phone_country_options(self, tenant_id: int | None) -> list[tuple[str, str]]:
+        """Booknetic's default phone country options that are set, as (name, value), the
+        tenant's own (`bkntc_t{ID}_…`, SaaS) before the global one."""
+        names = [f"bkntc_{PHONE_COUNTRY_OPTION}"]
+        if tenant_id is not None:
+            names.insert(0, f"bkntc_t{tenant_id}_{PHONE_COUNTRY_OPTION}")
+        values = self.options(names)
+        return [(name, values[name]) for name in names if name in values]
 
     def active_plugins(self) -> list[str]:
         raw = self.option("active_plugins")

@@ -277,15 +277,18 @@ class CampaignService:
         if self.check_provider is not None:
             self.check_provider()
         query = SegmentQuery.from_filters(campaign["segment"], campaign["filters"], tenant_id)
-        # Parse new/changed phones first, outside the transaction (Python work).
-        self.segments.refresh_phones(tenant_id)
+        # Parse new/changed phones first, outside the transaction (Python work); the
+        # snapshot reads the phones parsed with the same region.
+        region = self.segments.region(tenant_id)
+        self.segments.refresh_phones(tenant_id, region)
         now = int(self.clock())
         with self.engine.begin() as conn:
             self._transition(conn, tenant_id, campaign_id, "send",
                              {**self._reset_values(), "queued_at": now})
             self._clear_logs(conn, campaign_id)
             inserted = conn.execute(
-                self.segments.snapshot_insert(query, campaign_id=campaign_id, now=now)
+                self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
+                                              now=now)
             ).rowcount
             values: dict[str, Any] = {"total": inserted, "pending": inserted}
             if inserted == 0:

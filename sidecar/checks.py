@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from .booknetic import BOOKNETIC_PLUGIN, BRIDGE_SECRET_OPTION, Booknetic, BookneticError
 from .config import Settings
 from .db import DatabaseUnavailable, check_connection, make_engine
+from .phone_region import RegionResolver
 from .phpserial import PhpSerialError
 from .schema import SCHEMA_VERSION, current_version
 
@@ -81,6 +82,8 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
     else:
         results.append(CheckResult("mode", True, "single-site (no tenant_id columns)"))
 
+    results.append(_phone_region_check(settings, bk))
+
     recorded = current_version(engine, settings.table_prefix)
     if recorded is None:
         results.append(CheckResult("sidecar schema", False,
@@ -114,3 +117,25 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
                                    f"bridge plugin in WordPress (it creates the option "
                                    f"{BRIDGE_SECRET_OPTION}) or set BKNTC_SMS_BRIDGE_SECRET"))
     return results
+
+
+REGION_CHECK_TENANTS = 20  # tenants listed by name in the phone-region check; the rest counted
+
+
+def _phone_region_check(settings: Settings, bk: Booknetic) -> CheckResult:
+    """The default region each tenant's phone numbers are read with, and where it came
+    from (never a failure: without one, numbers simply need their country code)."""
+    resolver = RegionResolver(bk, override=settings.default_country)
+    single = resolver.choice(None)
+    hint = ("" if single.region else
+            " — set Booknetic → Settings → Booking panel steps → Information → Default "
+            "phone country code, or BKNTC_SMS_DEFAULT_COUNTRY")
+    if not bk.is_saas():
+        return CheckResult("phone region", True, single.describe() + hint)
+    tenants = bk.tenant_ids()
+    parts = [f"no tenant: {single.describe()}"]
+    parts += [f"tenant {t}: {resolver.choice(t).describe()}"
+              for t in tenants[:REGION_CHECK_TENANTS]]
+    if len(tenants) > REGION_CHECK_TENANTS:
+        parts.append(f"and {len(tenants) - REGION_CHECK_TENANTS} more tenants")
+    return CheckResult("phone region", True, "; ".join(parts))

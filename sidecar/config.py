@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -27,6 +27,8 @@ class ConfigError(ValueError):
 class Settings:
     database_url: str
     table_prefix: str = "wp_"
+    # Only an override: each tenant's region normally comes from Booknetic's own setting
+    # (sidecar/phone_region.py).
     default_country: str | None = None
     bridge_secret: str | None = None
     twilio_base_url: str | None = None
@@ -39,7 +41,6 @@ class Settings:
     # Not in the DESIGN.md contract; operators rarely need them, tests shorten them.
     twilio_timeout: float = 15.0
     lease_seconds: int = 120
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def max_attempts(self) -> int:

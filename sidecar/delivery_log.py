@@ -2,8 +2,9 @@
 
 The export streams rows in id order in chunks (keyset pagination, never OFFSET), at most
 EXPORT_CAP rows, as UTF-8 with a header row. Cells that a spreadsheet would run as a
-formula (starting with = + - @, tab or CR) get a leading apostrophe (OWASP's advice), so a
-customer named "=HYPERLINK(…)" stays text.
+formula get a leading apostrophe (OWASP's advice), so a customer named "=HYPERLINK(…)"
+stays text: cells starting with = + - @ (or their full-width forms U+FF1D, U+FF0B, U+FF0D,
+U+FF20), also after leading blanks, and cells starting with a tab or CR.
 """
 
 from __future__ import annotations
@@ -27,12 +28,18 @@ EXPORT_CHUNK = 1000
 STATUSES = ("pending", "sent", "failed")
 CSV_COLUMNS = ("recipient_id", "customer_id", "first_name", "last_name", "phone", "status",
                "attempts", "last_error", "error_code", "sent_at", "provider_message_id")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip blanks before a formula, and some read the full-width signs as their
+# ASCII twins, so both count as a formula's start.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_CONTROL_START = ("\t", "\r")
 
 
 def neutralise(value: Any) -> str:
+    """The cell as text, with an apostrophe in front when a spreadsheet could run it."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_CONTROL_START) or text.lstrip().startswith(_FORMULA_SIGNS):
+        return "'" + text
+    return text
 
 
 def iso(epoch: int | None) -> str:

@@ -68,8 +68,11 @@ def seed_demo_database(directory: Path, *, now: int | None = None) -> DemoDataba
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     try:
+        # The salon's numbers are American: Booknetic's own setting says so, as it would
+        # on a real install (no BKNTC_SMS_DEFAULT_COUNTRY needed, so a CLI run agrees).
         ds = build_booknetic(engine, "wp_", "single", int(now or time.time()),
-                             customers_per_tenant=DEMO_CUSTOMERS)
+                             customers_per_tenant=DEMO_CUSTOMERS,
+                             phone_countries={None: "us"})
         set_option(engine, "wp_", "bkntc_sms_bridge_secret", secrets.token_hex(24))
     finally:
         engine.dispose()
@@ -110,7 +113,6 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
         "BKNTC_SMS_BRIDGE_SECRET": secret,
         "BKNTC_SMS_RETRY_DELAYS": "10,20",  # short, so a retry is visible in a demo
         "BKNTC_SMS_TICK_SECONDS": "5",
-        "BKNTC_SMS_DEFAULT_COUNTRY": "US",
     })
     runtime = Runtime.build(settings)
     demo = Demo("", db, runtime, fake)

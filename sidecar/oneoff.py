@@ -14,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, and_, insert, select
 
 from .booknetic import Booknetic
 from .campaigns import Status, body_error
+from .phone_region import RegionResolver
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .providers.base import SmsProvider
 from .schema import SmsTables
-from .segments import SegmentService, tenant_key
+from .segments import SegmentService, region_key, tenant_key
 from .sms_text import render
 from .suppressions import split_numbers
 
@@ -52,9 +53,9 @@ class ManualResult:
 class OneOffService:
     def __init__(self, engine: Engine, tables: SmsTables, booknetic: Booknetic,
                  segments: SegmentService, provider: Callable[[], SmsProvider], *,
-                 default_region: str | None, clock: Callable[[], float] = time.time) -> None:
+                 regions: RegionResolver, clock: Callable[[], float] = time.time) -> None:
         self.engine, self.tables, self.bk, self.segments = engine, tables, booknetic, segments
-        self.provider, self.region, self.clock = provider, default_region, clock
+        self.provider, self.regions, self.clock = provider, regions, clock
 
     # -- test SMS -------------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class OneOffService:
         """Send one SMS now; the answer says what Twilio did (never raises for Twilio)."""
         errors: dict[str, str] = {}
         try:
-            phone = require_phone(raw_phone, self.region)
+            phone = require_phone(raw_phone, self.regions.region(tenant_id))
         except InvalidPhone as exc:
             errors["phone"] = str(exc)
             phone = ""
@@ -99,8 +100,9 @@ class OneOffService:
             candidates = self._customers(tenant_id, customer_ids, invalid)
         else:
             candidates = []
+            region = self.regions.region(tenant_id)
             for raw in split_numbers(numbers or ""):
-                phone = normalise_phone(raw, self.region)
+                phone = normalise_phone(raw, region)
                 if phone is None:
                     invalid.append(raw)
                 else:
@@ -147,12 +149,15 @@ class OneOffService:
             raise OneOffInvalid({"customer_ids": f"at most {MANUAL_MAX_RECIPIENTS} customers"})
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise OneOffInvalid({"customer_ids": "must be a list of customer ids"})
-        self.segments.refresh_phones(tenant_id)
+        region = self.regions.region(tenant_id)
+        self.segments.refresh_phones(tenant_id, region)
         c, p = self.bk.customers, self.tables.phones
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(c.c.id, c.c.first_name, c.c.last_name, c.c.phone_number, p.c.e164)
-                .select_from(c.outerjoin(p, p.c.customer_id == c.c.id))
+                .select_from(c.outerjoin(p, and_(p.c.tenant_id == tenant_key(tenant_id),
+                                                 p.c.region == region_key(region),
+                                                 p.c.customer_id == c.c.id)))
                 .where(c.c.id.in_(ids), self.bk.tenant_clause(c, tenant_id))
                 .order_by(c.c.id)).all()
         found = {int(r.id) for r in rows}

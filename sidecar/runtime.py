@@ -21,6 +21,7 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .oneoff import OneOffService
 from .outbox import Outbox
+from .phone_region import RegionResolver
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -40,6 +41,7 @@ class Runtime:
     oneoff: OneOffService
     logs: DeliveryLog
     dashboard: Dashboard
+    regions: RegionResolver
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -50,20 +52,20 @@ class Runtime:
             migrate(engine, settings.table_prefix)
         booknetic = Booknetic(engine, settings.table_prefix)
         tables = sms_tables(settings.table_prefix)
-        segments = SegmentService(booknetic, tables, default_region=settings.default_country,
-                                  clock=clock)
+        regions = RegionResolver(booknetic, override=settings.default_country)
+        segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider)
-        region = settings.default_country
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,
             templates=TemplateService(engine, tables, clock=clock),
-            suppressions=SuppressionService(engine, tables, default_region=region, clock=clock),
+            suppressions=SuppressionService(engine, tables, regions=regions, clock=clock),
             oneoff=OneOffService(engine, tables, booknetic, segments, outbox.provider,
-                                 default_region=region, clock=clock),
+                                 regions=regions, clock=clock),
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
+            regions=regions,
             clock=clock,
         )
 

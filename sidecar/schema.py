@@ -23,11 +23,14 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    delete,
+    inspect,
     select,
 )
 from sqlalchemy.dialects import mysql
@@ -35,7 +38,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from .db import insert_ignore, migration_lock, upsert
 
-SCHEMA_VERSION = 1
+# 2: bkntc_sms_phones keyed by (customer_id, region) — upgrade_phones_per_region().
+SCHEMA_VERSION = 2
 
 # Big ids for the one table that grows with every message; SQLite only auto-increments
 # INTEGER PRIMARY KEY, hence the variant.
@@ -87,25 +91,34 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("name", String(64), primary_key=True),
         Column("value", Text, nullable=False),
         Column("updated_at", Integer, nullable=False),
-        comment="Key-value bookkeeping: schema version, provider halt reason, phone region.",
+        comment="Key-value bookkeeping: schema version, provider halt reason.",
         **_TABLE_ARGS,
     )
 
-    # Normalised phones, one row per Booknetic customer, refreshed incrementally: a row is
-    # re-parsed only when Booknetic's raw phone_number differs byte-for-byte from raw_phone.
+    # Normalised phones, one row per Booknetic customer and default region, refreshed
+    # incrementally: a row is re-parsed only when Booknetic's raw phone_number differs
+    # byte-for-byte from raw_phone. National numbers parse differently per region, and two
+    # processes may be configured with different regions, so each region keeps its own rows
+    # and readers join on the tenant's current one; nobody rewrites another region's rows.
+    # The key leads with (tenant, region) so the phone check reads one tenant's rows of
+    # one region as a range, in customer order (segments/phone_table.py).
     phones = Table(
         p + "phones",
         md,
-        Column("customer_id", Integer, primary_key=True, autoincrement=False),
         Column("tenant_id", Integer, nullable=False, server_default="0",
                comment="the customer's tenant (0 = none), copied so segments need not join "
                        "bkntc_customers"),
+        Column("region", _ascii(2), nullable=False, server_default="",
+               comment="default region the number was parsed with (ISO 3166, '' = none)"),
+        Column("customer_id", Integer, nullable=False, autoincrement=False),
         Column("raw_phone", String(255), nullable=True),
         Column("e164", _Phone, nullable=True, comment="NULL when missing or invalid"),
         Column("checked_at", Integer, nullable=False),
+        PrimaryKeyConstraint("tenant_id", "region", "customer_id"),
         # Covers "all customers of a tenant, by phone": grouping reads the index in order.
-        Index(f"{p}phones_tenant_e164", "tenant_id", "e164", "customer_id"),
-        comment="E.164 form of bkntc_customers.phone_number (NULL = missing/invalid).",
+        Index(f"{p}phones_tenant_region_e164", "tenant_id", "region", "e164", "customer_id"),
+        comment="E.164 form of bkntc_customers.phone_number per default region "
+                "(NULL = missing/invalid).",
         **_TABLE_ARGS,
     )
 
@@ -321,6 +334,7 @@ def migrate(engine: Engine, prefix: str) -> list[str]:
     tables = sms_tables(prefix)
     done: list[str] = []
     with migration_lock(engine, f"{prefix}bkntc_sms_migrate"):
+        done += upgrade_phones_per_region(engine, tables)
         with engine.begin() as conn:
             for table in tables.metadata.sorted_tables:
                 if not engine.dialect.has_table(conn, table.name):
@@ -349,3 +363,22 @@ def migrate(engine: Engine, prefix: str) -> list[str]:
                        key=["name"], update=["value", "updated_at"])
                 done.append(f"schema version {SCHEMA_VERSION}")
     return done
+
+
+def upgrade_phones_per_region(engine: Engine, tables: SmsTables) -> list[str]:
+    """Schema 1 → 2: drop a phones table without the `region` column (and the meta row
+    `phones_region` that went with it), so `migrate` creates it keyed by region.
+
+    The table is derived data — Booknetic's phones parsed — and the next phone check
+    fills it again, so nothing is lost. Idempotent: does nothing once `region` exists.
+    """
+    with engine.begin() as conn:
+        if not engine.dialect.has_table(conn, tables.phones.name):
+            return []
+        columns = {c["name"] for c in inspect(conn).get_columns(tables.phones.name)}
+        if "region" in columns:
+            return []
+        tables.phones.drop(conn)
+        if engine.dialect.has_table(conn, tables.meta.name):
+            conn.execute(delete(tables.meta).where(tables.meta.c.name == "phones_region"))
+    return [f"dropped table {tables.phones.name} (schema 1: one region for all numbers)"]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select
 
 from .db import contains_text, insert_ignore
+from .phone_region import RegionResolver
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .schema import SmsTables
 from .segments import tenant_key
@@ -50,10 +51,10 @@ def split_numbers(text: str) -> list[str]:
 
 
 class SuppressionService:
-    def __init__(self, engine: Engine, tables: SmsTables, *, default_region: str | None,
+    def __init__(self, engine: Engine, tables: SmsTables, *, regions: RegionResolver,
                  clock: Callable[[], float] = time.time) -> None:
         self.engine, self.tables = engine, tables
-        self.region, self.clock = default_region, clock
+        self.regions, self.clock = regions, clock
 
     def add(self, tenant_id: int | None, raw_phone: str, reason: str = "", *,
             user_id: int | None = None, source: str = "manual") -> dict[str, Any]:
@@ -62,7 +63,7 @@ class SuppressionService:
         if len(reason) > REASON_MAX:
             raise SuppressionError({"reason": f"at most {REASON_MAX} characters"})
         try:
-            phone = require_phone(raw_phone, self.region)
+            phone = require_phone(raw_phone, self.regions.region(tenant_id))
         except InvalidPhone as exc:
             raise SuppressionError({"phone": str(exc)}, [raw_phone]) from None
         with self.engine.begin() as conn:
@@ -84,8 +85,9 @@ class SuppressionService:
         reason = (reason or "").strip()[:REASON_MAX]
         valid: dict[str, None] = {}
         invalid: list[str] = []
+        region = self.regions.region(tenant_id)
         for raw in numbers:
-            phone = normalise_phone(raw, self.region)
+            phone = normalise_phone(raw, region)
             if phone is None:
                 invalid.append(raw)
             else:

@@ -1,5 +1,5 @@
 -- Booknetic SMS Campaigns: the sidecar's own tables.
--- Generated from sidecar/schema.py (schema version 1) by
+-- Generated from sidecar/schema.py (schema version 2) by
 --   bkntc-sms migrate --print-sql
 -- The sidecar applies this itself at start. To apply it by hand instead, run it once
 -- on a database that does not have these tables yet (replace wp_ if needed).
@@ -52,7 +52,7 @@ CREATE TABLE wp_bkntc_sms_meta (
 	value TEXT NOT NULL, 
 	updated_at INTEGER NOT NULL, 
 	PRIMARY KEY (name)
-)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: schema version, provider halt reason, phone region.' COLLATE utf8mb4_unicode_520_ci;
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: schema version, provider halt reason.' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE TABLE wp_bkntc_sms_nonces (
 	nonce VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
@@ -63,15 +63,16 @@ CREATE TABLE wp_bkntc_sms_nonces (
 CREATE INDEX wp_bkntc_sms_nonces_seen ON wp_bkntc_sms_nonces (seen_at);
 
 CREATE TABLE wp_bkntc_sms_phones (
-	customer_id INTEGER NOT NULL, 
 	tenant_id INTEGER NOT NULL COMMENT 'the customer''s tenant (0 = none), copied so segments need not join bkntc_customers' DEFAULT '0', 
+	region VARCHAR(2) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'default region the number was parsed with (ISO 3166, '''' = none)' DEFAULT '', 
+	customer_id INTEGER NOT NULL, 
 	raw_phone VARCHAR(255), 
 	e164 VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin COMMENT 'NULL when missing or invalid', 
 	checked_at INTEGER NOT NULL, 
-	PRIMARY KEY (customer_id)
-)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='E.164 form of bkntc_customers.phone_number (NULL = missing/invalid).' COLLATE utf8mb4_unicode_520_ci;
+	PRIMARY KEY (tenant_id, region, customer_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='E.164 form of bkntc_customers.phone_number per default region (NULL = missing/invalid).' COLLATE utf8mb4_unicode_520_ci;
 
-CREATE INDEX wp_bkntc_sms_phones_tenant_e164 ON wp_bkntc_sms_phones (tenant_id, e164, customer_id);
+CREATE INDEX wp_bkntc_sms_phones_tenant_region_e164 ON wp_bkntc_sms_phones (tenant_id, region, e164, customer_id);
 
 CREATE TABLE wp_bkntc_sms_recipients (
 	id BIGINT NOT NULL AUTO_INCREMENT, 
@@ -125,4 +126,4 @@ CREATE TABLE wp_bkntc_sms_templates (
 
 CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
 
-INSERT IGNORE INTO wp_bkntc_sms_meta (name, value, updated_at) VALUES ('schema_version', '1', UNIX_TIMESTAMP());
+INSERT IGNORE INTO wp_bkntc_sms_meta (name, value, updated_at) VALUES ('schema_version', '2', UNIX_TIMESTAMP());

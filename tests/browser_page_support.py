@@ -7,9 +7,10 @@ Debian's Chromium, the sidecar's pages inside the relay's Booknetic page. Each t
 what the user sees and what really happened: the sidecar's rows in MariaDB and the messages
 the fake Twilio received.
 
-The stack has no BKNTC_SMS_DEFAULT_COUNTRY, so numbers typed without "+1" (or a bare
-11-digit "1…" form) are invalid; the tests type international numbers and check that a
-national one is refused with the hint to write it internationally.
+The stack has no default phone region (no BKNTC_SMS_DEFAULT_COUNTRY, no Booknetic option),
+so numbers typed without "+1" (or a bare 11-digit "1…" form) are invalid; the tests type
+international numbers and check that a national one is refused with the hint to write it
+internationally.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def test_one_off_sms_to_pasted_numbers(web: Web, api: SignedClient) -> None:
 
 
 def test_one_off_sms_to_chosen_customers(web: Web, api: SignedClient) -> None:
-    region = web.runtime.settings.default_country
+    region = web.runtime.regions.region(2)
     customers = web.shop.ds.customers_of(2)
     valid = [(c, p) for c in customers if (p := normalise_phone(c["phone_number"], region))
              and not p.startswith("+1500555")]  # not Twilio's magic numbers
@@ -264,7 +264,7 @@ def search(api: SignedClient, query: str, who: Who = TENANT1,
 
 def test_customer_search_by_name_phone_or_email_pages_through_the_tenants_customers(
         web: Web, api: SignedClient) -> None:
-    region = web.runtime.settings.default_country
+    region = web.runtime.regions.region(1)
     own = web.shop.ds.customers_of(1)
     everyone, total = search(api, "", per_page=7)
     assert total == len(own)

@@ -67,7 +67,7 @@ def api_call(method: str, path: str) -> Callable[[Response], bool]:
 
 def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Stack,
                                                           page_log: PageLog) -> None:
-    assert stack.runtime.settings.default_country is None  # numbers need their country code
+    assert stack.runtime.regions.region(None) is None  # numbers need their country code
     frame = open_sidecar(page, stack)
     goto_tab(frame, "suppressions")
     expect(frame.locator("h1")).to_have_text("Suppression list")

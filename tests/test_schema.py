@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, inspect, select, text
 
-from sidecar.schema import BUILTIN_TEMPLATES, migrate, schema_ddl, sms_tables
+from sidecar.schema import BUILTIN_TEMPLATES, SCHEMA_VERSION, migrate, schema_ddl, sms_tables
 from tests.conftest import MariaDBServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,8 @@ def _count_templates(engine) -> int:
 def test_migrate_is_idempotent_on_both_backends(any_url: str, engine_for) -> None:
     engine = engine_for(any_url)
     first = migrate(engine, "wp_")
-    assert "schema version 1" in first and "seeded 4 built-in templates" in first
+    assert f"schema version {SCHEMA_VERSION}" in first
+    assert "seeded 4 built-in templates" in first
     assert migrate(engine, "wp_") == []
     assert _count_templates(engine) == len(BUILTIN_TEMPLATES)
 
@@ -86,10 +87,40 @@ def test_two_processes_migrating_at_once(any_url: str, engine_for) -> None:
     assert _count_templates(engine) == len(BUILTIN_TEMPLATES)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM wp_bkntc_sms_meta "
-                                 "WHERE name = 'schema_version'")).scalar() == "1"
+                                 "WHERE name = 'schema_version'")).scalar() == str(SCHEMA_VERSION)
 
 
 def test_builtin_templates_use_shortcodes() -> None:
     for _key, name, body in BUILTIN_TEMPLATES:
         assert "{customer_" in body, name
         assert 40 < len(body) <= 320, name
+
+
+def test_migrate_rebuilds_a_schema_1_phones_table(any_url: str, engine_for) -> None:
+    """Schema 1 kept one parse per customer (one region for everyone); its rows are derived
+    data, so the upgrade drops the table and the next phone check fills the new one."""
+    engine = engine_for(any_url)
+    old = Table("wp_bkntc_sms_phones", MetaData(),
+                Column("customer_id", Integer, primary_key=True, autoincrement=False),
+                Column("tenant_id", Integer, nullable=False, server_default="0"),
+                Column("raw_phone", String(255)), Column("e164", String(20)),
+                Column("checked_at", Integer, nullable=False))
+    tables = sms_tables("wp_")
+    with engine.begin() as conn:
+        tables.meta.create(conn)
+        old.create(conn)
+        conn.execute(old.insert().values(customer_id=7, raw_phone="x", checked_at=1))
+        conn.execute(tables.meta.insert(), [
+            {"name": "schema_version", "value": "1", "updated_at": 1},
+            {"name": "phones_region", "value": "US", "updated_at": 1}])
+    done = migrate(engine, "wp_")
+    assert "dropped table wp_bkntc_sms_phones (schema 1: one region for all numbers)" in done
+    assert "created table wp_bkntc_sms_phones" in done
+    assert f"schema version {SCHEMA_VERSION}" in done
+    with engine.connect() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("wp_bkntc_sms_phones")]
+        assert columns[:3] == ["tenant_id", "region", "customer_id"]
+        assert conn.execute(select(func.count()).select_from(tables.phones)).scalar() == 0
+        assert dict(conn.execute(select(tables.meta.c.name, tables.meta.c.value)).all()) == {
+            "schema_version": str(SCHEMA_VERSION)}
+    assert migrate(engine, "wp_") == []

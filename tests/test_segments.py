@@ -19,6 +19,7 @@ from sqlalchemy import Engine, update
 
 from sidecar.booknetic import Booknetic, UnknownTenant
 from sidecar.db import make_engine
+from sidecar.phone_region import RegionResolver
 from sidecar.phones import normalise_phone
 from sidecar.sample_data import Dataset, create_tables, load_dataset, make_dataset
 from sidecar.schema import migrate, sms_tables
@@ -38,8 +39,11 @@ class Loaded:
     suppressed: dict[int | None, set[str]]
 
     def service(self, region: str | None = None) -> SegmentService:
-        return SegmentService(Booknetic(self.engine, PREFIX), sms_tables(PREFIX),
-                              default_region=region, clock=lambda: NOW)
+        """A service whose default region is `region` (the environment's override; the
+        data sets set no Booknetic option, so None means no region)."""
+        bk = Booknetic(self.engine, PREFIX)
+        return SegmentService(bk, sms_tables(PREFIX),
+                              regions=RegionResolver(bk, override=region), clock=lambda: NOW)
 
 
 def _suppress_some(engine: Engine, ds: Dataset) -> dict[int | None, set[str]]:
@@ -110,7 +114,7 @@ def _actual(loaded: Loaded, query: SegmentQuery, region: str | None) -> dict[str
     preview = service.preview(query, limit=1000)
     with loaded.engine.connect() as conn:
         recipients = {r.phone: int(r.customer_id)
-                      for r in conn.execute(service.recipients_select(query, NOW))}
+                      for r in conn.execute(service.recipients_select(query, NOW, region))}
     return {"preview": preview, "recipients": recipients}
 
 
@@ -150,7 +154,7 @@ def test_default_region_reparses_national_numbers(loaded: Loaded) -> None:
                                 default_region="US", suppressed=loaded.suppressed[tenant])
     assert with_us.count == expected.count
     assert with_us.skipped_invalid_phone < without.skipped_invalid_phone
-    # Back to no region: the stored parse results are thrown away again.
+    # Back to no region: each region reads its own parse results.
     assert _actual(loaded, query, None)["preview"].count == without.count
 
 
@@ -182,8 +186,8 @@ def test_unknown_tenant_is_refused(loaded: Loaded) -> None:
 def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
     service = loaded.service()
     tenant = loaded.ds.tenant_ids[0]
-    service.refresh_phones(tenant)
-    assert service.refresh_phones(tenant) == 0  # nothing changed, nothing parsed
+    service.refresh_phones(tenant, None)
+    assert service.refresh_phones(tenant, None) == 0  # nothing changed, nothing parsed
     customers = service.bk.customers
     victim = next(c for c in loaded.ds.customers_of(tenant)
                   if normalise_phone(c["phone_number"]))
@@ -191,7 +195,7 @@ def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
         with loaded.engine.begin() as conn:  # Booknetic edits a phone (the test plays Booknetic)
             conn.execute(update(customers).where(customers.c.id == victim["id"])
                          .values(phone_number="+1 617 555 0100"))
-        assert service.refresh_phones(tenant) == 1
+        assert service.refresh_phones(tenant, None) == 1
         got = _actual(loaded, SegmentQuery("all_with_phone", tenant, exclude_suppressed=False),
                       None)["recipients"]
         assert got["+16175550100"] == victim["id"]
@@ -199,7 +203,7 @@ def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
         with loaded.engine.begin() as conn:
             conn.execute(update(customers).where(customers.c.id == victim["id"])
                          .values(phone_number=victim["phone_number"]))
-        assert service.refresh_phones(tenant) == 1
+        assert service.refresh_phones(tenant, None) == 1
 
 
 def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> None:
@@ -212,7 +216,7 @@ def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> N
                   if normalise_phone(c["phone_number"]))
     for segment in ("all_with_phone", "repeat"):
         query = SegmentQuery(segment, tenant, exclude_suppressed=False)
-        service.refresh_phones(tenant)
+        service.refresh_phones(tenant, None)
         before = service.preview(query, limit=1000)
         service.PREVIEW_REFRESH_SECONDS = 3600.0  # checked just now: trusted for an hour
         try:
@@ -237,7 +241,7 @@ def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> N
                 conn.execute(update(customers).where(customers.c.id == victim["id"])
                              .values(phone_number=victim["phone_number"]))
             del service.PREVIEW_REFRESH_SECONDS
-        service.refresh_phones(tenant)
+        service.refresh_phones(tenant, None)
 
 
 def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
@@ -247,7 +251,7 @@ def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
     tenant = loaded.ds.tenant_ids[0]
     customers, phones = service.bk.customers, service.tables.phones
     query = SegmentQuery("all_with_phone", tenant, exclude_suppressed=False)
-    service.refresh_phones(tenant)
+    service.refresh_phones(tenant, None)
     baseline = service.preview(query, refresh=False)
     row = {"first_name": "Gone", "last_name": "Soon", "email": "gone@example.test",
            "phone_number": "+1 617 555 0199"}
@@ -256,17 +260,17 @@ def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
     with loaded.engine.begin() as conn:
         new_id = conn.execute(customers.insert().values(**row)).inserted_primary_key[0]
     try:
-        assert service.refresh_phones(tenant) == 1
+        assert service.refresh_phones(tenant, None) == 1
         assert service.preview(query, refresh=False).count == baseline.count + 1
         if len(loaded.ds.tenant_ids) > 1:
             other = loaded.ds.tenant_ids[1]
-            service.refresh_phones(other)
+            service.refresh_phones(other, None)
             with loaded.engine.begin() as conn:  # moved to another tenant
                 conn.execute(update(customers).where(customers.c.id == new_id)
                              .values(tenant_id=other))
-            assert service.refresh_phones(tenant) == 1
+            assert service.refresh_phones(tenant, None) == 1
             assert service.preview(query, refresh=False).count == baseline.count
-            assert service.refresh_phones(other) == 1
+            assert service.refresh_phones(other, None) == 1
             with loaded.engine.connect() as conn:
                 assert conn.execute(phones.select().where(phones.c.customer_id == new_id)
                                     ).one().tenant_id == other
@@ -274,7 +278,7 @@ def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
         with loaded.engine.begin() as conn:
             conn.execute(customers.delete().where(customers.c.id == new_id))
     for t in loaded.ds.tenant_ids:
-        service.refresh_phones(t)
+        service.refresh_phones(t, None)
     with loaded.engine.connect() as conn:
         assert conn.execute(phones.select().where(phones.c.customer_id == new_id)).first() \
             is None

@@ -1,10 +1,11 @@
-"""Small pure units: phone normalisation, PHP option parsing, configuration."""
+"""Small pure units: phone normalisation, PHP option parsing, configuration, CSV cells."""
 
 from __future__ import annotations
 
 import pytest
 
 from sidecar.config import ConfigError, Settings
+from sidecar.delivery_log import neutralise
 from sidecar.phones import InvalidPhone, normalise_phone, require_phone
 from sidecar.phpserial import PhpSerialError, php_list, php_unserialize
 
@@ -130,3 +131,24 @@ def test_missing_or_foreign_database_url() -> None:
         Settings.from_env({})
     with pytest.raises(ConfigError, match="BKNTC_SMS_DATABASE_URL"):
         Settings.from_env({"BKNTC_SMS_DATABASE_URL": "postgresql://x/y"})
+
+
+# -- CSV cells ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", [
+    "=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx",
+    # blanks before the sign: spreadsheets skip them and still read a formula
+    " =HYPERLINK(\"http://x\")", "  +1", "\t-1", " \t@SUM(A1)", "\n=1", "\u00a0=1",
+    # the full-width signs, which some spreadsheets read as their ASCII twins
+    "\uff1d1+2", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", " \uff1d1", "\t\uff0b1",
+    "\u3000\uff20x",
+])
+def test_csv_cells_that_could_run_as_formulas_are_neutralised(cell: str) -> None:
+    assert neutralise(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["plain", " plain", "Zoë", "a=b", " a+b", "", "   ", "'=1"])
+def test_csv_cells_that_cannot_run_stay_as_they_are(cell: str) -> None:
+    assert neutralise(cell) == cell
+    assert neutralise(None) == ""

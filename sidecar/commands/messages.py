@@ -34,7 +34,8 @@ def cmd_suppressions_add(args: argparse.Namespace) -> int:
     from ..suppressions import SuppressionError
 
     rt = runtime()
-    invalid = [p for p in args.phone if normalise_phone(p, rt.settings.default_country) is None]
+    region = rt.regions.region(args.tenant)
+    invalid = [p for p in args.phone if normalise_phone(p, region) is None]
     if invalid:  # all or nothing, like the page's bulk add
         raise SuppressionError({"phone": f"not a valid phone number: {', '.join(invalid)}; "
                                          "nothing was added"}, invalid)
@@ -65,7 +66,7 @@ def cmd_suppressions_remove(args: argparse.Namespace) -> int:
     rt = runtime()
     target = args.target
     if not target.isdigit():  # a phone number rather than an id
-        phone = normalise_phone(target, rt.settings.default_country)
+        phone = normalise_phone(target, rt.regions.region(args.tenant))
         rows, _ = rt.suppressions.list(args.tenant, query=phone or target, limit=5)
         match = [r for r in rows if r["phone"] == phone]
         if not match:

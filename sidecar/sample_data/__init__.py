@@ -3,7 +3,8 @@
 The demo seeds SQLite with it, the tests load it into MariaDB and SQLite, and benchmarks
 use the same tables at a larger size. `tables` holds the DDL, `dataset` builds the
 deterministic rows (every segment boundary of `scenarios`, bad and duplicate phones from
-`phone_pool`, several tenants, `wp_options`), `loading` writes them.
+`phone_pool`, several tenants, `wp_options`), `loading` writes them. `throwaway_mariadb`
+starts a private MariaDB server for the tests and the benchmarks.
 """
 
 from .dataset import SAAS_TENANT_IDS, Dataset, make_dataset
@@ -15,12 +16,13 @@ from .wp_options import (
     TWILIO_MODES,
     TWILIO_PLUGIN,
     TWILIO_SENDER,
+    phone_country_options,
     php_serialize_list,
 )
 
 __all__ = [
     "CORE_PLUGIN", "KINDS", "SAAS_PLUGIN", "SAAS_TENANT_IDS", "TWILIO_MODES", "TWILIO_PLUGIN",
     "TWILIO_SENDER", "Dataset", "booknetic_metadata", "build_booknetic", "create_tables",
-    "delete_option", "load_dataset", "make_dataset", "metadata_for", "php_serialize_list",
-    "set_option",
+    "delete_option", "load_dataset", "make_dataset", "metadata_for", "phone_country_options",
+    "php_serialize_list", "set_option",
 ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -323,8 +324,13 @@ def make_dataset(
     customers_per_tenant: int = 60,
     twilio: str = "configured",
     seed: int = 7,
+    phone_countries: Mapping[int | None, str] | None = None,
 ) -> Dataset:
     """Build the rows of one install variant around the UTC epoch second `now`.
+
+    `phone_countries` sets Booknetic's "Default phone country code" (lower-case ISO code,
+    as Booknetic stores it) for the site (key None) and SaaS tenants (their ids); by
+    default it is unset, as on an install whose booking-panel settings were never saved.
 
     The first `len(SCENARIO_KEYS)` customers of every tenant are the hand-made edge cases
     (fewer if `customers_per_tenant` is smaller); the rest are seeded random fillers.
@@ -415,7 +421,8 @@ def make_dataset(
             log.update(event_data=None, status="success", error_message=None)
     ds = Dataset(
         kind=kind, now=now, tenant_ids=tenant_ids,
-        options=wordpress_options(kind, twilio, b.rng, SAAS_TENANT_IDS if kind == "saas" else []),
+        options=wordpress_options(kind, twilio, b.rng, SAAS_TENANT_IDS if kind == "saas" else [],
+                                  phone_countries or {}),
         services=b.services, locations=b.locations, staff=b.staff, customers=customers,
         appointments=b.appointments, tenants=tenants, plans=plans, users=b.users,
         service_staff=b.service_staff, workflow_logs=logs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Mapping
 
 from .scenarios import TIMEZONES
 
@@ -29,8 +30,18 @@ def md5_hex(*parts: object) -> str:
     return hashlib.md5("-".join(map(str, parts)).encode()).hexdigest()
 
 
-def wordpress_options(kind: str, twilio: str, rng: random.Random,
-                      tenants: list[int]) -> dict[str, str]:
+def phone_country_options(countries: Mapping[int | None, str]) -> dict[str, str]:
+    """Booknetic's "Default phone country code" as its settings page saves it
+    (`Helper::setOption('default_phone_country_code', …)`): the intl-tel-input country's
+    lower-case ISO code ("us"), or "" when none is picked; `bkntc_t{ID}_…` per SaaS tenant,
+    `bkntc_…` for the site (key None)."""
+    return {("bkntc_default_phone_country_code" if tid is None
+             else f"bkntc_t{tid}_default_phone_country_code"): value
+            for tid, value in countries.items()}
+
+
+def wordpress_options(kind: str, twilio: str, rng: random.Random, tenants: list[int],
+                      phone_countries: Mapping[int | None, str]) -> dict[str, str]:
     plugins = [CORE_PLUGIN]
     if kind == "saas":
         plugins.append(SAAS_PLUGIN)
@@ -47,6 +58,7 @@ def wordpress_options(kind: str, twilio: str, rng: random.Random,
         "bkntc_purchase_code": md5_hex("purchase", rng.random()),
         "bkntc_default_appointment_status": "pending",
     }
+    options.update(phone_country_options(phone_countries))
     if kind == "saas":
         options["bkntc_saas_plugin_version"] = "3.10.0"
         for tid in tenants:

@@ -6,10 +6,18 @@
 - preview.py     — what a preview answers and the statements that answer it.
 """
 
-from .definitions import DAY, SEGMENTS, SegmentDef, SegmentError, SegmentQuery, tenant_key
+from .definitions import (
+    DAY,
+    SEGMENTS,
+    SegmentDef,
+    SegmentError,
+    SegmentQuery,
+    region_key,
+    tenant_key,
+)
 from .phone_table import PhoneTable
 from .preview import Preview
 from .service import SegmentService
 
 __all__ = ["DAY", "SEGMENTS", "PhoneTable", "Preview", "SegmentDef", "SegmentError",
-           "SegmentQuery", "SegmentService", "tenant_key"]
+           "SegmentQuery", "SegmentService", "region_key", "tenant_key"]

@@ -182,3 +182,8 @@ def _as_int(value: Any, *, allow_zero: bool = False) -> int:
 def tenant_key(tenant_id: int | None) -> int:
     """Our tables store Booknetic's NULL tenant as 0 (see schema.py)."""
     return tenant_id or 0
+
+
+def region_key(region: str | None) -> str:
+    """Our phones table stores "no default region" as '' (see schema.py)."""
+    return region or ""

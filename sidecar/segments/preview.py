@@ -21,12 +21,6 @@ class Preview:
     skipped_duplicate_phone: int = 0
     skipped_suppressed: int = 0
 
-    @property
-    def members(self) -> int:
-        """Customers matching the condition, before phone checks."""
-        return (self.count + self.skipped_invalid_phone + self.skipped_duplicate_phone
-                + self.skipped_suppressed)
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -65,14 +59,15 @@ def segment_preview_select(groups: Any, customers: Table, limit: int) -> Select[
     )
 
 
-def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, *,
-                                exclude_suppressed: bool, limit: int) -> Select[Any]:
+def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, rkey: str,
+                                *, exclude_suppressed: bool, limit: int) -> Select[Any]:
     """The preview when the segment is every customer of the tenant, as one statement.
 
     Without an appointment condition there is nothing to group first, and ranking
     every phone group of the tenant to find ten (what `segment_preview_select` does) costs
     more than the totals themselves. Here the totals are plain aggregates over the
-    (tenant_id, e164, customer_id) index, the suppressed count starts from the short
+    (tenant_id, region, e164, customer_id) index (`rkey` is the region the phones were
+    parsed with), the suppressed count starts from the short
     suppression list, and the sample walks customers in id order, keeping those that
     hold the lowest id of their phone — it stops after `limit` rows.
     """
@@ -84,7 +79,7 @@ def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, *
             .label("invalid"),
             func.count(phones.c.e164.distinct()).label("phones"),
         )
-        .where(phones.c.tenant_id == key)
+        .where(phones.c.tenant_id == key, phones.c.region == rkey)
         .subquery("totals")
     )
     holder = phones.alias("holder")  # a customer of the tenant with that phone
@@ -95,7 +90,7 @@ def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, *
             select(func.count())
             .select_from(supp)
             .where(supp.c.tenant_id == key,
-                   exists().where(holder.c.tenant_id == key,
+                   exists().where(holder.c.tenant_id == key, holder.c.region == rkey,
                                   holder.c.e164 == supp.c.phone))
             .scalar_subquery()
         )
@@ -105,8 +100,9 @@ def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, *
         select(phones.c.customer_id, phones.c.e164.label("phone"))
         .where(
             phones.c.tenant_id == key,
+            phones.c.region == rkey,
             phones.c.e164.is_not(None),
-            ~exists().where(earlier.c.tenant_id == key,
+            ~exists().where(earlier.c.tenant_id == key, earlier.c.region == rkey,
                             earlier.c.e164 == phones.c.e164,
                             earlier.c.customer_id < phones.c.customer_id),
             *([~is_listed] if exclude_suppressed else []),

@@ -62,7 +62,7 @@ def search_customers() -> Any:
     runtime = rt()
     rows, total = runtime.booknetic.search_customers(tenant(), query, limit=per_page,
                                                      offset=(page - 1) * per_page)
-    region = runtime.settings.default_country
+    region = runtime.regions.region(tenant())
     for row in rows:
         row["phone"] = normalise_phone(row["phone_number"], region)
     return {"customers": rows, "total": total, "page": page, "per_page": per_page}
