@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, exp
 from sqlalchemy import Engine, select
 
 from sidecar.sms_text import count_segments
+from tests import a11y_support as a11y
 from tests.browser_support import (
     FRAME,
     SEND_TIMEOUT,
@@ -107,7 +108,8 @@ def mark_document(page: Page) -> None:
 
 
 def wait_for_new_document(page: Page, page_name: str) -> None:
-    """Wait until the iframe holds a new, fully loaded document of `page_name`."""
+    """Wait until the iframe holds a new, fully loaded document of `page_name`, and audit
+    it for accessibility."""
     page.wait_for_function(
         """([mark, name]) => {
              const el = document.querySelector('#bkntc-sms-frame');
@@ -115,6 +117,7 @@ def wait_for_new_document(page: Page, page_name: str) -> None:
              return !!w && !w[mark] && w.document.readyState === 'complete'
                     && !!w.document.body && w.document.body.dataset.page === name;
            }""", arg=[RELOAD_MARK, page_name], timeout=SLOW_UI)
+    a11y.audit(page)
 
 
 def expect_counter(scope: FrameLocator | Locator, text: str) -> None:

@@ -29,6 +29,9 @@ from sqlalchemy.engine import make_url
 
 from sidecar.db import make_engine
 
+# The accessibility audits' terminal summary (the browser tests' axe-core checks).
+pytest_plugins = ("tests.a11y_support",)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 

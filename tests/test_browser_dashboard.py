@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
+from tests.a11y_support import audit
 from tests.browser_page_support import (
     feature_browser,
     feature_page,
@@ -103,6 +104,7 @@ def test_dashboard_matches_the_database(page: Page, stack: Stack) -> None:
     listed.locator("a").click()
     expect(frame.locator("#progress-dialog")).to_be_visible()
     expect(frame.locator("#wizard-status")).to_have_text(done_line(campaign))
+    audit(page, "completed")
 
 
 def table_rows_daily(stack: Stack) -> list[tuple[int, int, int]]:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sidecar.phones import normalise_phone
 from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.sms_text import render
+from tests.a11y_support import audit
 from tests.browser_page_support import (
     expect_counter,
     feature_browser,
@@ -87,6 +88,7 @@ def test_test_sms_sent_refused_and_twilio_error(page: Page, stack: Stack) -> Non
     (message,) = stack.fake.received()
     assert (message.to, message.body) == ("+12025550188", rendered)
     assert message.sid in result.inner_text()
+    audit(page, "test SMS sent")
     expect(frame.locator("#test-send")).to_be_enabled()
 
     # A number the page cannot place: the field says so; nothing is sent.
@@ -94,6 +96,7 @@ def test_test_sms_sent_refused_and_twilio_error(page: Page, stack: Stack) -> Non
     frame.locator("#test-send").click()
     expect(phone_error).to_contain_text("'202 555' is not a valid phone number.")
     expect(result).to_have_class(re.compile(r"\berror\b"))
+    audit(page, "a field error")
 
     # A suppressed number is refused with the reason, before Twilio is asked.
     stack.runtime.suppressions.add(None, "+12025550177", "Asked us to stop")
@@ -169,6 +172,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     expect(frame.locator("#picked-count")).to_have_text(str(len(picked)))
     expect(frame.locator("#picked")).to_have_text(
         "(" + ", ".join(full_name(c) for c in picked) + ")")
+    audit(page, "customers picked")
 
     body = "Hi {customer_first_name}, your appointment reminder from the salon."
     frame.locator("#manual-body").fill(body)
@@ -180,6 +184,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     expect(frame.locator("#progress-dialog")).to_be_visible()
     expect(frame.locator("#wizard-name")).to_have_text("“one-off SMS”")
     expect(frame.locator("#wizard-status")).to_have_text("Done: 2 sent.", timeout=SEND_TIMEOUT)
+    audit(page, "completed")
 
     (campaign,) = manual_campaigns(stack)
     campaign_id = int(campaign["id"])
@@ -222,6 +227,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     frame.locator("#mode-numbers").click()
     expect(frame.locator("#pane-numbers")).to_be_visible()
     expect(frame.locator("#pane-customers")).to_be_hidden()
+    audit(page, "phone numbers mode")
     stack.runtime.suppressions.add(None, "+12025550177", "Wrong number")
     frame.locator("#manual-numbers").fill(
         "+1 202 555 0161\n+12025550161, 12025550162\n+1 (202) 555-0162, not a phone\n"

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy import Engine
 
+from tests.a11y_support import audit
 from tests.browser_page_support import (
     feature_browser,
     feature_page,
@@ -81,6 +82,7 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     expect(frame.locator("#suppress-one [data-error-for=phone]")).to_have_text(
         "'(202) 555-0143' is not a valid phone number. Write it in international form, "
         "starting with + and the country code.")
+    audit(page, "a field error")
     assert table_rows(stack, "suppressions") == []
 
     # Loosely formatted, with the country code: stored in E.164.
@@ -121,6 +123,7 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     assert answer.value.status == 422
     expect(frame.locator("#s-invalid")).to_be_visible()
     expect(frame.locator("#s-invalid li")).to_have_text(["not-a-number"])
+    audit(page, "invalid numbers listed")
     expect(frame.locator("#suppress-many [data-error-for=numbers]")).to_have_text(
         "1 number(s) are not valid phone numbers; nothing was saved. Fix or remove them, "
         "or choose to skip them.")
@@ -204,6 +207,7 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     assert answer.value.status == 204
     expect(target).to_have_count(0)
     expect(toast).to_have_text("+12025550143 removed.")
+    audit(page, "a row removed")
     assert ("Remove +12025550143 from the suppression list? It can receive SMS again."
             in page_log.dialogs), page_log.dialogs
     phones = {r["phone"] for r in table_rows(stack, "suppressions")}
@@ -223,4 +227,5 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     expect(page.locator("h1")).to_have_text("Not allowed")
     expect(page.locator(".empty")).to_contain_text(
         "You do not have permission to manage the suppression list")
+    audit(page, "403")
     assert len(table_rows(stack, "suppressions")) == total - 1

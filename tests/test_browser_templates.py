@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from sidecar.campaigns import body_error
+from tests.a11y_support import audit
 from tests.browser_page_support import (
     expect_counter,
     feature_browser,
@@ -85,6 +86,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     expect(dialog).to_be_visible()
     expect(frame.locator("#template-title")).to_have_text("New template")
     expect_counter(dialog, "")
+    audit(page, "new")
     frame.locator("#t-name").fill("Birthday wishes")
     body = frame.locator("#t-body")
     bad = "Happy birthday {first_name}! Enjoy 20% off this month."
@@ -95,6 +97,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     assert body_problem and "unknown shortcode {first_name}" in body_problem
     expect(frame.locator("#template-form [data-error-for=body]")).to_have_text(body_problem)
     expect(frame.locator("#template-form .field.invalid")).to_have_count(1)
+    audit(page, "a field error")
     expect(dialog).to_be_visible()
     assert own_templates(stack) == []
 
@@ -124,6 +127,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     frame.locator("#new-campaign").click()
     wait_for_new_document(page, "campaign-form")
     expect(frame.locator("h1")).to_have_text("New campaign")
+    audit(page)
     option = frame.locator(f'#f-template option[value="{template_id}"]')
     expect(option).to_have_text("Birthday wishes")
     frame.locator("#f-template").select_option(str(template_id))
