@@ -120,6 +120,18 @@ def wait_for_new_document(page: Page, page_name: str) -> None:
     a11y.audit(page)
 
 
+def assert_same_document(page: Page) -> None:
+    """The iframe still holds the document mark_document() tagged: the page changed in
+    place instead of reloading (which would drop keyboard focus to the top)."""
+    assert frame_of(page).evaluate(f"() => window.{RELOAD_MARK} === true"), (
+        "the page reloaded instead of updating in place")
+
+
+def expect_focus(frame: FrameLocator, selector: str) -> None:
+    """Keyboard focus is on `selector` inside the sidecar's frame."""
+    expect(frame.locator(selector)).to_be_focused()
+
+
 def expect_counter(scope: FrameLocator | Locator, text: str) -> None:
     """The live SMS counter shows what sidecar.sms_text says about `text`."""
     info = count_segments(text)

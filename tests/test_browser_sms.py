@@ -22,7 +22,9 @@ from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.sms_text import render
 from tests.a11y_support import audit
 from tests.browser_page_support import (
+    assert_same_document,
     expect_counter,
+    expect_focus,
     feature_browser,
     feature_page,
     feature_stack,
@@ -135,6 +137,7 @@ def pick_customer(frame: FrameLocator, stack: Stack, customer: dict[str, Any]) -
     frame.locator("#customer-q").fill(name)
     shown = [f"{full_name(c) or '(no name)'} · "
              f"{normalise_phone(c['phone_number'], None) or c['phone_number'] or 'no phone'}"
+             + ("" if normalise_phone(c["phone_number"], None) else " (no valid phone number)")
              for c in found]
     expect(frame.locator("#customer-results li")).to_have_text(shown)
     frame.locator(f'#customer-results input[value="{customer["id"]}"]').check()
@@ -285,8 +288,8 @@ def test_enter_in_the_customer_search_does_not_send(page: Page, stack: Stack) ->
 
 
 def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None:
-    """"Hide and continue in background" on the Send SMS page points to where the one-off
-    SMS can be found again: the page's Recent one-off messages, with its logs."""
+    """"Hide and keep sending" on the Send SMS page points to where the one-off SMS can be
+    found again: the page's Recent one-off messages (updated in place), with its logs."""
     stack.fake.set_faults(latency=2.0)  # 8 messages, 4 at a time: ~4 s of sending
     frame = open_sidecar(page, stack)
     goto_tab(frame, "sms")
@@ -298,15 +301,17 @@ def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None
     expect(frame.locator("#manual-result")).to_have_text("Sending to 8 recipients.")
     (one_off,) = manual_campaigns(stack)
     hide = frame.locator("#wizard-hide")
-    expect(hide).to_be_visible()
+    expect(hide).to_have_text("Hide and keep sending")
     mark_document(page)
     hide.click()
     expect(frame.locator("#toast")).to_have_text(
         "Still sending in the background. It is listed under Recent one-off messages.")
-    wait_for_new_document(page, "sms")
     expect(frame.locator("#progress-dialog")).to_be_hidden()
     row = frame.locator(f'#oneoff-table tr[data-id="{one_off["id"]}"]')
     expect(row).to_contain_text("Your order is ready.")
+    assert_same_document(page)
+    expect_focus(frame, "#manual-send")  # back on the button that opened the wizard
+    audit(page, "a one-off SMS listed")
     mark_document(page)
     row.locator("a", has_text="Logs").click()
     wait_for_new_document(page, "logs")
