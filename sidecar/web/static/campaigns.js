@@ -75,6 +75,8 @@
         stage = "done"; line = p.status_reason || "No message could be sent.";
       }
       setStage(stage);
+      // The title says what is happening, not "Sending" for a paused or finished campaign.
+      $("#wizard-verb").textContent = { paused: "Paused:", completed: "Sent:", failed: "Not sent:" }[p.status] || "Sending";
       const status = $("#wizard-status");
       if (status.textContent !== line) status.textContent = line;
       state.status = p.status;

@@ -130,7 +130,7 @@
   /* ---------------------------------------------------------------- test and one-off SMS */
   // The "Send to" tab set: one tab stop; arrow keys, Home and End move and select.
   function bindModeTabs(onSelect) {
-    const tabs = $$(".segmented [role=tab]");
+    const tabs = $$("[role=tablist] [role=tab]");
     function select(tab, focus) {
       tabs.forEach((t) => {
         const on = t === tab;
@@ -143,7 +143,7 @@
       onSelect(tab.dataset.mode);
     }
     tabs.forEach((tab) => tab.addEventListener("click", () => select(tab, false)));
-    $(".segmented").addEventListener("keydown", (event) => {
+    $("[role=tablist]").addEventListener("keydown", (event) => {
       const at = tabs.indexOf(document.activeElement);
       const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1,
                    Home: 0, End: tabs.length - 1 }[event.key];
