@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, exp
 from sqlalchemy import Engine, select
 
 from sidecar.sms_text import count_segments
+from tests import a11y_support as a11y
 from tests.browser_support import (
     FRAME,
     SEND_TIMEOUT,
@@ -108,7 +109,8 @@ def mark_document(page: Page) -> None:
 
 
 def wait_for_new_document(page: Page, page_name: str) -> None:
-    """Wait until the iframe holds a new, fully loaded document of `page_name`."""
+    """Wait until the iframe holds a new, fully loaded document of `page_name`, and audit
+    it for accessibility."""
     page.wait_for_function(
         """([mark, name]) => {
              const el = document.querySelector('#bkntc-sms-frame');
@@ -116,6 +118,19 @@ def wait_for_new_document(page: Page, page_name: str) -> None:
              return !!w && !w[mark] && w.document.readyState === 'complete'
                     && !!w.document.body && w.document.body.dataset.page === name;
            }""", arg=[RELOAD_MARK, page_name], timeout=SLOW_UI)
+    a11y.audit(page)
+
+
+def assert_same_document(page: Page) -> None:
+    """The iframe still holds the document mark_document() tagged: the page changed in
+    place instead of reloading (which would drop keyboard focus to the top)."""
+    assert frame_of(page).evaluate(f"() => window.{RELOAD_MARK} === true"), (
+        "the page reloaded instead of updating in place")
+
+
+def expect_focus(frame: FrameLocator, selector: str) -> None:
+    """Keyboard focus is on `selector` inside the sidecar's frame."""
+    expect(frame.locator(selector)).to_be_focused()
 
 
 def expect_counter(scope: FrameLocator | Locator, text: str) -> None:

@@ -47,6 +47,7 @@ from sidecar.web.auth import CAPABILITIES
 from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from sidecar.worker import build_scheduler
+from tests import a11y_support as a11y
 from tests.conftest import shared_browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +269,8 @@ _BAD_CONSOLE = re.compile(r"Refused to|Uncaught|SyntaxError|TypeError|ReferenceE
 def open_page(browser: Browser, log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser context and page that accepts every confirm() (recording its text)
     and collects JavaScript errors; the test fails on any, and a failed test leaves a
-    screenshot of where it stopped."""
+    screenshot of where it stopped. Pages audited for accessibility (tests/a11y_support.py)
+    fail the test at the end on any serious or critical violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(UI_TIMEOUT)
     page = context.new_page()
@@ -285,13 +287,16 @@ def open_page(browser: Browser, log: PageLog, request: pytest.FixtureRequest) ->
     page.on("pageerror", lambda exc: log.errors.append(f"pageerror: {exc}"))
     page.on("console", on_console)
     failed_before = request.session.testsfailed
+    a11y.start(page, request.node.nodeid)
     try:
         yield page
         if request.session.testsfailed > failed_before:
             with contextlib.suppress(Exception):
                 screenshot(page, f"FAILED-{request.node.name}")
         assert not log.errors, f"JavaScript errors on the page: {log.errors}"
+        a11y.finish(page, check=True)
     finally:
+        a11y.finish(page, check=False)
         context.close()
 
 
@@ -310,6 +315,8 @@ def open_admin(page: Page, stack: Stack) -> FrameLocator:
     page.goto(stack.admin_url)
     frame = page.frame_locator(FRAME)
     expect(frame.locator("body[data-page=campaigns] h1")).to_have_text("Campaigns")
+    a11y.audit(page, outer=True)
+    a11y.audit(page)
     return frame
 
 
@@ -317,6 +324,7 @@ def reload_admin(page: Page) -> FrameLocator:
     page.reload()
     frame = page.frame_locator(FRAME)
     expect(frame.locator("body[data-page=campaigns] h1")).to_have_text("Campaigns")
+    a11y.audit(page)
     return frame
 
 

@@ -28,6 +28,9 @@ from sidecar.sample_data.throwaway_mariadb import MariaDBServer as MariaDBServer
 from sidecar.sample_data.throwaway_mariadb import free_port as free_port
 from sidecar.sample_data.throwaway_mariadb import start_mariadb
 
+# The accessibility audits' terminal summary (the browser tests' axe-core checks).
+pytest_plugins = ("tests.a11y_support",)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 

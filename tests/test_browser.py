@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from sidecar.sms_text import count_segments, render
 from sidecar.web import RELAY_QUERY
+from tests.a11y_support import audit
 from tests.browser_support import (
     ALL_CAPS,
     CUSTOMERS,
@@ -126,6 +127,7 @@ def test_create_campaign_with_filters_preview_and_counter(page: Page, stack: Sta
     # The default segment is previewed as soon as the form opens.
     first_segment = frame.locator("#f-segment").input_value()
     expect(preview).to_have_text(str(stack.preview_count(first_segment)))
+    audit(page)
 
     frame.locator("#f-name").fill("Spring re-engagement")
     frame.locator("#f-segment").select_option("booked_last_90")
@@ -193,6 +195,7 @@ def test_create_campaign_with_filters_preview_and_counter(page: Page, stack: Sta
     expect(frame.locator("#counter-encoding")).to_have_text("UCS-2")
     expect(frame.locator("#counter-ucs2")).to_contain_text("“ç”")
     expect(frame.locator("#counter-ucs2")).to_contain_text("UCS-2")
+    audit(page, "filters open, UCS-2 warning")
     screenshot(page, "campaign-form-with-preview")
 
     # A built-in template fills the body (after confirming the replacement).
@@ -210,6 +213,7 @@ def test_create_campaign_with_filters_preview_and_counter(page: Page, stack: Sta
     expect(listed.locator(".name")).to_have_text("Spring re-engagement")
     expect(listed.locator(".badge")).to_have_text("draft")
     expect(listed.locator("button[data-action=send]")).to_be_enabled()
+    audit(page, "a draft")
     screenshot(page, "campaign-list")
 
     saved = stack.campaign(campaign_id)
@@ -256,6 +260,7 @@ def test_send_and_watch_the_wizard_complete(page: Page, stack: Stack,
     assert f"/ui/campaigns/{campaign_id}/logs" in href, href
     # Resolved against the iframe's own address, it goes through the relay.
     assert logs.evaluate("a => a.href") == stack.relay_url(f"/ui/campaigns/{campaign_id}/logs")
+    audit(page, "completed")
     screenshot(page, "wizard-completed")
 
     # Every message went out with its own rendered text.
@@ -286,6 +291,7 @@ def test_pause_and_resume_mid_send(page: Page, big_stack: Stack, page_log: PageL
     expect(frame.locator("#count-total")).to_have_text(str(expected_total))
     expect(frame.locator("#count-sent")).not_to_have_text("0")
     assert 0 < big_stack.received_count() < expected_total - 100, "should be mid-send"
+    audit(page, "sending")
     screenshot(page, "wizard-mid-send")
 
     frame.locator("#wizard-pause").click()
@@ -294,6 +300,7 @@ def test_pause_and_resume_mid_send(page: Page, big_stack: Stack, page_log: PageL
     at_pause = big_stack.received_count()
     expect(frame.locator("#wizard-pause")).to_be_hidden()
     expect(frame.locator("#wizard-status")).to_have_text("Paused by a user.")
+    audit(page, "paused")
     assert big_stack.campaign(campaign_id)["status"] == "paused"
 
     # Batches already claimed may finish (in-flight messages): at most one batch per
@@ -386,6 +393,7 @@ def test_banner_when_twilio_is_not_configured(page: Page, stack: Stack,
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("SMS sending is not set up.")
     expect(banner).to_contain_text("activate it in WordPress → Plugins")
+    audit(page, "Twilio banner")
     send = row(frame, campaign_id).locator("button[data-action=send]")
     expect(send).to_be_disabled()
     expect(send).to_have_attribute("title", problem)
@@ -443,6 +451,7 @@ def test_permissions_in_the_ui(page: Page, stack: Stack) -> None:
     expect(row(frame, draft_id).locator(".badge")).to_have_text("draft")
     expect(row(frame, done_id).locator(".badge")).to_have_text("completed")
     expect(frame.locator("#new-campaign")).to_have_count(0)
+    audit(page, "read-only user")
     for action in ("send", "delete", "edit", "duplicate", "pause", "resume"):
         expect(frame.locator(f"button[data-action={action}], a[data-action={action}]")
                ).to_have_count(0)
@@ -469,6 +478,7 @@ def test_permissions_in_the_ui(page: Page, stack: Stack) -> None:
     expect(page.locator("h1")).to_have_text("Not allowed")
     expect(page.locator(".empty")).to_contain_text(
         "You do not have permission to create and edit campaigns")
+    audit(page, "403")
 
     # The same pages for the owner: everything is offered.
     stack.act_as(ALL_CAPS)

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
 from sqlalchemy import Engine, insert, update
 
 from sidecar.delivery_log import CSV_COLUMNS, EXPORT_CAP
+from tests.a11y_support import audit
 from tests.browser_page_support import (
     SLOW_UI,
     feature_browser,
@@ -134,6 +135,7 @@ def test_logs_filter_search_paginate_and_download_csv(page: Page, stack: Stack) 
     expect(frame.locator("#log-table + p")).to_have_text(f"{total} rows.")
     pager = frame.locator("nav.pager a")
     expect(pager).to_have_text([str(n) for n in range(1, pages + 1)])
+    audit(page)
     screenshot(page, "logs")
 
     # Pagination.

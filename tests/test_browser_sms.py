@@ -20,8 +20,11 @@ from sqlalchemy import Engine
 from sidecar.phones import normalise_phone
 from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.sms_text import render
+from tests.a11y_support import audit
 from tests.browser_page_support import (
+    assert_same_document,
     expect_counter,
+    expect_focus,
     feature_browser,
     feature_page,
     feature_stack,
@@ -87,6 +90,7 @@ def test_test_sms_sent_refused_and_twilio_error(page: Page, stack: Stack) -> Non
     (message,) = stack.fake.received()
     assert (message.to, message.body) == ("+12025550188", rendered)
     assert message.sid in result.inner_text()
+    audit(page, "test SMS sent")
     expect(frame.locator("#test-send")).to_be_enabled()
 
     # A number the page cannot place: the field says so; nothing is sent.
@@ -94,6 +98,7 @@ def test_test_sms_sent_refused_and_twilio_error(page: Page, stack: Stack) -> Non
     frame.locator("#test-send").click()
     expect(phone_error).to_contain_text("'202 555' is not a valid phone number.")
     expect(result).to_have_class(re.compile(r"\berror\b"))
+    audit(page, "a field error")
 
     # A suppressed number is refused with the reason, before Twilio is asked.
     stack.runtime.suppressions.add(None, "+12025550177", "Asked us to stop")
@@ -132,6 +137,7 @@ def pick_customer(frame: FrameLocator, stack: Stack, customer: dict[str, Any]) -
     frame.locator("#customer-q").fill(name)
     shown = [f"{full_name(c) or '(no name)'} · "
              f"{normalise_phone(c['phone_number'], None) or c['phone_number'] or 'no phone'}"
+             + ("" if normalise_phone(c["phone_number"], None) else " (no valid phone number)")
              for c in found]
     expect(frame.locator("#customer-results li")).to_have_text(shown)
     frame.locator(f'#customer-results input[value="{customer["id"]}"]').check()
@@ -169,6 +175,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     expect(frame.locator("#picked-count")).to_have_text(str(len(picked)))
     expect(frame.locator("#picked")).to_have_text(
         "(" + ", ".join(full_name(c) for c in picked) + ")")
+    audit(page, "customers picked")
 
     body = "Hi {customer_first_name}, your appointment reminder from the salon."
     frame.locator("#manual-body").fill(body)
@@ -180,6 +187,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     expect(frame.locator("#progress-dialog")).to_be_visible()
     expect(frame.locator("#wizard-name")).to_have_text("“one-off SMS”")
     expect(frame.locator("#wizard-status")).to_have_text("Done: 2 sent.", timeout=SEND_TIMEOUT)
+    audit(page, "completed")
 
     (campaign,) = manual_campaigns(stack)
     campaign_id = int(campaign["id"])
@@ -222,6 +230,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
     frame.locator("#mode-numbers").click()
     expect(frame.locator("#pane-numbers")).to_be_visible()
     expect(frame.locator("#pane-customers")).to_be_hidden()
+    audit(page, "phone numbers mode")
     stack.runtime.suppressions.add(None, "+12025550177", "Wrong number")
     frame.locator("#manual-numbers").fill(
         "+1 202 555 0161\n+12025550161, 12025550162\n+1 (202) 555-0162, not a phone\n"
@@ -279,8 +288,8 @@ def test_enter_in_the_customer_search_does_not_send(page: Page, stack: Stack) ->
 
 
 def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None:
-    """"Hide and continue in background" on the Send SMS page points to where the one-off
-    SMS can be found again: the page's Recent one-off messages, with its logs."""
+    """"Hide and keep sending" on the Send SMS page points to where the one-off SMS can be
+    found again: the page's Recent one-off messages (updated in place), with its logs."""
     stack.fake.set_faults(latency=2.0)  # 8 messages, 4 at a time: ~4 s of sending
     frame = open_sidecar(page, stack)
     goto_tab(frame, "sms")
@@ -292,15 +301,17 @@ def test_a_hidden_one_off_send_can_be_reopened(page: Page, stack: Stack) -> None
     expect(frame.locator("#manual-result")).to_have_text("Sending to 8 recipients.")
     (one_off,) = manual_campaigns(stack)
     hide = frame.locator("#wizard-hide")
-    expect(hide).to_be_visible()
+    expect(hide).to_have_text("Hide and keep sending")
     mark_document(page)
     hide.click()
     expect(frame.locator("#toast")).to_have_text(
         "Still sending in the background. It is listed under Recent one-off messages.")
-    wait_for_new_document(page, "sms")
     expect(frame.locator("#progress-dialog")).to_be_hidden()
     row = frame.locator(f'#oneoff-table tr[data-id="{one_off["id"]}"]')
     expect(row).to_contain_text("Your order is ready.")
+    assert_same_document(page)
+    expect_focus(frame, "#manual-send")  # back on the button that opened the wizard
+    audit(page, "a one-off SMS listed")
     mark_document(page)
     row.locator("a", has_text="Logs").click()
     wait_for_new_document(page, "logs")

@@ -15,7 +15,10 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy import Engine
 
+from tests.a11y_support import audit
 from tests.browser_page_support import (
+    assert_same_document,
+    expect_focus,
     feature_browser,
     feature_page,
     feature_stack,
@@ -81,6 +84,7 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     expect(frame.locator("#suppress-one [data-error-for=phone]")).to_have_text(
         "'(202) 555-0143' is not a valid phone number. Write it in international form, "
         "starting with + and the country code.")
+    audit(page, "a field error")
     assert table_rows(stack, "suppressions") == []
 
     # Loosely formatted, with the country code: stored in E.164.
@@ -90,11 +94,16 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
         frame.locator("#suppress-one button[type=submit]").click()
     assert answer.value.status == 201
     expect(toast).to_have_text("+12025550143 added to the suppression list.")
-    wait_for_new_document(page, "suppressions")
+    # The list is updated in place; the fields are cleared, and focus is in the phone
+    # field for the next number.
     listed = frame.locator('#suppress-table tr[data-phone="+12025550143"]')
     expect(listed.locator("td")).to_have_text(
         ["+12025550143", "Complained at the front desk", "manual", re.compile(r"UTC$"),
          "Remove"])
+    assert_same_document(page)
+    expect(frame.locator("#s-phone")).to_have_value("")
+    expect_focus(frame, "#s-phone")
+    audit(page, "a number added")
     (first,) = table_rows(stack, "suppressions")
     assert (first["tenant_id"], first["phone"], first["reason"], first["source"],
             first["created_by"]) == (0, "+12025550143", "Complained at the front desk",
@@ -107,8 +116,8 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
         frame.locator("#suppress-one button[type=submit]").click()
     assert answer.value.status == 200
     expect(toast).to_have_text("+12025550143 is already on the suppression list.")
-    wait_for_new_document(page, "suppressions")
     expect(frame.locator("#suppress-table tbody tr")).to_have_count(1)
+    assert_same_document(page)
     assert len(table_rows(stack, "suppressions")) == 1
 
     # Bulk with an invalid line: the invalid ones are listed and NOTHING is saved.
@@ -121,6 +130,7 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     assert answer.value.status == 422
     expect(frame.locator("#s-invalid")).to_be_visible()
     expect(frame.locator("#s-invalid li")).to_have_text(["not-a-number"])
+    audit(page, "invalid numbers listed")
     expect(frame.locator("#suppress-many [data-error-for=numbers]")).to_have_text(
         "1 number(s) are not valid phone numbers; nothing was saved. Fix or remove them, "
         "or choose to skip them.")
@@ -133,7 +143,8 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
         frame.locator("#suppress-many button[type=submit]").click()
     assert answer.value.status == 200
     expect(toast).to_have_text("3 added, 1 already on the list, 1 invalid skipped.")
-    wait_for_new_document(page, "suppressions")
+    expect(frame.locator("#suppress-table tbody tr")).to_have_count(4)
+    assert_same_document(page)
     rows = table_rows(stack, "suppressions")
     assert [(r["phone"], r["source"], r["reason"]) for r in rows] == [
         ("+12025550143", "manual", "Complained at the front desk"),
@@ -196,14 +207,24 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
         [r["phone"] for r in ordered[50:]])
     screenshot(page, "suppressions")
 
-    # Remove, after a confirm: the row goes, and so does the database row.
+    # Remove, after a confirm: the row goes, and so does the database row. It is the last
+    # row (the oldest): focus moves to the Remove button of the row before it, instead of
+    # falling to the top of the page.
     target = frame.locator('#suppress-table tr[data-phone="+12025550143"]')
+    expect(target.locator("xpath=following-sibling::tr")).to_have_count(0)
+    before_id = target.locator("xpath=preceding-sibling::tr[1]").get_attribute("data-id")
+    target.locator("button[data-action=remove]").focus()
+    mark_document(page)
     with page.expect_response(api_call("DELETE", f"/api/v1/suppressions/{first['id']}")
                               ) as answer:
         target.locator("button[data-action=remove]").click()
     assert answer.value.status == 204
     expect(target).to_have_count(0)
     expect(toast).to_have_text("+12025550143 removed.")
+    assert_same_document(page)
+    expect_focus(frame, f'#suppress-table tr[data-id="{before_id}"] button[data-action=remove]')
+    expect(frame.locator("#suppress-total")).to_have_text(f"{total - 1} numbers.")
+    audit(page, "a row removed")
     assert ("Remove +12025550143 from the suppression list? It can receive SMS again."
             in page_log.dialogs), page_log.dialogs
     phones = {r["phone"] for r in table_rows(stack, "suppressions")}
@@ -223,4 +244,5 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     expect(page.locator("h1")).to_have_text("Not allowed")
     expect(page.locator(".empty")).to_contain_text(
         "You do not have permission to manage the suppression list")
+    audit(page, "403")
     assert len(table_rows(stack, "suppressions")) == total - 1

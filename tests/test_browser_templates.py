@@ -16,8 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from sidecar.campaigns import body_error
+from tests.a11y_support import audit
 from tests.browser_page_support import (
+    assert_same_document,
     expect_counter,
+    expect_focus,
     feature_browser,
     feature_page,
     feature_stack,
@@ -85,6 +88,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     expect(dialog).to_be_visible()
     expect(frame.locator("#template-title")).to_have_text("New template")
     expect_counter(dialog, "")
+    audit(page, "new")
     frame.locator("#t-name").fill("Birthday wishes")
     body = frame.locator("#t-body")
     bad = "Happy birthday {first_name}! Enjoy 20% off this month."
@@ -95,6 +99,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     assert body_problem and "unknown shortcode {first_name}" in body_problem
     expect(frame.locator("#template-form [data-error-for=body]")).to_have_text(body_problem)
     expect(frame.locator("#template-form .field.invalid")).to_have_count(1)
+    audit(page, "a field error")
     expect(dialog).to_be_visible()
     assert own_templates(stack) == []
 
@@ -107,7 +112,13 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     expect(frame.locator("#template-form #counter-ucs2")).to_contain_text("“🎂”")
     mark_document(page)
     frame.locator("#template-save").click()
-    wait_for_new_document(page, "templates")
+    # Saved: the dialog closes, the list is updated in place, and focus is back on the
+    # button that opened the dialog.
+    expect(dialog).to_be_hidden()
+    expect(frame.locator("#template-table tbody tr")).to_have_count(len(builtins) + 1)
+    expect_focus(frame, "#new-template")
+    assert_same_document(page)
+    audit(page, "a template added")
     (saved,) = own_templates(stack)
     assert (saved["name"], saved["body"], saved["tenant_id"], saved["created_by"]) == (
         "Birthday wishes", good, 0, 1), saved
@@ -124,6 +135,7 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     frame.locator("#new-campaign").click()
     wait_for_new_document(page, "campaign-form")
     expect(frame.locator("h1")).to_have_text("New campaign")
+    audit(page)
     option = frame.locator(f'#f-template option[value="{template_id}"]')
     expect(option).to_have_text("Birthday wishes")
     frame.locator("#f-template").select_option(str(template_id))
@@ -152,9 +164,12 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     expect_counter(dialog, edited)
     mark_document(page)
     frame.locator("#template-save").click()
-    wait_for_new_document(page, "templates")
+    expect(dialog).to_be_hidden()
     listed = frame.locator(f'#template-table tr[data-id="{template_id}"]')
     expect(listed.locator(".name")).to_have_text("Birthday treat")
+    # The row was drawn again; focus is on its new Edit button.
+    expect_focus(frame, f'#template-table tr[data-id="{template_id}"] button[data-action=edit]')
+    assert_same_document(page)
     expect(listed.locator("td.small")).to_have_text(edited)
     (saved,) = own_templates(stack)
     assert (saved["id"], saved["name"], saved["body"]) == (template_id, "Birthday treat",
@@ -163,9 +178,11 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     # Delete, after a confirm naming it. The campaign made from it keeps its text.
     mark_document(page)
     listed.locator("button[data-action=delete]").click()
-    wait_for_new_document(page, "templates")
-    assert "Delete the template “Birthday treat”?" in page_log.dialogs, page_log.dialogs
     expect(frame.locator(f'#template-table tr[data-id="{template_id}"]')).to_have_count(0)
+    assert "Delete the template “Birthday treat”?" in page_log.dialogs, page_log.dialogs
+    # The deleted row was the last: focus moves to the row before it.
+    expect_focus(frame, "#template-table tbody tr:last-child button")
+    assert_same_document(page)
     assert own_templates(stack) == []
     assert stack.campaign(campaign_id)["body"] == good
 
@@ -181,7 +198,10 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     screenshot(page, "templates")
     mark_document(page)
     frame.locator("#template-save").click()
-    wait_for_new_document(page, "templates")
+    expect(dialog).to_be_hidden()
+    expect(frame.locator("#template-table tbody tr")).to_have_count(len(builtins) + 1)
+    expect_focus(frame, f'#template-table tr[data-id="{loyal["id"]}"] button[data-action=copy]')
+    assert_same_document(page)
     (copy,) = own_templates(stack)
     assert (copy["name"], copy["body"]) == ("Loyal customer offer (copy)", loyal["body"])
     expect(frame.locator(f'#template-table tr[data-id="{copy["id"]}"] button')).to_have_text(
