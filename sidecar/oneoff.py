@@ -18,9 +18,10 @@ from sqlalchemy import Engine, insert, select
 
 from .booknetic import Booknetic
 from .campaigns import Status, body_error
+from .errors import Invalid
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .providers.base import SmsProvider
-from .schema import SmsTables
+from .schema import SmsTables, is_row_id
 from .segments import SegmentService, tenant_key
 from .sms_text import render
 from .suppressions import split_numbers
@@ -29,10 +30,9 @@ MANUAL_MAX_RECIPIENTS = 1000
 TEST_FIRST, TEST_LAST = "Test", "Customer"
 
 
-class OneOffInvalid(ValueError):
+class OneOffInvalid(Invalid):
     def __init__(self, errors: dict[str, str], invalid: list[str] | None = None) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors, self.invalid = errors, invalid or []
+        super().__init__(errors, invalid, message="; ".join(errors.values()))
 
 
 @dataclass
@@ -145,7 +145,7 @@ class OneOffService:
         """The chosen customers of this tenant with their normalised phones."""
         if len(ids) > MANUAL_MAX_RECIPIENTS:
             raise OneOffInvalid({"customer_ids": f"at most {MANUAL_MAX_RECIPIENTS} customers"})
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not all(is_row_id(i) for i in ids):
             raise OneOffInvalid({"customer_ids": "must be a list of customer ids"})
         self.segments.refresh_phones(tenant_id)
         c, p = self.bk.customers, self.tables.phones

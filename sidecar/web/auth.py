@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import Forbidden, Unauthorized
 from ..schema import SmsTables
 
 CLOCK_WINDOW = 300
@@ -56,8 +57,14 @@ CAPABILITY_LABELS = {
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
-class AuthError(Exception):
+class AuthError(Unauthorized):
     """The request is not authentically from the bridge (→ 401)."""
+
+
+class CsrfFailed(Forbidden):
+    """A write without our page's per-user token (→ 403)."""
+
+    code = "csrf_failed"
 
 
 @dataclass(frozen=True)
@@ -148,10 +155,6 @@ class SecretSource:
             if self._cached is None or self.clock() - self._cached[0] > 30:
                 self._cached = (self.clock(), (self.read_option() or "").strip() or None)
             return self._cached[1]
-
-    def forget(self) -> None:
-        with self._lock:
-            self._cached = None
 
 
 def verify(headers: Mapping[str, str], method: str, path_with_query: str, body: bytes, *,
