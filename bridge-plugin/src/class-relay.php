@@ -34,6 +34,7 @@ final class Relay {
 		'x-bkntc-export-total',
 		'x-bkntc-export-rows',
 		'x-bkntc-export-truncated',
+		'retry-after',
 	);
 
 	/**
