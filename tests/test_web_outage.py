@@ -82,6 +82,9 @@ def start_database(server: MariaDBServer) -> None:
     wait_for(accepts_connections, timeout=120, what="MariaDB to accept connections")
 
 
+pytestmark = pytest.mark.slow  # its own MariaDB, stopped and started three times
+
+
 @pytest.fixture(scope="module")
 def outage() -> Iterator[Outage]:
     server = start_mariadb()  # dedicated: it goes down in the middle of this module
