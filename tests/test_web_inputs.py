@@ -15,7 +15,17 @@ import pytest
 
 from tests.conftest import MariaDBServer
 from tests.security_support import ID_ENDPOINTS, Endpoint, Sec, open_sec
-from tests.web_support import Reply, SignedClient, Web, assert_error, fresh_phone, web_fixture
+from tests.web_support import (
+    Reply,
+    SignedClient,
+    Web,
+    assert_error,
+    decode_identity,
+    fresh_phone,
+    identity_b64,
+    web_fixture,
+    with_raw_identity,
+)
 
 HUGE = 2**70
 HUGE_PAGE = "100000000000000000000"
@@ -177,3 +187,22 @@ def test_valid_unicode_is_kept(api: SignedClient) -> None:
     assert b"\\ud83d\\ude00" in raw
     reply = api.post("/api/v1/suppressions", raw_body=raw)
     assert reply.status == 201 and reply.json()["reason"] == "😀 ok", reply
+
+
+# -- a signed identity that cannot be stored or shown --------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("display_name", f"Owner {SURROGATE}"), ("user_login", SURROGATE), ("user_id", HUGE),
+    ("user_id", 2**31), ("user_id", -1), ("tenant_id", HUGE),
+])
+def test_an_identity_that_cannot_be_stored_or_shown_is_401(web: Web, api: SignedClient,
+                                                           field: str, value: Any) -> None:
+    """Correctly signed, so only the identity's own checks can refuse it — before it gets
+    into a page (UnicodeEncodeError) or a created_by column (DataError)."""
+    page = api.prepare("GET", "/ui/campaigns")
+    page = with_raw_identity(page, identity_b64({**decode_identity(page), field: value}))
+    page_refused(web, api.send(page), 401, "Request refused: identity field")
+    write = api.prepare("POST", "/api/v1/templates", {"name": "T", "body": "Hi"})
+    write = with_raw_identity(write, identity_b64({**decode_identity(write), field: value}))
+    refused(web, lambda: api.send(write), 401, "unauthorized")

@@ -28,7 +28,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Forbidden, Unauthorized
-from ..schema import SmsTables
+from ..schema import ID_MAX, SmsTables
+from .inputs import SURROGATE
 
 CLOCK_WINDOW = 300
 NONCE_WINDOW = 600
@@ -191,12 +192,17 @@ def _parse_identity(data: Any) -> Identity:
         value = data.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise AuthError(f"identity field {name!r} is missing or has the wrong type")
+        if isinstance(value, str) and SURROGATE.search(value):
+            raise AuthError(f"identity field {name!r} is not valid text")
         return value
 
     tenant = data.get("tenant_id")
     if tenant is not None and (not isinstance(tenant, int) or isinstance(tenant, bool)
-                               or tenant <= 0):
+                               or not 1 <= tenant <= ID_MAX):
         raise AuthError("identity field 'tenant_id' must be a positive integer or null")
+    user_id = field("user_id", int)
+    if not 0 <= user_id <= ID_MAX:  # it is stored as created_by, an INT column
+        raise AuthError(f"identity field 'user_id' must be from 0 to {ID_MAX}")
     caps = field("caps", list)
     if not all(isinstance(c, str) for c in caps):
         raise AuthError("identity field 'caps' must be a list of strings")
@@ -204,7 +210,7 @@ def _parse_identity(data: Any) -> Identity:
     if not _NONCE_RE.fullmatch(nonce):
         raise AuthError("identity nonce must be 8-64 characters [A-Za-z0-9_-]")
     return Identity(
-        user_id=field("user_id", int), user_login=field("user_login", str),
+        user_id=user_id, user_login=field("user_login", str),
         display_name=field("display_name", str), tenant_id=tenant,
         caps=frozenset(c for c in caps if c in CAPABILITIES), ts=field("ts", int), nonce=nonce)
 

@@ -25,7 +25,7 @@ MAX_JSON_DEPTH = 32
 # The last page anyone can reach: offsets stay far inside the range every backend accepts.
 PAGE_MAX = 1_000_000
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # unpaired: UTF-8 cannot encode them
 NOT_TEXT = "contains characters that are not valid text (an unpaired surrogate)"
 
 
@@ -63,14 +63,14 @@ def _check_tree(data: dict[str, Any]) -> dict[str, str]:
                             {name: f"nested more than {MAX_JSON_DEPTH} levels"})
         if isinstance(value, dict):
             for key, item in value.items():
-                if _SURROGATE.search(key):
+                if SURROGATE.search(key):
                     errors.setdefault(name, f"has a field name that {NOT_TEXT}")
                     stack.append((item, depth + 1, name))
                 else:
                     stack.append((item, depth + 1, key))
         elif isinstance(value, list):
             stack.extend((item, depth + 1, name) for item in value)
-        elif isinstance(value, str) and _SURROGATE.search(value):
+        elif isinstance(value, str) and SURROGATE.search(value):
             errors.setdefault(name, NOT_TEXT)
     return errors
 
