@@ -21,6 +21,7 @@ from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .db import contains_text
+from .errors import NotFound, Unavailable
 from .phpserial import PhpSerialError, php_list
 
 BOOKNETIC_PLUGIN = "booknetic/init.php"
@@ -39,11 +40,13 @@ _REQUIRED_APPOINTMENT_COLUMNS = ("id", "customer_id", "status", "starts_at")
 _REQUIRED_CUSTOMER_COLUMNS = ("id", "first_name", "last_name", "phone_number")
 
 
-class BookneticError(RuntimeError):
+class BookneticError(Unavailable, RuntimeError):
     """Booknetic's data is missing or has a layout the sidecar cannot use."""
 
+    code = "booknetic_unavailable"
 
-class UnknownTenant(LookupError):
+
+class UnknownTenant(NotFound):
     """The tenant id does not exist (or tenants do not exist on this install)."""
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
 
-from .schema import SmsTables
+from .errors import Conflict, Invalid, NotFound, SidecarError
+from .schema import ID_MAX, SmsTables, is_row_id
 from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
 from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
 
@@ -68,17 +69,17 @@ _REFUSAL_HINTS = {
 NAME_MAX = 191
 
 
-class CampaignError(Exception):
+class CampaignError(SidecarError):
     """Base for the refusals and validation errors of this module."""
 
 
-class CampaignNotFound(CampaignError):
+class CampaignNotFound(CampaignError, NotFound):
     def __init__(self, campaign_id: int) -> None:
         super().__init__(f"campaign {campaign_id} not found")
         self.campaign_id = campaign_id
 
 
-class TransitionRefused(CampaignError):
+class TransitionRefused(CampaignError, Conflict):
     """The action is not allowed in the campaign's current status."""
 
     def __init__(self, action: str, status: Status, name: str) -> None:
@@ -88,12 +89,8 @@ class TransitionRefused(CampaignError):
         self.action, self.status = action, status
 
 
-class CampaignInvalid(CampaignError):
+class CampaignInvalid(CampaignError, Invalid):
     """Input that cannot make a campaign; `errors` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def _past(action: str) -> str:
@@ -153,8 +150,8 @@ def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignIn
     template_id = data.get("template_id")
     if template_id in ("", None):
         template_id = None
-    elif not isinstance(template_id, int) or isinstance(template_id, bool) or template_id < 1:
-        errors["template_id"] = "must be a template id"
+    elif not is_row_id(template_id):
+        errors["template_id"] = f"must be a template id (a whole number from 1 to {ID_MAX})"
     if errors or query is None:
         raise CampaignInvalid(errors)
     assert isinstance(name, str) and isinstance(body, str)

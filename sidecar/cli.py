@@ -1,7 +1,8 @@
 """The `bkntc-sms` command (DESIGN.md §7).
 
 Subcommands live in `sidecar/commands/`, one module per area. Exit codes: 0 success,
-1 a problem was found or an operation was refused, 2 bad usage or configuration.
+1 a problem was found or an operation was refused, 2 bad usage or configuration — the
+error families' table (sidecar/errors.py) says which for every expected error.
 """
 
 from __future__ import annotations
@@ -10,17 +11,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .booknetic import BookneticError, UnknownTenant
-from .campaigns import CampaignError, CampaignInvalid
-from .commands import CliError, admin, campaigns, messages, segments, service
-from .config import ConfigError
-from .db import DatabaseUnavailable
+from sqlalchemy.exc import DBAPIError
+
+from .commands import admin, campaigns, messages, segments, service
+from .db import unreachable
+from .errors import Invalid, SidecarError, family_of
 from .logs import configure_logging
-from .message_templates import TemplateInvalid
-from .oneoff import OneOffInvalid
-from .providers.base import ProviderNotReady
-from .segments import SegmentError
-from .suppressions import SuppressionError, SuppressionNotFound
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -34,27 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report(exc: SidecarError) -> int:
+    """Print an expected error as the operator should read it; return its exit code."""
+    family = family_of(exc)
+    if isinstance(exc, Invalid) and exc.errors:
+        for name, message in exc.errors.items():
+            print(f"bkntc-sms: {name}: {message}", file=sys.stderr)
+    else:
+        print(f"bkntc-sms: {family.cli_prefix}{exc}", file=sys.stderr)
+    return family.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     configure_logging("WARNING")  # long-running commands raise it to INFO themselves
     try:
         return handler(args)
-    except ConfigError as exc:
-        print(f"bkntc-sms: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except (SegmentError, CampaignInvalid, TemplateInvalid, SuppressionError,
-            OneOffInvalid) as exc:
-        for name, message in exc.errors.items():
-            print(f"bkntc-sms: {name}: {message}", file=sys.stderr)
-        return 2
-    except (DatabaseUnavailable, BookneticError, UnknownTenant, CampaignError,
-            ProviderNotReady, SuppressionNotFound) as exc:
-        print(f"bkntc-sms: {exc}", file=sys.stderr)
-        return 1
-    except CliError as exc:
-        print(f"bkntc-sms: {exc}", file=sys.stderr)
-        return exc.code
+    except SidecarError as exc:
+        return report(exc)
+    except DBAPIError as exc:
+        outage = unreachable(exc)
+        if outage is None:
+            raise
+        return report(outage)
     except KeyboardInterrupt:
         return 130
 

@@ -13,13 +13,15 @@ from typing import Any
 
 import phonenumbers
 
+from .errors import Misconfigured
+
 ENV_PREFIX = "BKNTC_SMS_"
 
 # The table prefix becomes part of SQL identifiers, so only a safe shape is allowed.
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(Misconfigured, ValueError):
     """A configuration value is missing or invalid; the message names the variable."""
 
 

@@ -32,11 +32,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
+from .errors import Unavailable
 
-class DatabaseUnavailable(RuntimeError):
+
+class DatabaseUnavailable(Unavailable, RuntimeError):
     """The database cannot be reached; the message says where we tried."""
+
+    code = "database_unavailable"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -93,6 +98,32 @@ def check_connection(engine: Engine) -> str:
         where = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(f"cannot connect to {where}: {exc.__class__.__name__}: "
                                   f"{str(exc).splitlines()[0]}") from exc
+
+
+# Error codes that mean "no usable connection to the server", so trying again later may
+# work: cannot connect (2002, 2003), gone or lost (2006, 2013, 2055), shutting down (1053),
+# connection killed (1927), too many connections (1040). SQLAlchemy also flags the lost
+# connections it recognises itself (`connection_invalidated`).
+_UNREACHABLE_CODES = frozenset({1040, 1053, 1927, 2002, 2003, 2006, 2013, 2055})
+_SQLITE_UNREACHABLE = ("unable to open database file", "database is locked")
+
+
+def unreachable(exc: BaseException) -> DatabaseUnavailable | None:
+    """`exc` as DatabaseUnavailable when it says the database cannot be used right now,
+    else None (a bad statement or bad data is not an outage)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    args = getattr(orig, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    if not (exc.connection_invalidated or code in _UNREACHABLE_CODES
+            or any(text in str(orig) for text in _SQLITE_UNREACHABLE)):
+        return None
+    detail = f"{type(orig).__name__} {code}" if code is not None else type(orig).__name__
+    unavailable = DatabaseUnavailable(f"The database cannot be reached right now ({detail}); "
+                                      "try again in a moment.")
+    unavailable.__cause__ = exc
+    return unavailable
 
 
 def exact_text(bind: Engine | Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -10,24 +10,26 @@ from typing import Any
 from sqlalchemy import Engine, delete, or_, select, update
 
 from .campaigns import body_error
+from .errors import Conflict, Invalid, NotFound
 from .schema import SmsTables
 from .segments import tenant_key
 
 NAME_MAX = 191
 
 
-class TemplateInvalid(ValueError):
+class TemplateInvalid(Invalid):
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+        super().__init__(errors, message="; ".join(errors.values()))
 
 
-class TemplateNotFound(LookupError):
+class TemplateNotFound(NotFound):
     pass
 
 
-class TemplateReadOnly(PermissionError):
+class TemplateReadOnly(Conflict, PermissionError):
     """Built-in templates cannot be changed."""
+
+    code = "read_only"
 
 
 def validate_template(data: Mapping[str, Any]) -> tuple[str, str]:

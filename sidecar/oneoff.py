@@ -18,10 +18,11 @@ from sqlalchemy import Engine, and_, insert, select
 
 from .booknetic import Booknetic
 from .campaigns import Status, body_error
+from .errors import Invalid
 from .phone_region import RegionResolver
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .providers.base import SmsProvider
-from .schema import SmsTables
+from .schema import SmsTables, is_row_id
 from .segments import SegmentService, region_key, tenant_key
 from .sms_text import render
 from .suppressions import split_numbers
@@ -30,10 +31,9 @@ MANUAL_MAX_RECIPIENTS = 1000
 TEST_FIRST, TEST_LAST = "Test", "Customer"
 
 
-class OneOffInvalid(ValueError):
+class OneOffInvalid(Invalid):
     def __init__(self, errors: dict[str, str], invalid: list[str] | None = None) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors, self.invalid = errors, invalid or []
+        super().__init__(errors, invalid, message="; ".join(errors.values()))
 
 
 @dataclass
@@ -147,7 +147,7 @@ class OneOffService:
         """The chosen customers of this tenant with their normalised phones."""
         if len(ids) > MANUAL_MAX_RECIPIENTS:
             raise OneOffInvalid({"customer_ids": f"at most {MANUAL_MAX_RECIPIENTS} customers"})
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        if not all(is_row_id(i) for i in ids):
             raise OneOffInvalid({"customer_ids": "must be a list of customer ids"})
         region = self.regions.region(tenant_id)
         self.segments.refresh_phones(tenant_id, region)

@@ -41,6 +41,17 @@ from .db import insert_ignore, migration_lock, upsert
 # 2: bkntc_sms_phones keyed by (customer_id, region) — upgrade_phones_per_region().
 SCHEMA_VERSION = 2
 
+# Every id a request can name (ours and Booknetic's: campaigns, templates, suppressions,
+# customers, services, locations) is a signed INT column. A bigger one cannot exist, and
+# binding it fails on MariaDB (out of range) and SQLite (OverflowError), so input is
+# checked against this range before any query.
+ID_MAX = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """Whether `value` can be the id of a row: a whole number from 1 to ID_MAX."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= ID_MAX
+
 # Big ids for the one table that grows with every message; SQLite only auto-increments
 # INTEGER PRIMARY KEY, hence the variant.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")

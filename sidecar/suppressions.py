@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select
 
 from .db import contains_text, insert_ignore
+from .errors import Invalid, NotFound
 from .phone_region import RegionResolver
 from .phones import InvalidPhone, normalise_phone, require_phone
 from .schema import SmsTables
@@ -26,15 +27,14 @@ BULK_MAX = 5000
 _SPLIT = re.compile(r"[\n,;\t]+")
 
 
-class SuppressionError(ValueError):
+class SuppressionError(Invalid):
     """Bad input; `errors` maps fields to messages, `invalid` lists rejected numbers."""
 
     def __init__(self, errors: dict[str, str], invalid: list[str] | None = None) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors, self.invalid = errors, invalid or []
+        super().__init__(errors, invalid, message="; ".join(errors.values()))
 
 
-class SuppressionNotFound(LookupError):
+class SuppressionNotFound(NotFound):
     pass
 
 

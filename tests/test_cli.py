@@ -143,3 +143,22 @@ def test_preview_flags_and_refusals(sqlite_url: str, engine_for) -> None:
     bad_env = run_cli(sqlite_url, "segments", "preview", "repeat",
                       env={"BKNTC_SMS_BATCH_SIZE": "lots"})
     assert bad_env.returncode == 2 and "BKNTC_SMS_BATCH_SIZE" in bad_env.stderr
+
+
+def test_errors_exit_by_their_family(sqlite_url: str, engine_for) -> None:
+    """The exit code comes from the error families' table (sidecar/errors.py): bad usage 2
+    naming the flag, not found 1, a database that cannot be reached 1 — each one line on
+    stderr, never a traceback."""
+    down = run_cli("mysql+pymysql://root@127.0.0.1:1/nothing", "campaigns", "list")
+    assert down.returncode == 1, down
+    assert "Traceback" not in down.stderr
+    assert down.stderr.startswith("bkntc-sms: The database cannot be reached right now")
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=5)
+    migrate(engine, "wp_")
+    limit = run_cli(sqlite_url, "segments", "preview", "repeat", "--limit", "5000")
+    assert limit.returncode == 2, limit
+    assert limit.stderr == "bkntc-sms: --limit: must be between 0 and 1000\n"
+    missing = run_cli(sqlite_url, "suppressions", "remove", "+12025550143")
+    assert missing.returncode == 1, missing
+    assert missing.stderr == "bkntc-sms: +12025550143 is not on the suppression list\n"

@@ -37,6 +37,7 @@ final class Relay {
 		'x-bkntc-export-total',
 		'x-bkntc-export-rows',
 		'x-bkntc-export-truncated',
+		'retry-after',
 	);
 
 	/**

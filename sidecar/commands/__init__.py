@@ -18,14 +18,6 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 
-class CliError(Exception):
-    """A problem to print as one line and exit with `code`."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def settings() -> Settings:
     return Settings.from_env(os.environ)
 

@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 from ..delivery_log import EXPORT_CAP
-from . import CliError, print_json, runtime
+from ..suppressions import SuppressionNotFound
+from . import print_json, runtime
 
 
 def cmd_logs_export(args: argparse.Namespace) -> int:
@@ -70,7 +71,7 @@ def cmd_suppressions_remove(args: argparse.Namespace) -> int:
         rows, _ = rt.suppressions.list(args.tenant, query=phone or target, limit=5)
         match = [r for r in rows if r["phone"] == phone]
         if not match:
-            raise CliError(f"{target} is not on the suppression list")
+            raise SuppressionNotFound(f"{target} is not on the suppression list")
         target = str(match[0]["id"])
     rt.suppressions.remove(args.tenant, int(target))
     print(f"removed #{target}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..errors import Invalid
 from ..segments import SEGMENTS
-from . import CliError, add_filter_flags, print_json, query_from_args, runtime
+from . import add_filter_flags, print_json, query_from_args, runtime
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -24,7 +25,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     query = query_from_args(args.segment, args)
     if not 0 <= args.limit <= 1000:
-        raise CliError("--limit must be between 0 and 1000", 2)
+        raise Invalid({"--limit": "must be between 0 and 1000"})
     preview = runtime().segments.preview(query, limit=args.limit)
     if args.json:
         print_json(preview.to_dict())

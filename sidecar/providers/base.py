@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from ..errors import Conflict
+
 
 class Outcome(StrEnum):
     SENT = "sent"            # accepted by the provider; message id known
@@ -32,8 +34,10 @@ class SendResult:
         return self.outcome is Outcome.SENT
 
 
-class ProviderNotReady(RuntimeError):
+class ProviderNotReady(Conflict, RuntimeError):
     """The provider cannot send at all (add-on inactive, credentials missing)."""
+
+    code = "provider_not_ready"
 
 
 class SmsProvider(Protocol):

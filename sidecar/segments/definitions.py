@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import Invalid
+from ..schema import ID_MAX, is_row_id
+
 DAY = 86400
 
 
@@ -56,12 +59,8 @@ SEGMENTS: dict[str, SegmentDef] = {
 }
 
 
-class SegmentError(ValueError):
+class SegmentError(Invalid):
     """Invalid segment or filters; `errors` maps each field to a message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 @dataclass(frozen=True)
@@ -82,12 +81,10 @@ class SegmentQuery:
             errors["segment"] = (
                 f"unknown segment {self.segment!r}; choose one of {', '.join(SEGMENTS)}"
             )
-        if any(not isinstance(i, int) or isinstance(i, bool) or i <= 0
-               for i in self.service_ids):
-            errors["service_ids"] = "service ids must be positive whole numbers"
-        if any(not isinstance(i, int) or isinstance(i, bool) or i <= 0
-               for i in self.location_ids):
-            errors["location_ids"] = "location ids must be positive whole numbers"
+        if not all(is_row_id(i) for i in self.service_ids):
+            errors["service_ids"] = f"service ids must be whole numbers from 1 to {ID_MAX}"
+        if not all(is_row_id(i) for i in self.location_ids):
+            errors["location_ids"] = f"location ids must be whole numbers from 1 to {ID_MAX}"
         if any(not isinstance(s, str) or not s.strip() or len(s) > 50 for s in self.statuses):
             errors["statuses"] = "statuses must be non-empty text of at most 50 characters"
         if self.min_appointments is not None and (
@@ -132,7 +129,7 @@ class SegmentQuery:
             try:
                 return tuple(sorted({_as_int(v) for v in raw}))
             except ValueError:
-                errors[name] = "must be a list of positive whole numbers"
+                errors[name] = f"must be a list of whole numbers from 1 to {ID_MAX}"
                 return ()
 
         service_ids, location_ids = ids("service_ids"), ids("location_ids")
@@ -165,8 +162,9 @@ class SegmentQuery:
 
 
 def _as_int(value: Any, *, allow_zero: bool = False) -> int:
-    if isinstance(value, bool):
-        raise ValueError("boolean")
+    if (not isinstance(value, int | float | str) or isinstance(value, bool)
+            or (isinstance(value, float) and not value.is_integer())):
+        raise ValueError(value)  # int() would raise TypeError or OverflowError for these
     if isinstance(value, str):
         value = value.strip()
         if not value.isdigit():
@@ -174,7 +172,7 @@ def _as_int(value: Any, *, allow_zero: bool = False) -> int:
     number = int(value)
     if number != value and not isinstance(value, str):
         raise ValueError(value)
-    if number < (0 if allow_zero else 1):
+    if not (0 if allow_zero else 1) <= number <= ID_MAX:
         raise ValueError(value)
     return number
 

@@ -14,10 +14,13 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import UnsupportedMediaType
 
+from ..errors import Forbidden
 from ..runtime import Runtime
-from .auth import CAPABILITY_LABELS, NonceStore, SecretSource, csrf_token, verify
-from .errors import ApiError, register_error_handlers
+from .auth import CAPABILITY_LABELS, CsrfFailed, NonceStore, SecretSource, csrf_token, verify
+from .errors import register_error_handlers
+from .inputs import RowIdConverter
 
 RELAY_QUERY = "?action=bkntc_sms&p="
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -35,21 +38,18 @@ def path_with_query() -> str:
     return request.path + (f"?{query}" if query else "")
 
 
-def current_identity() -> Any:
-    return g.identity
-
-
 def require(capability: str) -> None:
     """403 unless the signed identity carries `capability`."""
     if not g.identity.can(capability):
-        raise ApiError(403, "forbidden", "You do not have permission to "
-                       f"{CAPABILITY_LABELS.get(capability, capability)} "
-                       f"(capability {capability!r}).")
+        raise Forbidden("You do not have permission to "
+                        f"{CAPABILITY_LABELS.get(capability, capability)} "
+                        f"(capability {capability!r}).")
 
 
 def create_app(runtime: Runtime) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.url_map.converters["int"] = RowIdConverter  # before any route: ids in range or 404
     app.extensions["runtime"] = runtime
     secrets_ = SecretSource(runtime.settings.bridge_secret,
                             lambda: runtime.booknetic.option("bkntc_sms_bridge_secret"))
@@ -72,10 +72,9 @@ def create_app(runtime: Runtime) -> Flask:
             # Writes come from our own pages' fetch() calls only: JSON plus the per-user
             # token from the page. A cross-site form can send neither.
             if request.headers.get("X-Bkntc-Csrf", "") != g.csrf:
-                raise ApiError(403, "csrf_failed",
-                               "The page's security token is missing or stale; reload it.")
+                raise CsrfFailed("The page's security token is missing or stale; reload it.")
             if body and not request.is_json:
-                raise ApiError(415, "unsupported_media_type", "Send JSON.")
+                raise UnsupportedMediaType("Send JSON.")
         return None
 
     @app.after_request

@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from ..errors import Invalid
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
 from . import require
-from .errors import ApiError
+from .inputs import json_object, page_args
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 logger = logging.getLogger(__name__)
@@ -31,21 +32,8 @@ def tenant() -> int | None:
 
 
 def body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "Send a JSON object.")
-    return data
-
-
-def page_args(default: int = 20, maximum: int = 100) -> tuple[int, int]:
-    values = {}
-    for name, fallback in (("page", 1), ("per_page", default)):
-        try:
-            values[name] = int(request.args.get(name, fallback))
-        except ValueError:
-            raise ApiError(422, "validation_failed", f"{name} must be a whole number",
-                           {name: "must be a whole number"}) from None
-    return max(values["page"], 1), min(max(values["per_page"], 1), maximum)
+    """The request's JSON object (sidecar/web/inputs.py says what it refuses)."""
+    return json_object(request.get_data(cache=True))
 
 
 def start_sending(runtime: Runtime, campaign_id: int) -> None:
@@ -100,8 +88,8 @@ def preview() -> Any:
                                       tenant())
     limit = data.get("limit", 10)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 100:
-        raise ApiError(422, "validation_failed", "limit must be 0-100",
-                       {"limit": "must be a whole number from 0 to 100"})
+        raise Invalid({"limit": "must be a whole number from 0 to 100"},
+                      message="limit must be 0-100")
     return rt().segments.preview(query, limit=limit).to_dict()
 
 
@@ -115,8 +103,8 @@ def list_campaigns() -> Any:
     status_filter = request.args.get("status") or None
     if status_filter and status_filter not in ("draft", "queued", "sending", "completed",
                                                "failed", "paused"):
-        raise ApiError(422, "validation_failed", "unknown status",
-                       {"status": f"unknown status {status_filter!r}"})
+        raise Invalid({"status": f"unknown status {status_filter!r}"},
+                      message="unknown status")
     rows, total = rt().campaigns.list(tenant(), status=status_filter, limit=per_page,
                                       offset=(page - 1) * per_page)
     return {"campaigns": rows, "total": total, "page": page, "per_page": per_page}

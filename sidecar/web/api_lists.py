@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from ..errors import Invalid, NotFound
 from . import require
-from .api import body, page_args, rt, tenant
-from .errors import ApiError
+from .api import body, rt, tenant
+from .inputs import page_args
 
 blueprint = Blueprint("api_lists", __name__, url_prefix="/api/v1")
 
@@ -60,8 +61,7 @@ def list_suppressions() -> Any:
     page, per_page = page_args(default=50, maximum=200)
     query = request.args.get("q", "")
     if len(query) > 100:
-        raise ApiError(422, "validation_failed", "search text too long",
-                       {"q": "at most 100 characters"})
+        raise Invalid({"q": "at most 100 characters"}, message="search text too long")
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
                                          offset=(page - 1) * per_page)
     return {"suppressions": rows, "total": total, "page": page, "per_page": per_page}
@@ -76,7 +76,7 @@ def add_suppression() -> Any:
     wrong = {name: "must be text" for name, value in (("phone", phone), ("reason", reason))
              if not isinstance(value, str)}
     if wrong:
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.", wrong)
+        raise Invalid(wrong)
     row = rt().suppressions.add(tenant(), phone, reason, user_id=g.identity.user_id)
     if not row["added"]:
         row["message"] = f"{row['phone']} is already on the suppression list."
@@ -95,7 +95,7 @@ def add_suppressions() -> Any:
     if not isinstance(reason, str):
         wrong["reason"] = "must be text"
     if wrong:
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.", wrong)
+        raise Invalid(wrong)
     result = rt().suppressions.add_many(tenant(), numbers, reason,
                                         user_id=g.identity.user_id,
                                         skip_invalid=data.get("skip_invalid") is True)
@@ -108,7 +108,7 @@ def show_suppression(suppression_id: int) -> Any:
     require("sms_campaign_suppressions")
     rows, _ = rt().suppressions.list(tenant(), limit=1, offset=0, only_id=suppression_id)
     if not rows:
-        raise ApiError(404, "not_found", f"suppression {suppression_id} not found")
+        raise NotFound(f"suppression {suppression_id} not found")
     return rows[0]
 
 

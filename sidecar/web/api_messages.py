@@ -9,10 +9,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
 from ..delivery_log import EXPORT_CAP, STATUSES, export_filename
+from ..errors import Invalid, ProviderRefused
 from ..phones import normalise_phone
 from . import require
-from .api import body, page_args, rt, start_sending, tenant
-from .errors import ApiError
+from .api import body, rt, start_sending, tenant
+from .inputs import page_args
 
 blueprint = Blueprint("api_messages", __name__, url_prefix="/api/v1")
 
@@ -24,12 +25,11 @@ def send_test() -> Any:
     data = body()
     phone = data.get("phone")
     if not isinstance(phone, str):
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.",
-                       {"phone": "enter a phone number"})
+        raise Invalid({"phone": "enter a phone number"})
     result = rt().oneoff.send_test(tenant(), phone, data.get("body"))
     if not result["ok"]:
-        raise ApiError(502, "sms_failed", f"Twilio did not accept the test SMS to "
-                       f"{result['to']}: {result['error']}")
+        raise ProviderRefused(f"Twilio did not accept the test SMS to "
+                              f"{result['to']}: {result['error']}")
     return result
 
 
@@ -41,11 +41,9 @@ def send_manual() -> Any:
     customer_ids = data.get("customer_ids") or None
     numbers = data.get("numbers") or None
     if customer_ids is not None and not isinstance(customer_ids, list):
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.",
-                       {"customer_ids": "must be a list of customer ids"})
+        raise Invalid({"customer_ids": "must be a list of customer ids"})
     if numbers is not None and not isinstance(numbers, str):
-        raise ApiError(422, "validation_failed", "Please correct the marked fields.",
-                       {"numbers": "paste the numbers as text"})
+        raise Invalid({"numbers": "paste the numbers as text"})
     runtime = rt()
     result = runtime.oneoff.send_manual(tenant(), data.get("body"), customer_ids=customer_ids,
                                         numbers=numbers, user_id=g.identity.user_id)
@@ -71,8 +69,7 @@ def search_customers() -> Any:
 def _log_filters() -> tuple[str | None, str]:
     status = request.args.get("status") or None
     if status and status not in STATUSES:
-        raise ApiError(422, "validation_failed", "unknown status",
-                       {"status": f"use one of {', '.join(STATUSES)}"})
+        raise Invalid({"status": f"use one of {', '.join(STATUSES)}"}, message="unknown status")
     return status, request.args.get("q", "")[:100]
 
 

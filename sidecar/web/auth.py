@@ -27,7 +27,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..schema import SmsTables
+from ..errors import Forbidden, Unauthorized
+from ..schema import ID_MAX, SmsTables
+from .inputs import SURROGATE
 
 CLOCK_WINDOW = 300
 NONCE_WINDOW = 600
@@ -56,8 +58,14 @@ CAPABILITY_LABELS = {
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
-class AuthError(Exception):
+class AuthError(Unauthorized):
     """The request is not authentically from the bridge (→ 401)."""
+
+
+class CsrfFailed(Forbidden):
+    """A write without our page's per-user token (→ 403)."""
+
+    code = "csrf_failed"
 
 
 @dataclass(frozen=True)
@@ -149,10 +157,6 @@ class SecretSource:
                 self._cached = (self.clock(), (self.read_option() or "").strip() or None)
             return self._cached[1]
 
-    def forget(self) -> None:
-        with self._lock:
-            self._cached = None
-
 
 def verify(headers: Mapping[str, str], method: str, path_with_query: str, body: bytes, *,
            secret: str | None, nonces: NonceStore, now: int) -> Identity:
@@ -188,12 +192,17 @@ def _parse_identity(data: Any) -> Identity:
         value = data.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise AuthError(f"identity field {name!r} is missing or has the wrong type")
+        if isinstance(value, str) and SURROGATE.search(value):
+            raise AuthError(f"identity field {name!r} is not valid text")
         return value
 
     tenant = data.get("tenant_id")
     if tenant is not None and (not isinstance(tenant, int) or isinstance(tenant, bool)
-                               or tenant <= 0):
+                               or not 1 <= tenant <= ID_MAX):
         raise AuthError("identity field 'tenant_id' must be a positive integer or null")
+    user_id = field("user_id", int)
+    if not 0 <= user_id <= ID_MAX:  # it is stored as created_by, an INT column
+        raise AuthError(f"identity field 'user_id' must be from 0 to {ID_MAX}")
     caps = field("caps", list)
     if not all(isinstance(c, str) for c in caps):
         raise AuthError("identity field 'caps' must be a list of strings")
@@ -201,7 +210,7 @@ def _parse_identity(data: Any) -> Identity:
     if not _NONCE_RE.fullmatch(nonce):
         raise AuthError("identity nonce must be 8-64 characters [A-Za-z0-9_-]")
     return Identity(
-        user_id=field("user_id", int), user_login=field("user_login", str),
+        user_id=user_id, user_login=field("user_login", str),
         display_name=field("display_name", str), tenant_id=tenant,
         caps=frozenset(c for c in caps if c in CAPABILITIES), ts=field("ts", int), nonce=nonce)
 

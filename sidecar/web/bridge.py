@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
 
+from ..errors import Forbidden
 from ..runtime import Runtime
 from . import require
-from .errors import ApiError
 
 blueprint = Blueprint("bridge", __name__, url_prefix="/bridge")
 
@@ -41,7 +41,7 @@ def check() -> Any:
     if g.identity.tenant_id is not None:
         # It names the database host and the tenant count: for the site operator only
         # (the bridge's settings screen), never for a SaaS tenant's users.
-        raise ApiError(403, "forbidden", "The connection check is for the site administrator.")
+        raise Forbidden("The connection check is for the site administrator.")
     from ..checks import run_checks
 
     runtime: Runtime = current_app.extensions["runtime"]

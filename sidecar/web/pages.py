@@ -16,11 +16,12 @@ from flask import Blueprint, g, render_template, request
 from ..campaigns import Status
 from ..dashboard import chart_svg
 from ..delivery_log import EXPORT_CAP, STATUSES, iso
+from ..errors import Invalid
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
-from .api import page_args, rt, tenant
-from .errors import ApiError
+from .api import rt, tenant
+from .inputs import page_args
 
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
@@ -138,7 +139,8 @@ def campaign_logs(campaign_id: int) -> str:
     page, per_page = page_args(default=50)
     status = request.args.get("status") or ""
     if status and status not in STATUSES:
-        raise ApiError(422, "validation_failed", f"unknown status {status!r}")
+        raise Invalid({"status": f"use one of {', '.join(STATUSES)}"},
+                      message=f"unknown status {status!r}")
     query = request.args.get("q", "")[:100]
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)

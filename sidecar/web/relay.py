@@ -31,7 +31,7 @@ FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "X-Bkntc-Csrf")
 FORWARD_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control",
                             "Content-Security-Policy", "X-Content-Type-Options",
                             "Referrer-Policy", "X-Bkntc-Export-Total", "X-Bkntc-Export-Rows",
-                            "X-Bkntc-Export-Truncated")
+                            "X-Bkntc-Export-Truncated", "Retry-After")
 
 def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: IdentityFor, *,
                  demo_personas: dict[str, dict[str, Any]] | None = None,
