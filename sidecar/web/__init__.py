@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 
+from .. import __version__
 from ..runtime import Runtime
 from .auth import CAPABILITY_LABELS, NonceStore, SecretSource, csrf_token, verify
 from .errors import ApiError, register_error_handlers
@@ -92,7 +93,8 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        # The bridge compares this with its own version (one release: same major.minor).
+        return {"status": "ok", "version": __version__}
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
