@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       Booknetic SMS Campaigns (bridge)
  * Description:       Shows SMS Campaigns inside Booknetic's panel, tells the SMS Campaigns service who the user is (signed), and forwards Booknetic's cron tick. All logic lives in the service; this plugin only relays.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      7.4
  * Requires Plugins:  booknetic
@@ -18,7 +18,7 @@ namespace BkntcSms\Bridge;
 
 defined( 'ABSPATH' ) || exit;
 
-const VERSION     = '0.1.0';
+const VERSION     = '0.2.0';
 const PLUGIN_FILE = __FILE__;
 
 require_once __DIR__ . '/src/class-options.php';
