@@ -30,6 +30,7 @@ require_once __DIR__ . '/src/class-relay.php';
 require_once __DIR__ . '/src/class-cron.php';
 require_once __DIR__ . '/src/class-settings.php';
 require_once __DIR__ . '/src/class-notices.php';
+require_once __DIR__ . '/src/class-versions.php';
 
 register_activation_hook( __FILE__, array( Options::class, 'activate' ) );
 
@@ -51,6 +52,7 @@ function register_hooks() {
 	add_action( 'admin_post_bkntc_sms_regenerate_secret', array( Settings::class, 'regenerate_secret' ) );
 	add_action( 'admin_post_bkntc_sms_test_connection', array( Settings::class, 'test_connection' ) );
 	add_action( 'admin_notices', array( Notices::class, 'booknetic_missing' ) );
+	add_action( 'admin_notices', array( Notices::class, 'version_mismatch' ) );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( Settings::class, 'action_links' ) );
 }
 
