@@ -47,6 +47,7 @@ How a later change adds one (issue 14 onwards):
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ BASELINE = "0001"
 # What a development build before Alembic recorded as `schema_version` in the meta table,
 # and the revision its tables match.
 LEGACY_SCHEMA_VERSIONS = {"1": "0001", "2": "0002"}
+
 
 class MigrationError(Exception):
     """A migration request that cannot be carried out (message says why and what to do)."""
@@ -169,16 +171,22 @@ def _config(prefix: str, connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def _script() -> ScriptDirectory:
+    """The revisions shipped with this code (read once per process: they cannot change)."""
     return ScriptDirectory.from_config(_config("wp_"))
 
 
 def revisions() -> list[Revision]:
     """Every revision, oldest first."""
-    script = _script()
+    return list(_revisions())
+
+
+@functools.cache
+def _revisions() -> tuple[Revision, ...]:
     found = [Revision(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "")
-             for s in script.walk_revisions("base", "heads")]
-    return list(reversed(found))
+             for s in _script().walk_revisions("base", "heads")]
+    return tuple(reversed(found))
 
 
 def head() -> str:
