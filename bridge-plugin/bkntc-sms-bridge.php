@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       Booknetic SMS Campaigns (bridge)
  * Description:       Shows SMS Campaigns inside Booknetic's panel, tells the SMS Campaigns service who the user is (signed), and forwards Booknetic's cron tick. All logic lives in the service; this plugin only relays.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      7.4
  * Requires Plugins:  booknetic
@@ -18,7 +18,7 @@ namespace BkntcSms\Bridge;
 
 defined( 'ABSPATH' ) || exit;
 
-const VERSION     = '0.1.0';
+const VERSION     = '0.2.0';
 const PLUGIN_FILE = __FILE__;
 
 require_once __DIR__ . '/src/class-options.php';
@@ -30,6 +30,7 @@ require_once __DIR__ . '/src/class-relay.php';
 require_once __DIR__ . '/src/class-cron.php';
 require_once __DIR__ . '/src/class-settings.php';
 require_once __DIR__ . '/src/class-notices.php';
+require_once __DIR__ . '/src/class-versions.php';
 
 register_activation_hook( __FILE__, array( Options::class, 'activate' ) );
 
@@ -51,6 +52,7 @@ function register_hooks() {
 	add_action( 'admin_post_bkntc_sms_regenerate_secret', array( Settings::class, 'regenerate_secret' ) );
 	add_action( 'admin_post_bkntc_sms_test_connection', array( Settings::class, 'test_connection' ) );
 	add_action( 'admin_notices', array( Notices::class, 'booknetic_missing' ) );
+	add_action( 'admin_notices', array( Notices::class, 'version_mismatch' ) );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( Settings::class, 'action_links' ) );
 }
 

@@ -4,4 +4,4 @@ Layout: `cli` (the bkntc-sms command) → services (`segments`, campaigns, outbo
 (`booknetic` reads WordPress/Booknetic, `schema` owns bkntc_sms_*, `db`).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

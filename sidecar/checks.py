@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from .booknetic import BOOKNETIC_PLUGIN, BRIDGE_SECRET_OPTION, Booknetic, BookneticError
 from .config import Settings
 from .db import DatabaseUnavailable, check_connection, make_engine
+from .migrations import MigrationError, status
 from .phone_region import RegionResolver
 from .phpserial import PhpSerialError
-from .schema import SCHEMA_VERSION, current_version
 
 
 @dataclass(frozen=True)
@@ -84,17 +84,7 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
 
     results.append(_phone_region_check(settings, bk))
 
-    recorded = current_version(engine, settings.table_prefix)
-    if recorded is None:
-        results.append(CheckResult("sidecar schema", False,
-                                   "the bkntc_sms_* tables do not exist yet: run "
-                                   "`bkntc-sms migrate` (serve and worker also do it at start)"))
-    elif recorded < SCHEMA_VERSION:
-        results.append(CheckResult("sidecar schema", False,
-                                   f"version {recorded} is older than {SCHEMA_VERSION}: run "
-                                   "`bkntc-sms migrate`"))
-    else:
-        results.append(CheckResult("sidecar schema", True, f"version {recorded}"))
+    results.append(_schema_check(settings, engine))
 
     twilio = bk.twilio_status()
     if twilio.ready:
@@ -117,6 +107,27 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
                                    f"bridge plugin in WordPress (it creates the option "
                                    f"{BRIDGE_SECRET_OPTION}) or set BKNTC_SMS_BRIDGE_SECRET"))
     return results
+
+
+def _schema_check(settings: Settings, engine: Engine) -> CheckResult:
+    """Where the sidecar's tables stand against this code's migrations."""
+    try:
+        found = status(engine, settings.table_prefix)
+    except MigrationError as exc:
+        return CheckResult("sidecar schema", False, str(exc))
+    if found.state == "empty":
+        return CheckResult("sidecar schema", False,
+                           "the bkntc_sms_* tables do not exist yet: run `bkntc-sms migrate` "
+                           "(serve and worker also do it at start)")
+    if found.state == "newer":
+        return CheckResult("sidecar schema", False, " ".join(found.lines()[2:]))
+    if found.pending:
+        return CheckResult("sidecar schema", False,
+                           f"revision {found.current}, {len(found.pending)} migration(s) to "
+                           f"apply up to {found.head}: run `bkntc-sms migrate` (serve and "
+                           "worker also do it at start)")
+    return CheckResult("sidecar schema", True, f"revision {found.current} (the head of "
+                                               f"bkntc-sms {found.code_version})")
 
 
 REGION_CHECK_TENANTS = 20  # tenants listed by name in the phone-region check; the rest counted

@@ -19,6 +19,7 @@ from .dashboard import Dashboard
 from .db import make_engine
 from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
+from .migrations import check_not_newer
 from .oneoff import OneOffService
 from .outbox import Outbox
 from .phone_region import RegionResolver
@@ -49,7 +50,9 @@ class Runtime:
               clock: Callable[[], float] = time.time, auto_migrate: bool = True) -> Runtime:
         engine = engine or make_engine(settings.database_url)
         if auto_migrate:
-            migrate(engine, settings.table_prefix)
+            migrate(engine, settings.table_prefix)  # refuses a database a newer version made
+        else:
+            check_not_newer(engine, settings.table_prefix)
         booknetic = Booknetic(engine, settings.table_prefix)
         tables = sms_tables(settings.table_prefix)
         regions = RegionResolver(booknetic, override=settings.default_country)

@@ -8,12 +8,13 @@ writer and never writes Booknetic's tables. `tenant_id` here is NOT NULL with 0 
 Times are integer UTC epoch seconds throughout, like Booknetic's own `starts_at`.
 
 `sql/schema.sql` is generated from these definitions (`bkntc-sms migrate --print-sql`) and a
-test proves the two agree.
+test proves the two agree. Changes reach existing databases as Alembic revisions in
+`sidecar/migrations/versions/` — that package's docstring says how to add one; tests prove
+the revisions end exactly at these definitions.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -29,17 +30,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    delete,
-    inspect,
-    select,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import CreateIndex, CreateTable
-
-from .db import insert_ignore, migration_lock, upsert
-
-# 2: bkntc_sms_phones keyed by (customer_id, region) — upgrade_phones_per_region().
-SCHEMA_VERSION = 2
 
 # Every id a request can name (ours and Booknetic's: campaigns, templates, suppressions,
 # customers, services, locations) is a signed INT column. A bigger one cannot exist, and
@@ -102,7 +95,7 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("name", String(64), primary_key=True),
         Column("value", Text, nullable=False),
         Column("updated_at", Integer, nullable=False),
-        comment="Key-value bookkeeping: schema version, provider halt reason.",
+        comment="Key-value bookkeeping: the provider halt reason.",
         **_TABLE_ARGS,
     )
 
@@ -263,6 +256,16 @@ def sms_tables(prefix: str) -> SmsTables:
         **_TABLE_ARGS,
     )
 
+    # Alembic's record of the revision the database is at (sidecar/migrations). Defined here
+    # so it gets the same table options as ours and appears in sql/schema.sql.
+    Table(
+        p + "alembic_version",
+        md,
+        Column("version_num", String(32), primary_key=True),
+        comment="The schema revision of these tables (Alembic; bkntc-sms migrate --status).",
+        **_TABLE_ARGS,
+    )
+
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
                      locks, nonces, daily)
 
@@ -301,15 +304,19 @@ BUILTIN_TEMPLATES: tuple[tuple[str, str, str], ...] = (
 
 
 def schema_ddl(prefix: str) -> str:
-    """MySQL/MariaDB DDL for every table, as an operator would apply it by hand."""
+    """MySQL/MariaDB DDL for every table at the head revision, as an operator would apply it
+    by hand — ending with the Alembic stamp, so the sidecar sees a current schema."""
+    from .migrations import head, version_table_name
+
     tables = sms_tables(prefix)
     dialect = mysql.dialect()
     parts = [
         "-- Booknetic SMS Campaigns: the sidecar's own tables.",
-        f"-- Generated from sidecar/schema.py (schema version {SCHEMA_VERSION}) by",
+        f"-- Generated from sidecar/schema.py (revision {head()}) by",
         "--   bkntc-sms migrate --print-sql",
-        "-- The sidecar applies this itself at start. To apply it by hand instead, run it once",
-        "-- on a database that does not have these tables yet (replace wp_ if needed).",
+        "-- The sidecar applies this itself at start (bkntc-sms migrate). To apply it by hand",
+        "-- instead, run it once on a database that does not have these tables yet (replace",
+        "-- wp_ if needed); later versions upgrade it with `bkntc-sms migrate`.",
         "",
     ]
     for table in tables.metadata.sorted_tables:
@@ -317,79 +324,14 @@ def schema_ddl(prefix: str) -> str:
         parts.append(ddl + ";\n")
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             parts.append(str(CreateIndex(index).compile(dialect=dialect)).strip() + ";\n")
-    version_row = (
-        f"INSERT IGNORE INTO {prefix}bkntc_sms_meta (name, value, updated_at) "
-        f"VALUES ('schema_version', '{SCHEMA_VERSION}', UNIX_TIMESTAMP());\n"
-    )
-    parts.append(version_row)
+    parts.append(f"INSERT INTO {version_table_name(prefix)} (version_num) VALUES ('{head()}');\n")
     return "\n".join(parts)
 
 
-def current_version(engine: Engine, prefix: str) -> int | None:
-    """The schema version recorded in the database, or None if our tables are absent."""
-    tables = sms_tables(prefix)
-    with engine.connect() as conn:
-        if not engine.dialect.has_table(conn, tables.meta.name):
-            return None
-        value = conn.execute(
-            select(tables.meta.c.value).where(tables.meta.c.name == "schema_version")
-        ).scalar()
-    return int(value) if value is not None else None
-
-
 def migrate(engine: Engine, prefix: str) -> list[str]:
-    """Create missing tables and seed built-ins; idempotent and safe to race.
+    """Bring our tables to the head revision and seed the built-in templates (see
+    sidecar/migrations): idempotent and safe to race. Returns what was done (empty when the
+    schema was already current)."""
+    from .migrations import migrate as run_migrations
 
-    Returns a list of what was done (empty when the schema was already current).
-    """
-    tables = sms_tables(prefix)
-    done: list[str] = []
-    with migration_lock(engine, f"{prefix}bkntc_sms_migrate"):
-        done += upgrade_phones_per_region(engine, tables)
-        with engine.begin() as conn:
-            for table in tables.metadata.sorted_tables:
-                if not engine.dialect.has_table(conn, table.name):
-                    table.create(conn)
-                    done.append(f"created table {table.name}")
-        now = int(time.time())
-        with engine.begin() as conn:
-            seeded = insert_ignore(
-                conn,
-                tables.templates,
-                [
-                    {"tenant_id": 0, "builtin_key": key, "name": name, "body": body,
-                     "created_at": now, "updated_at": now}
-                    for key, name, body in BUILTIN_TEMPLATES
-                ],
-            )
-            if seeded:
-                done.append(f"seeded {seeded} built-in templates")
-            recorded = conn.execute(
-                select(tables.meta.c.value).where(tables.meta.c.name == "schema_version")
-            ).scalar()
-            if recorded is None or int(recorded) < SCHEMA_VERSION:
-                upsert(conn, tables.meta,
-                       [{"name": "schema_version", "value": str(SCHEMA_VERSION),
-                         "updated_at": now}],
-                       key=["name"], update=["value", "updated_at"])
-                done.append(f"schema version {SCHEMA_VERSION}")
-    return done
-
-
-def upgrade_phones_per_region(engine: Engine, tables: SmsTables) -> list[str]:
-    """Schema 1 → 2: drop a phones table without the `region` column (and the meta row
-    `phones_region` that went with it), so `migrate` creates it keyed by region.
-
-    The table is derived data — Booknetic's phones parsed — and the next phone check
-    fills it again, so nothing is lost. Idempotent: does nothing once `region` exists.
-    """
-    with engine.begin() as conn:
-        if not engine.dialect.has_table(conn, tables.phones.name):
-            return []
-        columns = {c["name"] for c in inspect(conn).get_columns(tables.phones.name)}
-        if "region" in columns:
-            return []
-        tables.phones.drop(conn)
-        if engine.dialect.has_table(conn, tables.meta.name):
-            conn.execute(delete(tables.meta).where(tables.meta.c.name == "phones_region"))
-    return [f"dropped table {tables.phones.name} (schema 1: one region for all numbers)"]
+    return run_migrations(engine, prefix)

@@ -1,8 +1,14 @@
 -- Booknetic SMS Campaigns: the sidecar's own tables.
--- Generated from sidecar/schema.py (schema version 2) by
+-- Generated from sidecar/schema.py (revision 0002) by
 --   bkntc-sms migrate --print-sql
--- The sidecar applies this itself at start. To apply it by hand instead, run it once
--- on a database that does not have these tables yet (replace wp_ if needed).
+-- The sidecar applies this itself at start (bkntc-sms migrate). To apply it by hand
+-- instead, run it once on a database that does not have these tables yet (replace
+-- wp_ if needed); later versions upgrade it with `bkntc-sms migrate`.
+
+CREATE TABLE wp_bkntc_sms_alembic_version (
+	version_num VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (version_num)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='The schema revision of these tables (Alembic; bkntc-sms migrate --status).' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE TABLE wp_bkntc_sms_campaigns (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -52,7 +58,7 @@ CREATE TABLE wp_bkntc_sms_meta (
 	value TEXT NOT NULL, 
 	updated_at INTEGER NOT NULL, 
 	PRIMARY KEY (name)
-)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: schema version, provider halt reason.' COLLATE utf8mb4_unicode_520_ci;
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Key-value bookkeeping: the provider halt reason.' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE TABLE wp_bkntc_sms_nonces (
 	nonce VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
@@ -126,4 +132,4 @@ CREATE TABLE wp_bkntc_sms_templates (
 
 CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
 
-INSERT IGNORE INTO wp_bkntc_sms_meta (name, value, updated_at) VALUES ('schema_version', '2', UNIX_TIMESTAMP());
+INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0002');

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import sidecar
 from sidecar.segments import SEGMENTS, SegmentQuery
 from tests.api_support import api_web
 from tests.conftest import MariaDBServer
@@ -48,7 +49,8 @@ def api(web: Web) -> SignedClient:
 def test_healthz_is_the_only_unsigned_endpoint(web: Web) -> None:
     client = web.app.test_client()
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "version": sidecar.__version__}
     assert client.get("/api/v1/status").status_code == 401
 
 

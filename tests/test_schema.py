@@ -1,4 +1,5 @@
-"""The sidecar's own schema: sql/schema.sql agrees with schema.py, and migrate is safe."""
+"""The sidecar's own schema: sql/schema.sql agrees with schema.py, the migrations end exactly
+there (from an empty database and from 0.1.0's), and migrate is safe."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, inspect, select, text
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, insert, select, text
 
-from sidecar.schema import BUILTIN_TEMPLATES, SCHEMA_VERSION, migrate, schema_ddl, sms_tables
+from sidecar.migrations import head, version_table_name
+from sidecar.schema import BUILTIN_TEMPLATES, migrate, schema_ddl, sms_tables
 from tests.conftest import MariaDBServer
+from tests.upgrade_support import create_0_1_0_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_FILE = ROOT / "sql" / "schema.sql"
@@ -25,7 +31,7 @@ def _structure(server: MariaDBServer, database: str) -> dict[str, object]:
     with server.connect() as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, "
-            "COLUMN_KEY, EXTRA, COLLATION_NAME FROM information_schema.COLUMNS "
+            "COLUMN_KEY, EXTRA, COLLATION_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS "
             "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION", (database,))
         columns = cur.fetchall()
         cur.execute(
@@ -33,7 +39,8 @@ def _structure(server: MariaDBServer, database: str) -> dict[str, object]:
             "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
             "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX", (database,))
         indexes = cur.fetchall()
-        cur.execute("SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES "
+        cur.execute("SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, TABLE_COMMENT "
+                    "FROM information_schema.TABLES "
                     "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (database,))
         tables = cur.fetchall()
     return {"columns": columns, "indexes": indexes, "tables": tables}
@@ -41,8 +48,12 @@ def _structure(server: MariaDBServer, database: str) -> dict[str, object]:
 
 def test_hand_applied_sql_matches_what_migrate_creates(mariadb: MariaDBServer,
                                                        engine_for) -> None:
+    """Columns (type, default, collation, comment), indexes and table options agree whether
+    the schema came from sql/schema.sql, from migrate on an empty database, or from migrate
+    on a 0.1.0 one."""
     by_hand = mariadb.create_database("hand")
-    by_migrate = mariadb.create_database("auto")
+    from_empty = mariadb.create_database("empty")
+    from_0_1_0 = mariadb.create_database("old")
     try:
         with mariadb.connect(by_hand) as conn, conn.cursor() as cur:
             for statement in SQL_FILE.read_text().split(";\n"):
@@ -50,14 +61,41 @@ def test_hand_applied_sql_matches_what_migrate_creates(mariadb: MariaDBServer,
                                  if not line.startswith("--")).strip()
                 if body:
                     cur.execute(body)
+            conn.commit()
         hand_engine = engine_for(mariadb.url(by_hand))
-        # The sidecar finds nothing to create on a hand-applied schema, only seeds.
+        # The sidecar finds nothing to migrate on a hand-applied schema, only seeds.
         assert migrate(hand_engine, "wp_") == ["seeded 4 built-in templates"]
-        migrate(engine_for(mariadb.url(by_migrate)), "wp_")
-        assert _structure(mariadb, by_hand) == _structure(mariadb, by_migrate)
+        migrate(engine_for(mariadb.url(from_empty)), "wp_")
+        old = engine_for(mariadb.url(from_0_1_0))
+        create_0_1_0_schema(old)
+        migrate(old, "wp_")
+        expected = _structure(mariadb, by_hand)
+        assert _structure(mariadb, from_empty) == expected
+        assert _structure(mariadb, from_0_1_0) == expected
     finally:
-        mariadb.drop_database(by_hand)
-        mariadb.drop_database(by_migrate)
+        for name in (by_hand, from_empty, from_0_1_0):
+            mariadb.drop_database(name)
+
+
+@pytest.mark.parametrize("start", ["empty", "0.1.0"])
+def test_migrations_end_at_schema_py(any_url: str, engine_for, start: str) -> None:
+    """Alembic's own comparison of the migrated database with schema.py (columns, types,
+    nullability, indexes, unique keys) finds nothing, on both backends: a revision that
+    forgets part of a schema.py change fails here."""
+    engine = engine_for(any_url)
+    if start == "0.1.0":
+        create_0_1_0_schema(engine)
+    migrate(engine, "wp_")
+    metadata = sms_tables("wp_").metadata
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "version_table": version_table_name("wp_"), "compare_type": True,
+            "compare_server_default": False})
+        diff = compare_metadata(context, metadata)
+    # Alembic leaves its version table out of the comparison; schema.py defines it so that
+    # sql/schema.sql creates it with our table options.
+    assert [d for d in diff if not (d[0] == "add_table"
+                                    and d[1].name == version_table_name("wp_"))] == []
 
 
 def _count_templates(engine) -> int:
@@ -69,8 +107,8 @@ def _count_templates(engine) -> int:
 def test_migrate_is_idempotent_on_both_backends(any_url: str, engine_for) -> None:
     engine = engine_for(any_url)
     first = migrate(engine, "wp_")
-    assert f"schema version {SCHEMA_VERSION}" in first
-    assert "seeded 4 built-in templates" in first
+    assert first[-1] == "seeded 4 built-in templates"
+    assert [line.split(":")[0] for line in first[:-1]] == ["applied 0001", "applied 0002"]
     assert migrate(engine, "wp_") == []
     assert _count_templates(engine) == len(BUILTIN_TEMPLATES)
 
@@ -86,8 +124,8 @@ def test_two_processes_migrating_at_once(any_url: str, engine_for) -> None:
     engine = engine_for(any_url)
     assert _count_templates(engine) == len(BUILTIN_TEMPLATES)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM wp_bkntc_sms_meta "
-                                 "WHERE name = 'schema_version'")).scalar() == str(SCHEMA_VERSION)
+        assert conn.execute(text("SELECT version_num FROM wp_bkntc_sms_alembic_version")
+                            ).scalars().all() == [head()]
 
 
 def test_builtin_templates_use_shortcodes() -> None:
@@ -96,31 +134,18 @@ def test_builtin_templates_use_shortcodes() -> None:
         assert 40 < len(body) <= 320, name
 
 
-def test_migrate_rebuilds_a_schema_1_phones_table(any_url: str, engine_for) -> None:
-    """Schema 1 kept one parse per customer (one region for everyone); its rows are derived
-    data, so the upgrade drops the table and the next phone check fills the new one."""
+def test_a_development_build_before_migrations_is_stamped_where_it_stands(
+        any_url: str, engine_for) -> None:
+    """Builds between 0.1.0 and 0.2.0 had the per-region phones table and recorded
+    `schema_version` 2: their tables are the head already, so they are only stamped."""
     engine = engine_for(any_url)
-    old = Table("wp_bkntc_sms_phones", MetaData(),
-                Column("customer_id", Integer, primary_key=True, autoincrement=False),
-                Column("tenant_id", Integer, nullable=False, server_default="0"),
-                Column("raw_phone", String(255)), Column("e164", String(20)),
-                Column("checked_at", Integer, nullable=False))
     tables = sms_tables("wp_")
+    tables.metadata.create_all(engine, tables=[
+        t for t in tables.metadata.sorted_tables if t.name != version_table_name("wp_")])
     with engine.begin() as conn:
-        tables.meta.create(conn)
-        old.create(conn)
-        conn.execute(old.insert().values(customer_id=7, raw_phone="x", checked_at=1))
-        conn.execute(tables.meta.insert(), [
-            {"name": "schema_version", "value": "1", "updated_at": 1},
-            {"name": "phones_region", "value": "US", "updated_at": 1}])
-    done = migrate(engine, "wp_")
-    assert "dropped table wp_bkntc_sms_phones (schema 1: one region for all numbers)" in done
-    assert "created table wp_bkntc_sms_phones" in done
-    assert f"schema version {SCHEMA_VERSION}" in done
-    with engine.connect() as conn:
-        columns = [c["name"] for c in inspect(conn).get_columns("wp_bkntc_sms_phones")]
-        assert columns[:3] == ["tenant_id", "region", "customer_id"]
-        assert conn.execute(select(func.count()).select_from(tables.phones)).scalar() == 0
-        assert dict(conn.execute(select(tables.meta.c.name, tables.meta.c.value)).all()) == {
-            "schema_version": str(SCHEMA_VERSION)}
+        conn.execute(insert(tables.meta), [
+            {"name": "schema_version", "value": "2", "updated_at": 1}])
+    assert migrate(engine, "wp_") == [
+        "recognised an install made before migrations were recorded: stamped at revision 0002",
+        "seeded 4 built-in templates"]
     assert migrate(engine, "wp_") == []

@@ -73,13 +73,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +98,7 @@ from sidecar.sample_data import (
 from sidecar.sample_data import delete_option as sql_delete_option
 from sidecar.sample_data import set_option as sql_set_option
 from tests.conftest import MariaDBServer, free_port
+from tests.wp_licence import LicenceStub
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -145,58 +144,6 @@ _LIVE: set[WordPressSite] = set()
 
 class WordPressError(AssertionError):
     """Something in the harness failed; the message carries the php -S log tail."""
-
-
-class LicenceStub:
-    """FS Code's licence server as Booknetic 5.2 meets it for an add-on it does not know:
-    every request is recorded and a migration request is answered 404, so Booknetic stores no
-    version record and asks again on the next request (as it does in production)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self._lock = threading.Lock()
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body: Any = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode(errors="replace")
-                with stub._lock:
-                    stub.calls.append((self.path, body))
-                payload = b'{"error":{"message":"unknown add-on"}}'
-                self.send_response(404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="licence-stub")
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def migration_requests(self, slug: str) -> int:
-        """How many times Booknetic asked for the migrations of add-on `slug`."""
-        with self._lock:
-            return sum(1 for path, _ in self.calls
-                       if path.rstrip("/").endswith(f"/addons/get_migrations/{slug}"))
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def password_for(login: str) -> str:
@@ -635,7 +582,8 @@ def _fontawesome() -> Path:
     return static
 
 
-def _make_content_dir(content: Path, extra_plugins: Mapping[str, Path]) -> None:
+def _make_content_dir(content: Path, extra_plugins: Mapping[str, Path],
+                      link_bridge: bool = True) -> None:
     plugins = content / "plugins"
     themes = content / "themes"
     plugins.mkdir(parents=True)
@@ -648,7 +596,8 @@ def _make_content_dir(content: Path, extra_plugins: Mapping[str, Path]) -> None:
     for standin in sorted(STANDINS.iterdir()):
         if standin.is_dir():
             (plugins / standin.name).symlink_to(standin)
-    (plugins / BRIDGE_SLUG).symlink_to(BRIDGE_DIR)  # the other engineer's plugin, as is
+    if link_bridge:  # else the test installs it, e.g. from the release zip
+        (plugins / BRIDGE_SLUG).symlink_to(BRIDGE_DIR)  # the other engineer's plugin, as is
     for name, path in extra_plugins.items():
         (plugins / name).symlink_to(Path(path).resolve())
     (themes / THEME).symlink_to(WORDPRESS / "wp-content" / "themes" / THEME)
@@ -772,6 +721,7 @@ def start_wordpress(
     *,
     kind: str = "single",
     bridge: bool = True,
+    link_bridge: bool = True,
     plugins: Sequence[str] | None = None,
     add_plugins: Sequence[str] = (),
     extra_plugins: Mapping[str, Path] | None = None,
@@ -794,6 +744,8 @@ def start_wordpress(
     """Stand up one WordPress site (see the module docstring) and return it running.
 
     kind: "single" | "saas" (sample data set and, for saas, booknetic-saas active).
+    link_bridge: False leaves wp-content/plugins/bkntc-sms-bridge out (for a test that
+        installs the plugin itself, from its zip); implies bridge=False.
     plugins: the exact plugin files to activate, in order; by default booknetic/init.php,
         booknetic-saas/init.php (saas), booknetic-workflow-twilio-sms/init.php (twilio
         "configured"/"unconfigured"), then `add_plugins`, then the bridge (if `bridge`).
@@ -819,7 +771,7 @@ def start_wordpress(
         if twilio in ("configured", "unconfigured"):
             plugins.append(TWILIO_PLUGIN)
         plugins += list(add_plugins)
-        if bridge:
+        if bridge and link_bridge:
             plugins.append(BRIDGE_PLUGIN)
     plugins = list(plugins)
 
@@ -839,7 +791,7 @@ def start_wordpress(
             if plugin == BRIDGE_PLUGIN and not (BRIDGE_DIR / f"{BRIDGE_SLUG}.php").exists():
                 raise RuntimeError(f"{BRIDGE_DIR}/{BRIDGE_SLUG}.php does not exist yet: pass "
                                    "bridge=False to start WordPress without the bridge")
-        _make_content_dir(site.content_dir, extra_plugins or {})
+        _make_content_dir(site.content_dir, extra_plugins or {}, link_bridge)
         site.licence = LicenceStub()
         # mysqli takes "localhost" as "use the Unix socket" and ignores the port
         db_host = "127.0.0.1" if mariadb.host in ("localhost", "") else mariadb.host

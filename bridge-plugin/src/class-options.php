@@ -19,6 +19,10 @@ final class Options {
 	const SIDECAR_URL = 'bkntc_sms_sidecar_url';
 	const LAST_TICK   = 'bkntc_sms_last_tick';
 	/**
+	 * The service's version as its /healthz last reported it: array( version, at ).
+	 */
+	const SERVICE_VERSION = 'bkntc_sms_service_version';
+	/**
 	 * Booknetic's record of the add-on's installed version (bkntc_addon_<slug>_version).
 	 * Booknetic 5.2 compares it with Addon::getVersion() on every request and, while it is
 	 * missing or older, asks FS Code's licence server for migrations of an add-on that
@@ -26,7 +30,7 @@ final class Options {
 	 * migrations, so it keeps the record equal to its version itself.
 	 */
 	const ADDON_VERSION = 'bkntc_addon_bkntc-sms-bridge_version';
-	const ALL           = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK, self::ADDON_VERSION );
+	const ALL           = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK, self::ADDON_VERSION, self::SERVICE_VERSION );
 
 	const DEFAULT_SIDECAR_URL = 'http://127.0.0.1:8765';
 

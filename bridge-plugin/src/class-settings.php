@@ -96,6 +96,7 @@ final class Settings {
 		$identity         = Identity::current_user();
 		$identity['caps'] = array_values( array_unique( array_merge( $identity['caps'], array( Booknetic::TENANT_GATE ) ) ) );
 		$response         = Sidecar::request( 'GET', '/bridge/check', '', $identity, array( 'Accept' => 'application/json' ), 10.0 );
+		Versions::refresh();
 		if ( is_wp_error( $response ) ) {
 			$result = array(
 				'ok'    => false,
@@ -185,6 +186,18 @@ final class Settings {
 			</form>
 
 			<h2><?php esc_html_e( 'Connection', 'bkntc-sms-bridge' ); ?></h2>
+			<p id="bkntc-sms-versions">
+				<?php
+				$service = Versions::refresh();
+				if ( is_wp_error( $service ) ) {
+					/* translators: 1: this plugin's version, 2: why the service's version is unknown. */
+					echo esc_html( sprintf( __( 'Plugin version %1$s; service version unknown (%2$s).', 'bkntc-sms-bridge' ), VERSION, $service->get_error_message() ) );
+				} else {
+					/* translators: 1: this plugin's version, 2: the service's version. */
+					echo esc_html( sprintf( __( 'Plugin version %1$s; service version %2$s.', 'bkntc-sms-bridge' ), VERSION, '' === $service ? __( 'before 0.2 (it reports none)', 'bkntc-sms-bridge' ) : $service ) );
+				}
+				?>
+			</p>
 			<form method="post" action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>">
 				<input type="hidden" name="action" value="bkntc_sms_test_connection">
 				<?php wp_nonce_field( 'bkntc_sms_test_connection' ); ?>

@@ -6,27 +6,54 @@ import argparse
 import os
 from typing import Any
 
+from ..config import Settings
 from . import print_json, settings
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from ..schema import migrate, schema_ddl
+    from ..schema import schema_ddl
 
     if args.print_sql:
         print(schema_ddl(os.environ.get("BKNTC_SMS_TABLE_PREFIX", "wp_")), end="")
         return 0
     from ..db import make_engine
+    from ..migrations import down_one, migrate, status
 
     config = settings()
-    done = migrate(make_engine(config.database_url), config.table_prefix)
+    engine = make_engine(config.database_url, pool_size=1)
+    try:
+        if args.status:
+            found = status(engine, config.table_prefix)
+            if args.json:
+                print_json(found.to_dict())
+            else:
+                print("\n".join(found.lines()))
+            return 1 if found.state == "newer" else 0
+        if args.down:
+            done = down_one(engine, config.table_prefix)
+        else:
+            done = migrate(engine, config.table_prefix, to=args.to or "head")
+    finally:
+        engine.dispose()
     if args.json:
-        print_json({"applied": done})
+        print_json({"applied": done, "revision": status_after(config)})
     elif done:
         for line in done:
             print(line)
     else:
         print("schema is up to date")
     return 0
+
+
+def status_after(config: Settings) -> str | None:
+    from ..db import make_engine
+    from ..migrations import status
+
+    engine = make_engine(config.database_url, pool_size=1)
+    try:
+        return status(engine, config.table_prefix).current
+    finally:
+        engine.dispose()
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -48,10 +75,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("migrate", help="create or upgrade the sidecar's own tables")
+    p = sub.add_parser("migrate", help="create or upgrade the sidecar's own tables",
+                       description="Bring the sidecar's tables to this version's head revision "
+                                   "(serve and worker do it at start). See README: Upgrading.")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--print-sql", action="store_true",
-                   help="print the MySQL DDL instead of applying it")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--print-sql", action="store_true",
+                      help="print the MySQL DDL of the head instead of applying it")
+    what.add_argument("--status", action="store_true",
+                      help="say where the database stands and what would run; change nothing")
+    what.add_argument("--down", action="store_true",
+                      help="revert the newest applied revision (rolling back one version)")
+    what.add_argument("--to", metavar="REV",
+                      help="migrate up or down to revision REV instead of the head")
     p.set_defaults(handler=cmd_migrate)
 
     p = sub.add_parser("check", help="check the database, Booknetic and the Twilio add-on")

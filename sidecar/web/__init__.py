@@ -16,6 +16,7 @@ from urllib.parse import quote
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from .. import __version__
 from ..errors import Forbidden
 from ..runtime import Runtime
 from .auth import CAPABILITY_LABELS, CsrfFailed, NonceStore, SecretSource, csrf_token, verify
@@ -91,7 +92,8 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        # The bridge compares this with its own version (one release: same major.minor).
+        return {"status": "ok", "version": __version__}
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

@@ -1,0 +1,301 @@
+"""Upgrading a 0.1.0 install with real data, on MariaDB and SQLite (tests/upgrade_support.py
+builds it): every row survives and reads back through the signed API, a campaign paused
+before the upgrade resumes and finishes against the fake Twilio, migrating twice or from
+three processes at once is harmless, the newest revision goes down and up again, and a
+database newer than the code stops every entry point with both revisions named.
+
+A later revision extends this module: its rows go into upgrade_support.fill_0_1_0 (or are
+written after the step that creates their table) and its checks next to the ones below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sidecar.config import Settings
+from sidecar.migrations import (
+    MigrationError,
+    SchemaTooNew,
+    down_one,
+    head,
+    migrate,
+    revisions,
+    status,
+)
+from sidecar.migrations.schema_0_1_0 import ddl_0_1_0
+from sidecar.providers.fake_twilio import FakeTwilio
+from sidecar.runtime import Runtime
+from sidecar.sample_data import Dataset, build_booknetic
+from sidecar.web import create_app
+from tests.shop import START, FakeClock
+from tests.upgrade_support import (
+    FIXTURE,
+    PREFIX,
+    Legacy,
+    columns,
+    create_0_1_0_schema,
+    dump,
+    fill_0_1_0,
+    row_count,
+)
+from tests.web_support import (
+    SECRET,
+    TENANT1,
+    TENANT2,
+    FlaskTransport,
+    SignedClient,
+    settle,
+    wait_for,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
+APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
+
+
+@dataclass
+class Old:
+    url: str
+    engine: Engine
+    ds: Dataset
+    legacy: Legacy
+
+
+@pytest.fixture
+def old(any_url: str, engine_for) -> Old:
+    """A database as 0.1.0 left it: Booknetic's SaaS sample data and our 0.1.0 rows."""
+    engine = engine_for(any_url)
+    ds = build_booknetic(engine, PREFIX, "saas", START, customers_per_tenant=30)
+    create_0_1_0_schema(engine)
+    return Old(any_url, engine, ds, fill_0_1_0(engine, ds, START))
+
+
+def run_cli(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
+    env["BKNTC_SMS_DATABASE_URL"] = url
+    return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_frozen_baseline_is_the_released_0_1_0_schema() -> None:
+    """SQLite's 0.1.0 tables come from the definitions that compile to 0.1.0's own file."""
+    assert ddl_0_1_0(PREFIX) == FIXTURE.read_text()
+
+
+def test_one_linear_history_and_frozen_revisions() -> None:
+    found = revisions()
+    assert [r.id for r in found] == [f"{n:04d}" for n in range(1, len(found) + 1)]
+    assert head() == found[-1].id and all(r.description for r in found)
+    versions = ROOT / "sidecar" / "migrations" / "versions"
+    for path in versions.glob("[0-9]*.py"):
+        source = path.read_text()
+        # A revision is frozen: the live head (sidecar.schema) moves with every release.
+        assert "sidecar.schema " not in source and "from sidecar.schema" not in source, path
+        assert "wp_" not in source, f"{path.name} hard-codes the table prefix: use prefixed()"
+
+
+# -- the upgrade itself ----------------------------------------------------------------------
+
+
+def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old: Old) -> None:
+    engine, legacy = old.engine, old.legacy
+    before = dump(engine)
+    found = status(engine, PREFIX)
+    assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
+                                                                          ["0002"])
+
+    assert migrate(engine, PREFIX) == [STAMPED, APPLIED_0002]  # built-ins were all there
+    assert dump(engine) == before
+    assert status(engine, PREFIX).state == "current"
+    assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
+    assert row_count(engine, "phones") == 0  # derived data: the next phone check refills it
+    assert migrate(engine, PREFIX) == []  # twice: nothing to do
+    assert dump(engine) == before
+
+    fake = FakeTwilio(old.ds.options["bkntc_sms_account_sid"],
+                      old.ds.options["bkntc_sms_auth_token"]).start()
+    runtime = Runtime.build(Settings.from_env({
+        "BKNTC_SMS_DATABASE_URL": old.url, "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
+        "BKNTC_SMS_BRIDGE_SECRET": SECRET, "BKNTC_SMS_RETRY_DELAYS": "2,4"}),
+        engine=engine, clock=FakeClock(START))
+    try:
+        api = SignedClient(FlaskTransport(create_app(runtime)))
+        _everything_reads_back(api, engine, legacy)
+        _paused_campaign_resumes_and_finishes(api, runtime, fake, legacy)
+    finally:
+        settle()
+        runtime.outbox.close()
+        fake.stop()
+
+
+def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) -> None:
+    ids = legacy.campaigns
+    with engine.connect() as conn:
+        rows = {r.id: r._asdict() for r in conn.execute(
+            text(f"SELECT * FROM {PREFIX}bkntc_sms_campaigns"))}
+        logs = Counter(r[0] for r in conn.execute(
+            text(f"SELECT campaign_id FROM {PREFIX}bkntc_sms_recipients")))
+    listed = api.get("/api/v1/campaigns?per_page=100").json()
+    tenant1 = {cid for role, cid in ids.items() if role not in ("tenant 2", "one-off")}
+    assert {c["id"] for c in listed["campaigns"]} == tenant1
+    for role, cid in ids.items():
+        who = TENANT2 if role == "tenant 2" else TENANT1
+        reply = api.as_(who).get(f"/api/v1/campaigns/{cid}")
+        assert reply.status == 200, (role, reply)
+        shown = reply.json()
+        for key in ("name", "body", "status", "status_reason", "kind", "total", "sent",
+                    "failed", "pending", "created_at", "queued_at", "finished_at"):
+            assert shown[key] == rows[cid][key], (role, key)
+        page = api.as_(who).get(f"/api/v1/campaigns/{cid}/logs?per_page=500").json()
+        assert page["total"] == logs[cid] == len(page["logs"]), role
+        assert Counter(r["status"] for r in page["logs"]) == Counter(
+            {s: rows[cid][s] for s in ("sent", "failed", "pending") if rows[cid][s]}), role
+    assert api.get(f"/api/v1/campaigns/{ids['tenant 2']}").status == 404  # still isolated
+    templates = api.get("/api/v1/templates").json()
+    assert sorted(t["id"] for t in templates["templates"]) == legacy.tenant1_templates
+    suppressions = api.get("/api/v1/suppressions").json()["suppressions"]
+    assert sorted(s["phone"] for s in suppressions) == legacy.tenant1_suppressions
+    assert {s["source"] for s in suppressions} == {"manual", "bulk", "opt_out"}
+    chart = {d["day"]: (d["sent"], d["failed"]) for d in api.get("/api/v1/dashboard")
+             .json()["chart"]}
+    assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
+    assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
+    # The rebuilt phones table is filled by the first phone check: segments work at once.
+    preview = api.post("/api/v1/segments/preview", {"segment": "all_with_phone"}).json()
+    assert preview["count"] > 20
+    assert row_count(engine, "phones") > 0
+
+
+def _paused_campaign_resumes_and_finishes(api: SignedClient, runtime: Runtime,
+                                          fake: FakeTwilio, legacy: Legacy) -> None:
+    paused = legacy.campaigns["paused"]
+    resumed = api.post(f"/api/v1/campaigns/{paused}/resume")
+    assert resumed.status == 200, resumed
+    wait_for(lambda: runtime.campaigns.progress(1, paused)["status"] == "completed",
+             timeout=60, what="the resumed campaign to finish")
+    settle()
+    # The queued and the mid-send campaigns of 0.1.0 finish too (the crashed claim is
+    # reconciled with Twilio first, the transient failure retried).
+    for role in ("queued", "sending"):
+        cid = legacy.campaigns[role]
+
+        def done(cid: int = cid) -> bool:
+            runtime.outbox.run_queue()
+            return runtime.campaigns.progress(1, cid)["status"] == "completed"
+
+        wait_for(done, timeout=60, what=f"the {role} campaign to finish")
+    settle()
+    received = Counter(m.to for m in fake.received())
+    for role in ("paused", "queued", "sending"):
+        cid = legacy.campaigns[role]
+        progress = runtime.campaigns.progress(1, cid)
+        assert progress["pending"] == 0 and progress["sent"] + progress["failed"] == \
+            progress["total"], (role, progress)
+        assert all(received[phone] == 1 for phone in legacy.pending_phones[role]), role
+    assert runtime.campaigns.progress(1, paused)["sent"] == 6
+    # Nothing that 0.1.0 had already sent went out again.
+    assert sum(received.values()) == sum(len(legacy.pending_phones[r])
+                                         for r in ("paused", "queued", "sending"))
+
+
+def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
+    before = dump(old.engine)
+    shown = run_cli(old.url, "migrate", "--status")
+    assert shown.returncode == 0, shown.stderr
+    assert "made by 0.1.0" in shown.stdout and "would apply 1:" in shown.stdout
+    assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
+    data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
+    assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
+    applied = run_cli(old.url, "migrate", "--json")
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout) == {"applied": [STAMPED, APPLIED_0002],
+                                          "revision": head()}
+    after = run_cli(old.url, "migrate", "--status")
+    assert "nothing to apply: the schema is up to date" in after.stdout
+    assert run_cli(old.url, "migrate").stdout.strip() == "schema is up to date"
+    assert dump(old.engine) == before
+
+
+def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> None:
+    engine = old.engine
+    before = dump(engine)
+    migrate(engine, PREFIX)
+    down = run_cli(old.url, "migrate", "--down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == "reverted 0002: phones keyed by (tenant, region, customer)"
+    assert status(engine, PREFIX).current == "0001"
+    assert columns(engine, "phones") == ["customer_id", "tenant_id", "raw_phone", "e164",
+                                         "checked_at"]
+    assert dump(engine) == before
+    with engine.connect() as conn:  # what 0.1.0 reads its schema version from
+        assert conn.execute(text(f"SELECT value FROM {PREFIX}bkntc_sms_meta "
+                                 "WHERE name = 'schema_version'")).scalar() == "1"
+    with pytest.raises(MigrationError, match="baseline"):
+        down_one(engine, PREFIX)
+    assert migrate(engine, PREFIX) == [APPLIED_0002]
+    assert dump(engine) == before and status(engine, PREFIX).up_to_date
+
+
+def test_three_processes_upgrading_at_once(old: Old) -> None:
+    before = dump(old.engine)
+    code = ("import sys; from sidecar.db import make_engine; from sidecar.schema import migrate;"
+            "print(migrate(make_engine(sys.argv[1]), 'wp_'))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, old.url], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    # One of them did the work; the others found it done.
+    assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n",
+                                                        f"{[STAMPED, APPLIED_0002]}\n"])
+    assert dump(old.engine) == before
+    assert row_count(old.engine, "alembic_version") == 1
+
+
+# -- a database from the future ---------------------------------------------------------------
+
+
+@pytest.fixture
+def newer(sqlite_url: str, engine_for) -> Iterator[str]:
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, PREFIX, "single", START, customers_per_tenant=5)
+    migrate(engine, PREFIX)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_alembic_version SET version_num = '0099'"))
+    yield sqlite_url
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"], ["tick"],
+                                     ["campaigns", "list"], ["migrate"]])
+def test_a_database_newer_than_the_code_stops_every_entry_point(newer: str,
+                                                                command: list[str]) -> None:
+    result = run_cli(newer, *command, timeout=60)
+    assert result.returncode == 1, result
+    assert "revision 0099" in result.stderr and f"up to {head()} only" in result.stderr
+    assert "bkntc-sms migrate --to" in result.stderr
+
+
+def test_status_and_check_name_both_revisions_of_a_newer_database(newer: str,
+                                                                   engine_for) -> None:
+    shown = run_cli(newer, "migrate", "--status")
+    assert shown.returncode == 1
+    assert "at revision 0099, which this code does not know" in shown.stdout
+    checks = {c["name"]: c for c in json.loads(run_cli(newer, "check", "--json").stdout)
+              ["checks"]}
+    assert not checks["sidecar schema"]["ok"]
+    assert "revision 0099" in checks["sidecar schema"]["detail"]
+    engine = engine_for(newer)
+    settings = Settings.from_env({"BKNTC_SMS_DATABASE_URL": newer})
+    for auto_migrate in (True, False):  # the web app's and the benchmarks' way in
+        with pytest.raises(SchemaTooNew, match="0099"):
+            Runtime.build(settings, engine=engine, auto_migrate=auto_migrate)

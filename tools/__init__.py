@@ -1,0 +1,1 @@
+"""Developer tools run by ./dev (not part of the installed package)."""
