@@ -119,7 +119,7 @@ def start_mariadb() -> MariaDBServer:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     server = MariaDBServer(f"mysql+pymysql://root@127.0.0.1:{port}/", process, datadir)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a safety net: it is up in seconds on an idle machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
@@ -204,7 +204,7 @@ def shared_browser() -> Any:
             raise RuntimeError(f"{CHROMIUM} not found: install the Debian package chromium "
                                "(.ci/run does this)")
         _BROWSER = _PLAYWRIGHT.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                               headless=True)
+                                               headless=True, timeout=180_000)
     return _BROWSER
 
 
