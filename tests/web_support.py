@@ -197,7 +197,7 @@ class HttpTransport:
             request.method, self.base_url + "/", data=request.body or None,
             headers=dict(request.headers)))
         prepared.url = self.base_url + request.path
-        response = self.session.send(prepared, timeout=30, allow_redirects=False)
+        response = self.session.send(prepared, timeout=120, allow_redirects=False)
         return Reply(response.status_code, CaseInsensitiveDict(dict(response.headers.items())),
                      response.content)
 
