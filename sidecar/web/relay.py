@@ -40,7 +40,6 @@ def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: Iden
                  clock: Callable[[], float] = time.time) -> Flask:
     """The relay app. `clock` dates each signature (the bridge uses PHP's time()); give it
     the sidecar runtime's clock when both run in one process, as the tests do."""
-
     app = Flask(__name__)
     app.secret_key = secrets.token_hex(16)
     wp_nonce = secrets.token_hex(8)  # what wp_create_nonce() would give this "session"
