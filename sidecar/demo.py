@@ -128,7 +128,8 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
         return {k: persona[k] for k in ("user_id", "user_login", "display_name", "caps")} | {
             "tenant_id": None}
 
-    relay = create_relay(sidecar.url, lambda: secret, identity_for, demo_personas=PERSONAS)
+    relay = create_relay(sidecar.url, lambda: secret, identity_for, demo_personas=PERSONAS,
+                         clock=runtime.clock)
     front = BackgroundServer(relay, LOOPBACK, port).start()
     demo.servers.append(front)
     demo.url = front.url + "/"

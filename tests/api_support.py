@@ -34,7 +34,7 @@ def progress(api: SignedClient, cid: int, who: Who = TENANT1) -> dict[str, Any]:
 
 
 def wait_finished(api: SignedClient, cid: int, who: Who = TENANT1,
-                  timeout: float = 30.0) -> dict[str, Any]:
+                  timeout: float = 120.0) -> dict[str, Any]:
     return wait_for(lambda: (p if (p := progress(api, cid, who))["status"]
                              in ("completed", "failed") else None),
                     timeout=timeout, what=f"campaign {cid} to finish")

@@ -6,6 +6,11 @@ the APScheduler worker ticking every second, and the local relay (signing exactl
 WordPress bridge) in front of it — every part a real server on loopback. Who the relay says
 the user is comes from `stack.identity`, which a test may change at any time.
 
+Time is one `FrozenClock` (tests/clock.py) given to the data set, the runtime (so the web
+app and the worker), the relay's signatures and the fake Twilio: the page's preview and the
+test's own are computed at the same "now", however long the steps between them take. A send
+that must be caught half-way is held at the fake (`fake.hold(after=N)`), not raced.
+
 Per session (`launch_browser`): Debian's Chromium driven by Playwright; nothing is
 downloaded. Each test gets its own browser context (`open_page`) that accepts every
 confirm() and records it, collects JavaScript errors (a test fails on any), and leaves a
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -48,6 +54,7 @@ from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from sidecar.worker import build_scheduler
 from tests import a11y_support as a11y
+from tests.clock import FrozenClock
 from tests.conftest import shared_browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,8 +71,10 @@ ALL_CAPS = [c for c in CAPABILITIES if c != "cron"]
 OWNER: dict[str, Any] = {"user_id": 1, "user_login": "owner", "display_name": "Alex Owner",
                          "tenant_id": None, "caps": ALL_CAPS}
 
-UI_TIMEOUT = 15_000  # ms: a page, a preview, a counter
-SEND_TIMEOUT = 120_000  # ms: a whole campaign going out
+# Safety nets for a busy 2-core machine (two suites at once): every wait ends as soon as
+# its condition holds, so a fast machine does not pay for them.
+UI_TIMEOUT = 60_000  # ms: a page, a preview, a counter
+SEND_TIMEOUT = 300_000  # ms: a whole campaign going out
 
 
 # -- the stack ---------------------------------------------------------------------------
@@ -81,8 +90,10 @@ class Stack:
     fake: FakeTwilio
     runtime: Runtime
     identity: dict[str, Any]  # what the relay signs as the signed-in user; mutable
+    clock: FrozenClock
     servers: list[BackgroundServer] = field(default_factory=list)
     scheduler: Any = None
+    queue_runs: int = 0  # queue runs the worker has finished (a scheduler listener counts)
 
     # -- URLs -----------------------------------------------------------------------------
 
@@ -136,6 +147,22 @@ class Stack:
             return [dict(x) for x in conn.execute(
                 select(r).where(r.c.campaign_id == campaign_id).order_by(r.c.id)).mappings()]
 
+    def at_rest(self, campaign_id: int) -> bool:
+        """Nothing of the campaign is on its way: no row claimed, no request inside the
+        fake, and every message the fake accepted is recorded as sent."""
+        r = self.runtime.tables.recipients
+        with self.engine.connect() as conn:
+            claimed = conn.execute(select(func.count()).where(
+                r.c.campaign_id == campaign_id, r.c.claimed_by.is_not(None))).scalar_one()
+        return (claimed == 0 and self.fake.stats.in_flight == 0
+                and self.received_count() == self.campaign(campaign_id)["sent"])
+
+    def wait_for_queue_runs(self, count: int) -> None:
+        """Wait until the worker has finished `count` more queue runs."""
+        target = self.queue_runs + count
+        wait_until(lambda: self.queue_runs >= target, SEND_TIMEOUT / 1000,
+                   f"{count} more queue runs of the worker")
+
     def assert_counters_match_rows(self, campaign_id: int) -> dict[str, Any]:
         """The campaign row's counters equal its recipient rows; returns the campaign."""
         campaign = self.campaign(campaign_id)
@@ -165,7 +192,8 @@ class Stack:
 
     def stop(self) -> None:
         # Whatever a failed test left running: stop it being served first, so every
-        # background drain ends after its current batch.
+        # background drain ends after its current batch (answered, if the fake held it).
+        self.fake.release()
         c = self.runtime.tables.campaigns
         with contextlib.suppress(Exception), self.engine.begin() as conn:
             conn.execute(update(c).where(c.c.status.in_([s.value for s in ACTIVE]))
@@ -191,10 +219,11 @@ def form_filters(service_ids: list[int] | None = None, location_ids: list[int] |
 
 
 def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stack:
-    ds = build_booknetic(engine, PREFIX, "single", int(time.time()),
+    clock = FrozenClock()
+    ds = build_booknetic(engine, PREFIX, "single", int(clock()),
                          customers_per_tenant=customers)
     fake = FakeTwilio(ds.options["bkntc_sms_account_sid"],
-                      ds.options["bkntc_sms_auth_token"]).start()
+                      ds.options["bkntc_sms_auth_token"], clock=clock).start()
     secret = secrets.token_hex(24)
     try:
         settings = Settings.from_env({
@@ -204,23 +233,32 @@ def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stac
             "BKNTC_SMS_BRIDGE_SECRET": secret,
             "BKNTC_SMS_RETRY_DELAYS": "1,2",
             "BKNTC_SMS_TICK_SECONDS": "1",
-            "BKNTC_SMS_TWILIO_TIMEOUT": "5",
+            # The clock stands still, so a retry would never fall due: a request must not
+            # time out merely because the machine is busy (or the fake holds it).
+            "BKNTC_SMS_TWILIO_TIMEOUT": "60",
         })
-        runtime = Runtime.build(settings, engine=engine)
+        runtime = Runtime.build(settings, engine=engine, clock=clock)
     except Exception:
         fake.stop()
         raise
-    stack = Stack("", engine, ds, fake, runtime, dict(OWNER))
+    stack = Stack("", engine, ds, fake, runtime, dict(OWNER), clock)
     try:
         sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
         stack.servers.append(sidecar)
         stack.scheduler = build_scheduler(runtime)
+
+        def count_queue_runs(event: JobExecutionEvent) -> None:
+            if event.job_id == "queue-run":
+                stack.queue_runs += 1
+
+        stack.scheduler.add_listener(count_queue_runs, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         stack.scheduler.start()
 
         def identity_for(request: Any) -> dict[str, Any] | None:
             return dict(stack.identity) if stack.identity else None
 
-        relay = create_relay(sidecar.url, lambda: secret, identity_for)
+        relay = create_relay(sidecar.url, lambda: secret, identity_for, clock=clock,
+                             timeout=SEND_TIMEOUT / 1000)
         front = BackgroundServer(relay, LOOPBACK, 0).start()
         stack.servers.append(front)
         stack.url = front.url
@@ -350,17 +388,3 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
-
-
-def wait_until_steady(read: Callable[[], int], quiet: float, timeout: float, what: str) -> int:
-    """Wait until `read()` has not changed for `quiet` seconds; return that value."""
-    deadline = time.monotonic() + timeout
-    value, since = read(), time.monotonic()
-    while time.monotonic() - since < quiet:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} still changing after {timeout} s (now {value})")
-        time.sleep(0.05)
-        now = read()
-        if now != value:
-            value, since = now, time.monotonic()
-    return value

@@ -111,7 +111,7 @@ def shared_browser() -> Any:
             raise RuntimeError(f"{CHROMIUM} not found: install the Debian package chromium "
                                "(.ci/run does this)")
         _BROWSER = _PLAYWRIGHT.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                               headless=True)
+                                               headless=True, timeout=180_000)
     return _BROWSER
 
 

@@ -1,14 +1,14 @@
 """A whole sending setup for engine tests: Booknetic data, our schema, a fake Twilio, a clock.
 
 `Shop` is what a test drives; it owns real parts only (a MariaDB or SQLite database, the
-fake Twilio server over HTTP, the unpatched twilio library inside the provider).
+fake Twilio server over HTTP, the unpatched twilio library inside the provider). Its one
+`FrozenClock` (tests/clock.py) is the data set's "now", the services' and the fake's clock.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -17,24 +17,7 @@ from sidecar.config import Settings
 from sidecar.providers.fake_twilio import FakeTwilio
 from sidecar.runtime import Runtime
 from sidecar.sample_data import Dataset, build_booknetic
-
-START = 1_780_000_000
-
-
-@dataclass
-class FakeClock:
-    """A settable wall clock (epoch seconds) shared by the services under test."""
-
-    now: float = START
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self) -> float:
-        with self.lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self.now += seconds
+from tests.clock import START, FrozenClock
 
 
 @dataclass
@@ -43,7 +26,7 @@ class Shop:
     engine: Engine
     ds: Dataset
     fake: FakeTwilio
-    clock: FakeClock
+    clock: FrozenClock
     runtime: Runtime
 
     @property
@@ -87,18 +70,20 @@ class Shop:
 def open_shop(url: str, engine: Engine, *, customers: int = 60, kind: str = "single",
               env: dict[str, str] | None = None, fake_options: dict[str, Any] | None = None,
               twilio: str = "configured") -> Shop:
-    clock = FakeClock()
+    clock = FrozenClock()
     ds = build_booknetic(engine, "wp_", kind, START, customers_per_tenant=customers,
                          twilio=twilio)
     fake = FakeTwilio(ds.options.get("bkntc_sms_account_sid", "AC" + "0" * 32),
                       ds.options.get("bkntc_sms_auth_token", "x" * 32),
-                      **(fake_options or {})).start()
+                      **{"clock": clock, **(fake_options or {})}).start()
     settings = Settings.from_env({
         "BKNTC_SMS_DATABASE_URL": url,
         "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
         "BKNTC_SMS_RETRY_DELAYS": "2,4",
-        "BKNTC_SMS_TWILIO_TIMEOUT": "3",
-        "BKNTC_SMS_LEASE_SECONDS": "30",
+        # Generous: the clock is frozen, so a request that timed out on a busy machine
+        # would wait for a retry that never falls due. A test of timeouts sets its own.
+        "BKNTC_SMS_TWILIO_TIMEOUT": "60",
+        "BKNTC_SMS_LEASE_SECONDS": "120",
         **(env or {}),
     })
     runtime = Runtime.build(settings, engine=engine, clock=clock)

@@ -350,7 +350,11 @@ def test_a_segment_without_recipients_fails_with_a_reason(api: SignedClient) -> 
 def test_lifecycle_refusals_while_sending_and_after_completion(web: Web,
                                                                api: SignedClient) -> None:
     settle()
-    web.shop.fake.set_faults(latency=0.05)  # ~50 recipients: a few seconds of sending
+    # The fake answers enough messages for one whole batch (whichever sender gets there
+    # first), then holds the rest: the campaign is "sending" for as long as the refusals
+    # take, however slow the machine.
+    settings = web.runtime.settings
+    web.shop.fake.hold(after=settings.send_concurrency * (settings.batch_size - 1) + 1)
     try:
         created = new_campaign(api, name="Big one", segment="all_with_phone",
                                body="Big one {customer_first_name}")
@@ -376,14 +380,14 @@ def test_lifecycle_refusals_while_sending_and_after_completion(web: Web,
         paused = api.post(path + "/pause")
         assert paused.status == 200 and paused.json()["status"] == "paused"
         assert_error(api.post(path + "/pause"), 409, "conflict")
-        settle()
-        stopped = progress(api, created["id"])
-        assert stopped["status"] == "paused" and stopped["pending"] > 0
-
-        resumed = api.post(path + "/resume")
-        assert resumed.status == 200 and resumed.json()["status"] == "queued"
     finally:
-        web.shop.fake.set_faults(latency=0.0)
+        web.shop.fake.release()
+    settle()
+    stopped = progress(api, created["id"])
+    assert stopped["status"] == "paused" and stopped["pending"] > 0
+
+    resumed = api.post(path + "/resume")
+    assert resumed.status == 200 and resumed.json()["status"] == "queued"
     done = wait_finished(api, created["id"])
     assert done["status"] == "completed" and done["pending"] == 0
     assert done["sent"] + done["failed"] == done["total"] == queued["total"]

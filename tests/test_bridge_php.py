@@ -80,18 +80,21 @@ def test_php_signature_verifies_in_python(tmp_path: Path) -> None:
         "'display_name' => 'Zoë Owner', 'tenant_id' => 3, "
         "'caps' => array('sms_campaigns', 'sms_campaigns_create'))); echo json_encode($h);")
     headers = json.loads(out)
+    # PHP dated it with its time(); verify "then", not after however long this run took.
+    encoded = headers["X-Bkntc-Identity"]
+    now = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))["ts"]
+    assert abs(now - time.time()) < 3600, now  # PHP's clock, in seconds
     engine = make_engine(f"sqlite:///{tmp_path / 'n.sqlite3'}")
     migrate(engine, "wp_")
     nonces = NonceStore(engine, sms_tables("wp_"))
     identity = verify(headers, "POST", path, body.encode(), secret=secret, nonces=nonces,
-                      now=int(time.time()))
+                      now=now)
     assert (identity.user_id, identity.display_name, identity.tenant_id) == (7, "Zoë Owner", 3)
     assert identity.caps == {"sms_campaigns", "sms_campaigns_create"}
     with pytest.raises(AuthError, match="replayed"):
-        verify(headers, "POST", path, body.encode(), secret=secret, nonces=nonces,
-               now=int(time.time()))
+        verify(headers, "POST", path, body.encode(), secret=secret, nonces=nonces, now=now)
     with pytest.raises(AuthError, match="bad signature"):
-        verify(headers, "POST", path, b"{}", secret=secret, nonces=nonces, now=int(time.time()))
+        verify(headers, "POST", path, b"{}", secret=secret, nonces=nonces, now=now)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -91,7 +90,7 @@ def search_or_problem(frame: FrameLocator, page_name: str, box: str, form: str,
 def insert_log_rows(stack: Stack, campaign_id: int, count: int, failed_every: int,
                     names: list[tuple[str, str]] | None = None) -> None:
     """Recipient rows written straight into the table (a campaign without sending)."""
-    now = int(time.time())
+    now = int(stack.clock())
     names = names or [(f"Bulk{n}", "Import") for n in range(1, count + 1)]
     rows = [{"campaign_id": campaign_id, "tenant_id": 0, "customer_id": None,
              "phone": f"+1202{n:07d}", "first_name": names[n - 1][0],

@@ -18,6 +18,7 @@ from sidecar.phones import normalise_phone
 from sidecar.providers.base import ProviderNotReady
 from sidecar.sample_data import set_option
 from tests.shop import Shop, open_shop
+from tests.web_support import wait_for
 
 
 @pytest.fixture
@@ -332,11 +333,21 @@ def test_twilio_add_on_not_ready_refuses_to_send(shop: Shop) -> None:
 
 
 def test_sends_run_concurrently(mshop: Shop) -> None:
-    mshop.fake.set_faults(latency=0.05)
+    concurrency = mshop.runtime.settings.send_concurrency
     cid = mshop.create()
     mshop.runtime.campaigns.send(None, cid)
-    mshop.runtime.outbox.run_queue()
-    assert mshop.fake.stats.max_in_flight > 1
+    # The fake holds every request: the run is concurrent iff SEND_CONCURRENCY of them
+    # wait inside it at once (and never more).
+    mshop.fake.hold()
+    run = threading.Thread(target=mshop.runtime.outbox.run_queue)
+    run.start()
+    try:
+        wait_for(lambda: mshop.fake.stats.held == concurrency,
+                 what=f"{concurrency} requests in flight at once")
+    finally:
+        mshop.fake.release()
+        run.join()
+    assert mshop.fake.stats.max_in_flight == concurrency
     assert mshop.runtime.campaigns.get(None, cid)["status"] == "completed"
 
 

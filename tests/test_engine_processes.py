@@ -24,14 +24,21 @@ from tests.shop import Shop, open_shop
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 2000
+# Real processes on the real clock. A claim's lease must outlast a batch by far even on a
+# busy machine (else a live process's claim could be taken over and sent twice); the kill
+# test waits for it to run out. Every wait is a safety net that ends when its condition
+# holds.
+LEASE = "30"
+TWILIO_TIMEOUT = "5"
+WAIT = 300
 
 
 def _spawn(shop: Shop, *args: str, extra: dict[str, str] | None = None
            ) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
     env.update(shop.env)
-    env.update({"BKNTC_SMS_TICK_SECONDS": "1", "BKNTC_SMS_TWILIO_TIMEOUT": "2",
-                "BKNTC_SMS_LEASE_SECONDS": "10", "BKNTC_SMS_RETRY_DELAYS": "1,1",
+    env.update({"BKNTC_SMS_TICK_SECONDS": "1", "BKNTC_SMS_TWILIO_TIMEOUT": TWILIO_TIMEOUT,
+                "BKNTC_SMS_LEASE_SECONDS": LEASE, "BKNTC_SMS_RETRY_DELAYS": "1,1",
                 "BKNTC_SMS_SEND_CONCURRENCY": "4"})
     env.update(extra or {})
     return subprocess.Popen([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=env,
@@ -40,7 +47,10 @@ def _spawn(shop: Shop, *args: str, extra: dict[str, str] | None = None
 
 @pytest.fixture
 def big_shop(mysql_url: str, engine_for) -> Iterator[Shop]:
-    shop = open_shop(mysql_url, engine_for(mysql_url), customers=2400)
+    # The fake dates messages by the real clock too: reconciliation compares those dates
+    # with the processes' own.
+    shop = open_shop(mysql_url, engine_for(mysql_url), customers=2400,
+                     fake_options={"clock": time.time})
     # Only valid, distinct numbers are snapshotted; make sure the campaign is big enough.
     shop.fake.set_faults(latency=0.002)
     yield shop
@@ -50,12 +60,12 @@ def big_shop(mysql_url: str, engine_for) -> Iterator[Shop]:
 
 def _real_clock_runtime(shop: Shop) -> Runtime:
     """Subprocesses use the real clock; so must the test's own services here."""
-    settings = Settings.from_env({**shop.env, "BKNTC_SMS_LEASE_SECONDS": "10",
-                                  "BKNTC_SMS_TWILIO_TIMEOUT": "2"})
+    settings = Settings.from_env({**shop.env, "BKNTC_SMS_LEASE_SECONDS": LEASE,
+                                  "BKNTC_SMS_TWILIO_TIMEOUT": TWILIO_TIMEOUT})
     return Runtime.build(settings, engine=shop.engine)
 
 
-def _wait_finished(runtime: Runtime, campaign_id: int, timeout: float) -> dict:
+def _wait_finished(runtime: Runtime, campaign_id: int, timeout: float = WAIT) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         progress = runtime.campaigns.progress(None, campaign_id)
@@ -85,7 +95,7 @@ def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> Non
     workers = [_spawn(big_shop, "worker") for _ in range(3)]
     try:
         sends = [_spawn(big_shop, "campaigns", "send", str(cid)) for _ in range(3)]
-        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in sends]
+        results = [(p.wait(timeout=WAIT), p.stderr.read() if p.stderr else "") for p in sends]
         assert sorted(code for code, _ in results) == [0, 1, 1], results
         assert sum("already" in err for _, err in results) == 2, results
         total = runtime.campaigns.get(None, cid)["total"]
@@ -104,8 +114,8 @@ def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> Non
             t.start()
         ticks = [_spawn(big_shop, "tick") for _ in range(3)]
         for p in ticks:
-            assert p.wait(timeout=180) == 0
-        _wait_finished(runtime, cid, 180)
+            assert p.wait(timeout=WAIT) == 0
+        _wait_finished(runtime, cid)
         stop.set()
         for t in drains:
             t.join()
@@ -113,7 +123,7 @@ def test_many_processes_send_every_recipient_exactly_once(big_shop: Shop) -> Non
         for p in workers:
             p.send_signal(signal.SIGTERM)
         for p in workers:
-            p.wait(timeout=30)
+            p.wait(timeout=WAIT)
     assert all(p.returncode == 0 for p in workers)
     _assert_exactly_once(big_shop, runtime, cid)
     runtime.outbox.close()
@@ -127,20 +137,21 @@ def test_worker_killed_mid_campaign_loses_nobody(big_shop: Shop) -> None:
     runtime.campaigns.send(None, cid)
     victim = _spawn(big_shop, "worker", extra={"BKNTC_SMS_SEND_CONCURRENCY": "2"})
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT
         while len(big_shop.fake.received()) < 300 and time.monotonic() < deadline:
+            assert victim.poll() is None, victim.communicate()
             time.sleep(0.05)
-        assert len(big_shop.fake.received()) >= 300
+        assert len(big_shop.fake.received()) >= 300, "the worker did not get going"
         victim.send_signal(signal.SIGKILL)  # mid-batch: claimed rows keep their lease
         victim.wait(timeout=10)
         before = runtime.campaigns.progress(None, cid)
         assert before["status"] == "sending" and before["pending"] > 0
         successor = _spawn(big_shop, "worker")
         try:
-            _wait_finished(runtime, cid, 120)
+            _wait_finished(runtime, cid)
         finally:
             successor.send_signal(signal.SIGTERM)
-            successor.wait(timeout=30)
+            successor.wait(timeout=WAIT)
     finally:
         if victim.poll() is None:
             victim.kill()

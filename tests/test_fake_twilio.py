@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +24,10 @@ SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token"
 SENDER = "+15005550006"
 RECIPIENT = "+15551234567"
+# Safety nets for a busy machine, far above what any answer takes (and below a hung
+# answer's sleep, so a client timeout always means the fake did not answer).
+CLIENT_TIMEOUT = 60
+WAIT = 120
 
 
 @pytest.fixture(autouse=True)
@@ -37,11 +41,11 @@ def _isolated_twilio_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake() -> Iterator[FakeTwilio]:
-    with FakeTwilio(SID, TOKEN, seed=7, timeout_sleep=2.0) as server:
+    with FakeTwilio(SID, TOKEN, seed=7, timeout_sleep=600) as server:  # stop() wakes it
         yield server
 
 
-def make_client(fake: FakeTwilio, token: str = TOKEN, timeout: float = 5) -> Client:
+def make_client(fake: FakeTwilio, token: str = TOKEN, timeout: float = CLIENT_TIMEOUT) -> Client:
     client = Client(SID, token, http_client=TwilioHttpClient(timeout=timeout))
     client.api.base_url = fake.base_url
     return client
@@ -91,7 +95,7 @@ def test_path_account_must_match_the_authenticated_one(fake: FakeTwilio) -> None
         f"{fake.base_url}/2010-04-01/Accounts/ACother/Messages.json",
         data={"To": RECIPIENT, "From": SENDER, "Body": "x"},
         auth=(SID, TOKEN),
-        timeout=5,
+        timeout=CLIENT_TIMEOUT,
     )
     assert response.status_code == 404
     assert response.json()["code"] == 20404
@@ -171,12 +175,14 @@ def test_429_and_500_faults_surface_as_rest_exceptions(fake: FakeTwilio, client:
 
 
 def test_timeout_fault_raises_requests_timeout_and_stop_does_not_hang(fake: FakeTwilio) -> None:
-    fake.set_faults(timeout_rate=1.0, timeout_sleep=30)
+    fake.set_faults(timeout_rate=1.0, timeout_sleep=3600)
     with pytest.raises(requests.exceptions.Timeout):
         send(make_client(fake, timeout=0.3))
-    started = time.monotonic()
-    fake.stop()  # the handler is still asleep in its 30 s fault
-    assert time.monotonic() - started < 2
+    # The handler is still asleep in its hour-long fault: stop() must wake it, not wait.
+    stopping = threading.Thread(target=fake.stop, daemon=True)
+    stopping.start()
+    stopping.join(WAIT)
+    assert not stopping.is_alive(), "stop() waits for a handler asleep in a timeout fault"
     assert fake.received() == []
 
 
@@ -230,17 +236,46 @@ def test_latency_delays_answers(fake: FakeTwilio, client: Client) -> None:
     assert time.monotonic() - started >= 0.2
 
 
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {WAIT} s waiting for {what}"
+        time.sleep(0.02)
+
+
 def test_64_concurrent_clients(fake: FakeTwilio) -> None:
-    fake.set_faults(latency=0.05)
+    fake.hold()  # every request waits until all 64 are inside the server at once
 
     def one(i: int) -> str:
         return send(make_client(fake), to=f"+1555000{i:04d}").sid
 
     with ThreadPoolExecutor(max_workers=64) as pool:
-        sids = list(pool.map(one, range(64)))
+        futures = [pool.submit(one, i) for i in range(64)]
+        try:
+            wait_until(lambda: fake.stats.held == 64, "64 requests held at once")
+        finally:
+            fake.release()
+        sids = [f.result() for f in futures]
     assert len(set(sids)) == 64
     assert len(fake.received()) == 64
-    assert fake.stats.max_in_flight > 1
+    assert (fake.stats.max_in_flight, fake.stats.in_flight, fake.stats.held) == (64, 0, 0)
+
+
+def test_hold_answers_the_given_number_then_waits_for_release(fake: FakeTwilio,
+                                                              client: Client) -> None:
+    fake.hold(after=2)
+    assert [send(client, body=f"m{i}").status for i in range(2)] == ["queued", "queued"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        third = pool.submit(send, client, body="m2")
+        try:
+            wait_until(lambda: fake.stats.held == 1, "the third request to be held")
+            assert [m.body for m in fake.received()] == ["m0", "m1"]
+            assert not third.done()
+        finally:
+            fake.release()
+        assert third.result().status == "queued"
+    assert send(client, body="m3").status == "queued"  # released: no hold any more
+    assert [m.body for m in fake.received()] == ["m0", "m1", "m2", "m3"]
 
 
 # --- list and fetch -----------------------------------------------------------------------
@@ -341,9 +376,7 @@ def test_status_callbacks_are_signed_like_twilio(
 def test_auto_status_delivers_callbacks_by_itself(receiver: Receiver) -> None:
     with FakeTwilio(SID, TOKEN, auto_status="delivered", auto_status_delay=0.05) as server:
         message = send(make_client(server), status_callback=f"{receiver.url}/cb")
-        deadline = time.monotonic() + 3
-        while not receiver.calls and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: bool(receiver.calls), "the automatic status callback")
         [(_, form, _)] = receiver.calls
         assert (form["MessageSid"], form["MessageStatus"]) == (message.sid, "delivered")
         assert server.received()[0].status == "delivered"

@@ -270,7 +270,7 @@ def _cli(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
     env.update(shop.env)
     return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow

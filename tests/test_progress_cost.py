@@ -3,7 +3,6 @@ recipients: every SQL statement a signed progress request runs is captured and c
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -35,7 +34,7 @@ def test_progress_poll_is_one_primary_key_read(shop: Shop) -> None:
 
     def poll() -> dict:
         headers = sign(SECRET, "GET", path, b"", user_id=1, user_login="a", display_name="A",
-                       tenant_id=None, caps=["sms_campaigns"], ts=int(time.time()))
+                       tenant_id=None, caps=["sms_campaigns"], ts=int(shop.clock()))
         response = client.get(path, headers=headers)
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()

@@ -37,7 +37,7 @@ from sidecar.providers.fake_twilio import FakeTwilio
 from sidecar.runtime import Runtime
 from sidecar.sample_data import Dataset, build_booknetic
 from sidecar.web import create_app
-from tests.shop import START, FakeClock
+from tests.clock import START, FrozenClock
 from tests.upgrade_support import (
     FIXTURE,
     PREFIX,
@@ -127,7 +127,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     runtime = Runtime.build(Settings.from_env({
         "BKNTC_SMS_DATABASE_URL": old.url, "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
         "BKNTC_SMS_BRIDGE_SECRET": SECRET, "BKNTC_SMS_RETRY_DELAYS": "2,4"}),
-        engine=engine, clock=FakeClock(START))
+        engine=engine, clock=FrozenClock(START))
     try:
         api = SignedClient(FlaskTransport(create_app(runtime)))
         _everything_reads_back(api, engine, legacy)

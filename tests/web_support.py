@@ -1,7 +1,8 @@
 """Helpers for the web tests: a signed client that does what the WordPress bridge does.
 
 Every request is signed with `sidecar.web.auth.sign()` exactly as DESIGN.md §6 says (the
-bridge's reference implementation), over the raw path-with-query and the exact body bytes.
+bridge's reference implementation), over the raw path-with-query and the exact body bytes,
+dated by the app's own clock (the shop's FrozenClock): the signer's "now" is the app's.
 `SignedClient.prepare()` returns the request *before* it is sent, so a test can tamper with
 any part of it afterwards (`tampered_*` helpers) and prove the sidecar notices.
 
@@ -196,7 +197,7 @@ class HttpTransport:
             request.method, self.base_url + "/", data=request.body or None,
             headers=dict(request.headers)))
         prepared.url = self.base_url + request.path
-        response = self.session.send(prepared, timeout=30, allow_redirects=False)
+        response = self.session.send(prepared, timeout=120, allow_redirects=False)
         return Reply(response.status_code, CaseInsensitiveDict(dict(response.headers.items())),
                      response.content)
 
@@ -205,15 +206,22 @@ class HttpTransport:
 
 
 class SignedClient:
-    """Build, sign and send requests as the bridge would, for one user by default."""
+    """Build, sign and send requests as the bridge would, for one user by default; `clock`
+    dates the signatures (the clock of the app they go to)."""
 
-    def __init__(self, transport: Transport, *, secret: str = SECRET, who: Who = TENANT1) -> None:
+    def __init__(self, transport: Transport, *, clock: Callable[[], float],
+                 secret: str = SECRET, who: Who = TENANT1) -> None:
         self.transport = transport
+        self.clock = clock
         self.secret = secret
         self.who = who
 
     def as_(self, who: Who) -> SignedClient:
-        return SignedClient(self.transport, secret=self.secret, who=who)
+        return SignedClient(self.transport, clock=self.clock, secret=self.secret, who=who)
+
+    def now(self) -> int:
+        """The signer's current epoch second (what a fresh signature's ts is)."""
+        return int(self.clock())
 
     def prepare(self, method: str, path: str, json_body: Any = NO_BODY, *,
                 raw_body: bytes | None = None, who: Who | None = None, ts: Any = AUTO,
@@ -232,7 +240,7 @@ class SignedClient:
         headers: dict[str, str] = dict(sign(
             secret or self.secret, method, path, body, user_id=who.user_id,
             user_login=who.user_login, display_name=who.display_name, tenant_id=who.tenant_id,
-            caps=list(who.caps), ts=None if ts is AUTO else ts,
+            caps=list(who.caps), ts=self.now() if ts is AUTO else ts,
             nonce=None if nonce is AUTO else nonce))
         if content_type is AUTO:
             if json_body is not NO_BODY or raw_body:
@@ -342,9 +350,10 @@ def assert_error(reply: Reply, status: int, code: str | None = None,
 # -- waiting -------------------------------------------------------------------------------
 
 
-def wait_for(check: Callable[[], T | None], *, timeout: float = 20.0, interval: float = 0.02,
+def wait_for(check: Callable[[], T | None], *, timeout: float = 120.0, interval: float = 0.02,
              what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy, or fail after `timeout` seconds."""
+    """Poll `check` until it returns something truthy, or fail after `timeout` seconds (a
+    safety net for a busy machine: the wait ends as soon as the condition holds)."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -362,15 +371,6 @@ def settle(timeout: float = 30.0) -> None:
         if thread.name.startswith(BACKGROUND_THREADS):
             thread.join(max(deadline - time.monotonic(), 0.1))
             assert not thread.is_alive(), f"background thread {thread.name} still running"
-
-
-def early_in_second(margin: float = 0.25) -> int:
-    """The current epoch second, waiting first if it is about to end: a signed ts that must
-    be exactly N s off must not become N-1 because the server's clock ticked meanwhile."""
-    now = time.time()
-    if now % 1 > 1 - margin:
-        time.sleep(1 - now % 1 + 0.01)
-    return int(time.time())
 
 
 # -- the whole setup -----------------------------------------------------------------------
@@ -399,7 +399,7 @@ class Web:
         return self.shop.engine
 
     def client_for(self, app: Flask, who: Who = TENANT1) -> SignedClient:
-        return SignedClient(FlaskTransport(app), who=who)
+        return SignedClient(FlaskTransport(app), clock=self.runtime.clock, who=who)
 
     def second_app(self) -> Flask:
         """Another sidecar instance (own runtime, engine and app) on the same database."""
@@ -412,7 +412,8 @@ class Web:
         """A client talking real HTTP to this app served by waitress."""
         if not self.servers:
             self.servers.append(BackgroundServer(self.app, threads=4).start())
-        return SignedClient(HttpTransport(self.servers[0].url), who=who)
+        return SignedClient(HttpTransport(self.servers[0].url), clock=self.runtime.clock,
+                            who=who)
 
     def campaign(self, tenant_id: int | None = 1, *, name: str = "Victim",
                  segment: str = "canceled_recent", body: str = "Hi {customer_first_name}",
@@ -510,7 +511,8 @@ def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: i
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
                      env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})})
     app = create_app(shop.runtime)
-    return Web(mariadb, database, url, shop, app, SignedClient(FlaskTransport(app)))
+    return Web(mariadb, database, url, shop, app,
+               SignedClient(FlaskTransport(app), clock=shop.clock))
 
 
 def close_web(web: Web) -> None:

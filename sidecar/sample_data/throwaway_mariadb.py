@@ -101,7 +101,7 @@ def start_mariadb() -> MariaDBServer:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     server = MariaDBServer(f"mysql+pymysql://root@127.0.0.1:{port}/", process, datadir)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a safety net: it is up in seconds on an idle machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break

@@ -9,7 +9,6 @@ relative to the relay endpoint — see `relay_url()` and the README's relay cont
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -62,8 +61,10 @@ def create_app(runtime: Runtime) -> Flask:
         if request.path == "/healthz":
             return None
         body = request.get_data(cache=True)
+        # The runtime's clock: the wall clock in production, the test's own clock in tests
+        # (which sign with the same one), so "now" is one value on both sides.
         g.identity = verify(request.headers, request.method, path_with_query(), body,
-                            secret=secrets_.get(), nonces=nonces, now=int(time.time()))
+                            secret=secrets_.get(), nonces=nonces, now=int(runtime.clock()))
         # A signature vouches for the tenant id, not that the tenant still exists: nothing
         # (not even a template or a suppression) is written for a tenant Booknetic lacks.
         runtime.booknetic.require_tenant(g.identity.tenant_id)

@@ -15,6 +15,7 @@ identity a test chooses. It exists only in demo and test setups, bound to loopba
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -35,7 +36,10 @@ FORWARD_RESPONSE_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Contro
 
 def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: IdentityFor, *,
                  demo_personas: dict[str, dict[str, Any]] | None = None,
-                 start_path: str = "/ui/campaigns", timeout: float = 30.0) -> Flask:
+                 start_path: str = "/ui/campaigns", timeout: float = 30.0,
+                 clock: Callable[[], float] = time.time) -> Flask:
+    """The relay app. `clock` dates each signature (the bridge uses PHP's time()); give it
+    the sidecar runtime's clock when both run in one process, as the tests do."""
     app = Flask(__name__)
     app.secret_key = secrets.token_hex(16)
     wp_nonce = secrets.token_hex(8)  # what wp_create_nonce() would give this "session"
@@ -83,7 +87,7 @@ def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: Iden
         body = request.get_data()
         headers = {h: request.headers[h] for h in FORWARD_REQUEST_HEADERS if h in request.headers}
         headers["X-Bkntc-Wp-Nonce"] = wp_nonce
-        headers.update(sign(secret(), request.method, path, body, **identity))
+        headers.update(sign(secret(), request.method, path, body, ts=int(clock()), **identity))
         try:
             answer = session.request(request.method, sidecar_url + path, data=body,
                                      headers=headers, timeout=timeout, allow_redirects=False)

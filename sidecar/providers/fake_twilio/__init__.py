@@ -13,6 +13,8 @@ a 500 or timeout on a create that would have succeeded still stores the message 
 §1.5: the outcome is unknown to the client, so it must reconcile by listing). `auto_status`
 moves each message to that status after `auto_status_delay` seconds and sends its callback,
 as a live account would; otherwise messages stay `queued` until send_status_callbacks().
+`hold(after=N)` answers N more requests and keeps the rest waiting until `release()`, so a
+test can stop a send half-way on a condition instead of racing it with latency.
 
 Run standalone: `python -m sidecar.providers.fake_twilio --port 8900 --account-sid AC... ...`
 """

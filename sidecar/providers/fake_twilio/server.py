@@ -51,6 +51,8 @@ class FakeTwilioStats:
     timeouts: int
     lost_answers: int
     max_in_flight: int
+    in_flight: int = 0  # requests being answered now (held ones included)
+    held: int = 0  # requests waiting for release()
 
 
 class FakeTwilio:
@@ -81,6 +83,10 @@ class FakeTwilio:
         self.faults = Faults(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        # hold(): how many more requests may pass before the rest wait (None: no hold).
+        self._passes: int | None = None
+        self._released = threading.Condition(self._lock)
+        self._held = 0
         self._messages: list[ReceivedMessage] = []
         self._callbacks: list[CallbackAttempt] = []
         self._connections: set[socket.socket] = set()
@@ -123,6 +129,7 @@ class FakeTwilio:
             self._stopping.set()
             return
         self._stopping.set()
+        self.release()
         self._server.shutdown()
         self._server.server_close()
         with self._lock:
@@ -168,6 +175,8 @@ class FakeTwilio:
                 self._timeouts,
                 self._lost_answers,
                 self._max_in_flight,
+                self._in_flight,
+                self._held,
             )
 
     def clear(self) -> None:
@@ -201,6 +210,18 @@ class FakeTwilio:
         TIMEOUT ("timeout"). E.g. `[500, 500]` fails the next two creates with 500.
         """
         self.faults.script_sequence(outcomes)
+
+    def hold(self, after: int = 0) -> None:
+        """Answer `after` more requests, then keep every later one waiting until release()
+        (or stop()): a test can catch the sender mid-send, without racing it."""
+        with self._lock:
+            self._passes = after
+
+    def release(self) -> None:
+        """End hold(): every waiting request goes on, and later ones are not held."""
+        with self._lock:
+            self._passes = None
+            self._released.notify_all()
 
     def set_faults(self, **changes: Any) -> None:
         """Change fault injection at runtime (Faults.configure: latency, failure_rate_429,
@@ -279,6 +300,12 @@ class FakeTwilio:
             self._requests_total += 1
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
+            while self._passes == 0 and not self._stopping.is_set():
+                self._held += 1
+                self._released.wait()
+                self._held -= 1
+            if self._passes:
+                self._passes -= 1
             latency = self.faults.latency
         reply = html(500)
         try:
