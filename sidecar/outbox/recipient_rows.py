@@ -12,8 +12,7 @@ from sqlalchemy import Engine, and_, exists, func, or_, select, update
 from ..campaigns import ACTIVE
 from ..config import Settings
 from ..db import increment, insert_ignore, is_mysql, update_by_id
-from ..providers.base import Outcome, SendResult
-from ..providers.twilio import OPT_OUT_CODE
+from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
 
 
@@ -126,7 +125,7 @@ class RecipientRows:
         failed: dict[int, dict[str, Any]] = {}
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
-        opted_out: list[str] = []
+        suppress: dict[str, Suppress] = {}
         for row in rows:
             result = results.get(row.id)
             if result is None or result.outcome is Outcome.HALT:
@@ -154,8 +153,8 @@ class RecipientRows:
                 if retryable:
                     error = f"gave up after {row.attempts} attempts: {error}"[:500]
                 failed[row.id] = {"last_error": error, "error_code": result.error_code}
-                if result.error_code == OPT_OUT_CODE:
-                    opted_out.append(row.phone)
+                if result.outcome is Outcome.OPTED_OUT:
+                    suppress[row.phone] = result.suppress or Suppress("opt_out", error)
 
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
@@ -175,9 +174,9 @@ class RecipientRows:
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
-            if opted_out:
+            if suppress:
                 insert_ignore(conn, self.tables.suppressions, [
-                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": "opt_out",
-                     "reason": "Replied STOP (Twilio error 21610)", "created_at": now}
-                    for phone in opted_out])
+                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
+                     "reason": entry.reason[:255], "created_at": now}
+                    for phone, entry in suppress.items()])
         return Recorded(n_sent, n_failed, retried, released)
