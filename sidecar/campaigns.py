@@ -202,13 +202,17 @@ class CampaignService:
 
     def __init__(self, engine: Engine, tables: SmsTables, segments: SegmentService, *,
                  clock: Callable[[], float] = time.time,
-                 check_provider: Callable[[], object] | None = None) -> None:
+                 check_provider: Callable[[], object] | None = None,
+                 on_pause: Callable[[int], object] | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.segments = segments
         self.clock = clock
         # Raises ProviderNotReady (with the fix) when nothing could be sent anyway.
         self.check_provider = check_provider
+        # Called with the campaign id once a pause is committed: the send engine returns
+        # only when no process may start another message of it (Outbox.paused).
+        self.on_pause = on_pause
 
     # -- reading ------------------------------------------------------------------------
 
@@ -336,8 +340,13 @@ class CampaignService:
         return self._public(row)
 
     def pause(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        return self._simple(tenant_id, campaign_id, "pause",
-                            {"status_reason": "Paused by a user."})
+        """Pause a queued or sending campaign. On return nothing more of it is sent but the
+        messages already inside a call to the provider (DESIGN.md §4, §13)."""
+        campaign = self._simple(tenant_id, campaign_id, "pause",
+                                {"status_reason": "Paused by a user."})
+        if self.on_pause is not None:
+            self.on_pause(campaign_id)
+        return campaign
 
     def resume(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
         return self._simple(tenant_id, campaign_id, "resume", {"status_reason": ""})

@@ -54,7 +54,7 @@ class Runtime:
                                   clock=clock)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
-                                    check_provider=outbox.provider)
+                                    check_provider=outbox.provider, on_pause=outbox.paused)
         region = settings.default_country
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,

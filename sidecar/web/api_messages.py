@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 from ..delivery_log import EXPORT_CAP, STATUSES, export_filename
 from ..phones import normalise_phone
 from . import require
-from .api import body, page_args, rt, start_sending, tenant
+from .api import body, page_args, rt, tenant
 from .errors import ApiError
 
 blueprint = Blueprint("api_messages", __name__, url_prefix="/api/v1")
@@ -49,7 +49,7 @@ def send_manual() -> Any:
     runtime = rt()
     result = runtime.oneoff.send_manual(tenant(), data.get("body"), customer_ids=customer_ids,
                                         numbers=numbers, user_id=g.identity.user_id)
-    start_sending(runtime, result.campaign_id)
+    runtime.outbox.kick(result.campaign_id)
     return jsonify(result.to_dict()), 201
 
 
