@@ -48,10 +48,11 @@ class MariaDBServer:
     """A MariaDB server reachable at `host:port` as root without a password."""
 
     def __init__(self, base_url: str, process: subprocess.Popen[bytes] | None = None,
-                 datadir: Path | None = None) -> None:
+                 datadir: Path | None = None, command: list[str] | None = None) -> None:
         self.base_url = base_url  # no database name
         self.process = process
         self.datadir = datadir
+        self.command = command  # how start_mariadb() started it, for restart()
         url = make_url(base_url)
         self.host = url.host or "127.0.0.1"
         self.port = url.port or 3306
@@ -77,6 +78,19 @@ class MariaDBServer:
     def url(self, database: str) -> str:
         cred = self.user + (f":{self.password}" if self.password else "")
         return f"mysql+pymysql://{cred}@{self.host}:{self.port}/{database}?charset=utf8mb4"
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL), keeping its data directory for restart()."""
+        assert self.process is not None, "only a server started here can be killed"
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+    def restart(self) -> None:
+        """Start the killed server again on the same data directory and port."""
+        assert self.command is not None and self.datadir is not None
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        _wait_until_up(self)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -108,28 +122,38 @@ def start_mariadb() -> MariaDBServer:
     # A private tmpdir: every mariadbd empties its tmpdir's #sql* files at start, which
     # would break another server's on-disk temporary tables if they shared /tmp.
     (datadir / "tmp").mkdir()
-    process = subprocess.Popen(
-        [mariadbd, "--no-defaults", *user_args, f"--datadir={datadir}/data",
-         f"--socket={datadir}/mysql.sock", f"--port={port}", "--bind-address=127.0.0.1",
-         "--skip-grant-tables", "--skip-log-bin", "--skip-name-resolve",
-         f"--log-error={log}", f"--pid-file={datadir}/mysqld.pid", f"--tmpdir={datadir}/tmp",
-         "--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=2",
-         "--innodb-doublewrite=0", "--max-connections=500",
-         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_520_ci"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    server = MariaDBServer(f"mysql+pymysql://root@127.0.0.1:{port}/", process, datadir)
+    command = [
+        mariadbd, "--no-defaults", *user_args, f"--datadir={datadir}/data",
+        f"--socket={datadir}/mysql.sock", f"--port={port}", "--bind-address=127.0.0.1",
+        "--skip-grant-tables", "--skip-log-bin", "--skip-name-resolve",
+        f"--log-error={log}", f"--pid-file={datadir}/mysqld.pid", f"--tmpdir={datadir}/tmp",
+        "--innodb-buffer-pool-size=512M", "--innodb-flush-log-at-trx-commit=2",
+        "--innodb-doublewrite=0", "--max-connections=500",
+        "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_520_ci"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = MariaDBServer(f"mysql+pymysql://root@127.0.0.1:{port}/", process, datadir,
+                           command)
+    try:
+        _wait_until_up(server)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_up(server: MariaDBServer) -> None:
+    assert server.process is not None and server.datadir is not None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             break
         try:
             server.connect().close()
-            return server
+            return
         except pymysql.err.OperationalError:
             time.sleep(0.2)
+    log = server.datadir / "server.log"
     text = log.read_text(errors="replace") if log.exists() else "(no log)"
-    server.stop()
     raise RuntimeError(f"mariadbd did not start:\n{text[-3000:]}")
 
 
