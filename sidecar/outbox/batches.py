@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ..config import Settings
 from ..providers.base import Outcome, SendResult, SmsProvider
@@ -97,9 +98,8 @@ class BatchSender:
             # lease. Results stay in memory until the database takes them.
             recorded = self._record(campaign, claim, results)
         if halt is not None:
-            outcome = halt
             try:
-                self.retry.call("record a halt", lambda: self.halts.record(campaign.id, outcome))
+                self.retry.call("record a halt", partial(self.halts.record, campaign.id, halt))
             except RetryStopped:
                 logger.error("closing before the halt was recorded",
                              extra={"campaign_id": campaign.id, "error": halt.error})
