@@ -620,7 +620,7 @@ def _profile_worker(out_json: str, use_cprofile: bool) -> int:
     for name in ("process", "_attempt"):
         timers.wrap(batches.BatchSender, name, f"BatchSender.{name}")
     timers.wrap(batches, "_log_result", "batches._log_result")
-    timers.wrap(gate.Watch, "may_send", "Watch.may_send")
+    timers.wrap(gate.SendGate, "may_send", "SendGate.may_send")
     for name in ("claim", "record"):
         timers.wrap(recipient_rows.RecipientRows, name, f"RecipientRows.{name}")
     timers.wrap(twilio.TwilioProvider, "send", "TwilioProvider.send")

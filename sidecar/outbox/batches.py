@@ -18,7 +18,7 @@ from functools import partial
 from ..config import Settings
 from ..providers.base import Outcome, SendResult, SmsProvider
 from ..sms_text import render
-from .gate import Watch
+from .gate import SendGate
 from .halts import Halts
 from .recipient_rows import Claimed, QueuedCampaign, RecipientRows, Recorded
 from .retry import DatabaseRetry, RetryStopped
@@ -63,14 +63,14 @@ class Claim:
 class BatchSender:
     """Claims, sends and records batches for one Outbox. Thread-safe."""
 
-    def __init__(self, rows: RecipientRows, halts: Halts, settings: Settings, *,
-                 pace: Callable[[], None], clock: Callable[[], float],
+    def __init__(self, rows: RecipientRows, halts: Halts, gate: SendGate, settings: Settings,
+                 *, pace: Callable[[], None], clock: Callable[[], float],
                  retry: DatabaseRetry) -> None:
-        self.rows, self.halts, self.settings = rows, halts, settings
+        self.rows, self.halts, self.gate, self.settings = rows, halts, gate, settings
         self.pace, self.clock, self.retry = pace, clock, retry
 
     def process(self, campaign: QueuedCampaign, provider: SmsProvider,
-                stopping: Callable[[], bool], watch: Watch, *, start: bool) -> BatchReport:
+                stopping: Callable[[], bool], *, start: bool) -> BatchReport:
         """Claim a batch of `campaign` (with `start`, queued → sending), send it, record
         every outcome. Rows not attempted (paused, stopping, lease running short, halt)
         are released untouched with their attempt given back."""
@@ -85,7 +85,7 @@ class BatchSender:
                 # Never start a message that might outlive the lease on its row.
                 if stopping() or self.clock() + self.settings.twilio_timeout + 5 > deadline:
                     break
-                result = self._attempt(campaign, row, provider, claim.at, watch)
+                result = self._attempt(campaign, row, provider, claim.at)
                 if result is None:  # paused, finished or deleted meanwhile
                     break
                 results[row.id] = result
@@ -127,7 +127,7 @@ class BatchSender:
             return Claim("", 0, [])
 
     def _attempt(self, campaign: QueuedCampaign, row: Claimed, provider: SmsProvider,
-                 claimed_at: int, watch: Watch) -> SendResult | None:
+                 claimed_at: int) -> SendResult | None:
         """What happened to one row; None when it must not be attempted (released)."""
         body = render(campaign.body, first_name=row.first_name, last_name=row.last_name,
                       phone=row.phone)
@@ -144,7 +144,7 @@ class BatchSender:
         if row.suppressed and campaign.exclude_suppressed:
             return SendResult(Outcome.PERMANENT, error=SUPPRESSED)
         self.pace()  # the rate limit
-        if not watch.may_send():
+        if not self.gate.may_send(campaign.id):
             return None
         try:
             return provider.send(row.phone, body)

@@ -1,26 +1,27 @@
 """Pause takes effect at once, in this process and in every other (DESIGN.md §4, §13).
 
-A send thread asks `Watch.may_send()` right before each message goes to the provider. The
-answer comes from the campaign's status row, read again whenever the thread's last read
-*began* more than CHECK_SECONDS ago (monotonic time), or at once when this process paused
-something since (`SendGate.paused_here`, the in-process signal). Between reads it costs a
-clock call, so a busy thread reads the status about every CHECK_SECONDS, not per message.
+A send thread asks `SendGate.may_send(campaign)` right before each message goes to the
+provider. The answer comes from the campaign's status row, read again whenever the last
+read of it in this process *began* more than CHECK_SECONDS ago (monotonic time), or at
+once when this process paused something since (`paused_here`, the in-process signal). A
+read made by one send thread serves all of them, so a busy process reads a campaign's
+status about every CHECK_SECONDS, not per message or per thread.
 
-The bound. Let a pause commit at time T, and let its call return at R ≥ T + SETTLE_SECONDS
+The bound. Let a pause commit at time T, and let its call return at R >= T + SETTLE_SECONDS
 (`Outbox.paused` waits SETTLE_SECONDS, a little more than CHECK_SECONDS, after the commit).
-A thread starts a message at time s only after a read that began at some c ≥ s -
+A thread starts a message at time s only after a read that began at some c >= s -
 CHECK_SECONDS and saw the campaign active; that read began before T, or it would have seen
 the committed pause (READ COMMITTED, and SQLite serialises). So c < T, and s < T +
 CHECK_SECONDS < R: every message of the campaign started before the pause returned. A
 thread has at most one message in a call to the provider at a time, so after R at most
 SEND_CONCURRENCY messages per process serving the campaign can still reach the provider,
 and each of those was already inside its call. Everything else a thread holds is released
-untouched when its next `may_send` says no, and nothing new is claimed (the claim itself
-reads the status). Only durations are compared, so the clocks of different machines need
-not agree; the margin covers their rates differing.
+untouched when `may_send` says no, and nothing new is claimed (the claim itself reads the
+status). Only durations are compared, so the clocks of different machines need not agree;
+the margin covers their rates differing.
 
-In the process that paused, the epoch bump makes every thread read again before its next
-message, so there the pause stops sending before `Outbox.paused` even starts waiting.
+In the process that paused, the epoch bump makes the next `may_send` read again, so there
+the pause stops sending before `Outbox.paused` even starts waiting.
 """
 
 from __future__ import annotations
@@ -46,47 +47,35 @@ class SendGate:
                  ticker: Callable[[], float] = time.monotonic) -> None:
         self.is_active, self.check_seconds, self.ticker = is_active, check_seconds, ticker
         self._epoch = 0
+        # campaign id -> (when the last read that saw it active began, the epoch then)
+        self._seen_active: dict[int, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def epoch(self) -> int:
-        return self._epoch
-
     def paused_here(self) -> None:
-        """Something was paused by this process: every thread reads the status again before
-        its next message."""
+        """Something was paused by this process: read again before the next message."""
         with self._lock:
             self._epoch += 1
 
-    def watch(self, campaign_id: int) -> Watch:
-        """The checks of one send thread for one campaign."""
-        return Watch(self, campaign_id)
-
-
-class Watch:
-    """One send thread's view of one campaign's status (not shared between threads)."""
-
-    def __init__(self, gate: SendGate, campaign_id: int) -> None:
-        self.gate, self.campaign_id = gate, campaign_id
-        self._read_at: float | None = None  # when the last read that saw "active" began
-        self._epoch = -1
-
-    def may_send(self) -> bool:
+    def may_send(self, campaign_id: int) -> bool:
         """True if the campaign may have one more message started now; False once it is
         paused, finished or deleted (or its status cannot be read: sending on would break
         the bound, so the caller releases what it holds)."""
-        gate = self.gate
-        now = gate.ticker()
-        if (self._epoch == gate.epoch and self._read_at is not None
-                and now - self._read_at <= gate.check_seconds):
+        now = self.ticker()
+        with self._lock:
+            epoch = self._epoch  # taken before the read: a pause signalled meanwhile reads again
+            seen = self._seen_active.get(campaign_id)
+        if seen is not None and seen[1] == epoch and now - seen[0] <= self.check_seconds:
             return True
-        epoch = gate.epoch  # taken before the read: a pause signalled meanwhile reads again
         try:
-            active = gate.is_active(self.campaign_id)
+            active = self.is_active(campaign_id)
         except Exception as exc:  # the database is unreachable: cannot prove it is active
             logger.warning("could not read the campaign status; releasing the batch",
-                           extra={"campaign_id": self.campaign_id, "error": str(exc)})
-            return False
-        if active:
-            self._read_at, self._epoch = now, epoch
+                           extra={"campaign_id": campaign_id, "error": str(exc)})
+            active = False
+        with self._lock:
+            latest = self._seen_active.get(campaign_id)
+            if not active:
+                self._seen_active.pop(campaign_id, None)
+            elif latest is None or latest[0] < now:  # reads ran at once: keep the newest
+                self._seen_active[campaign_id] = (now, epoch)
         return active

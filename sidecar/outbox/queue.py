@@ -27,7 +27,7 @@ from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..schema import SmsTables
 from .batches import BatchReport, BatchSender
-from .gate import SETTLE_SECONDS, SendGate, Watch
+from .gate import SETTLE_SECONDS, SendGate
 from .halts import Halts
 from .recipient_rows import QueuedCampaign, RecipientRows
 from .retry import DatabaseRetry, RetryStopped
@@ -94,8 +94,8 @@ class Outbox:
         self.gate = SendGate(self._is_active)
         self._closing = threading.Event()
         self._retry = DatabaseRetry(self._closing)
-        self._batches = BatchSender(self.rows, self.halts, settings, pace=self.limiter.acquire,
-                                    clock=clock, retry=self._retry)
+        self._batches = BatchSender(self.rows, self.halts, self.gate, settings,
+                                    pace=self.limiter.acquire, clock=clock, retry=self._retry)
         self._provider_factory = provider_factory or self._twilio_provider
         self._pool = ThreadPoolExecutor(max_workers=settings.send_concurrency,
                                         thread_name_prefix="sms-send")
@@ -303,12 +303,11 @@ class Outbox:
 
             def loop() -> BatchReport:
                 mine = BatchReport()
-                watch = self.gate.watch(campaign.id)
                 while not self._stopping(stop) and (budget is None
                                                     or budget.acquire(blocking=False)):
                     if max_batches is None:  # kicked meanwhile: their first batch now
                         mine.add(self._first_batches_meanwhile(provider, stop))
-                    batch = self._batch(campaign, provider, stop, watch, started)
+                    batch = self._batch(campaign, provider, stop, started)
                     mine.add(batch)
                     if batch.halt is not None:
                         stop.set()
@@ -328,9 +327,9 @@ class Outbox:
         return total
 
     def _batch(self, campaign: QueuedCampaign, provider: SmsProvider,
-               stop: threading.Event, watch: Watch, started: threading.Event) -> BatchReport:
+               stop: threading.Event, started: threading.Event) -> BatchReport:
         batch = self._batches.process(campaign, provider, lambda: self._stopping(stop),
-                                      watch, start=not started.is_set())
+                                      start=not started.is_set())
         if batch.claimed:
             started.set()
         return batch
