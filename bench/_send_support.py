@@ -611,17 +611,20 @@ def _profile_worker(out_json: str, use_cprofile: bool) -> int:
     import pstats
 
     from sidecar import cli
-    from sidecar.outbox import queue, recipient_rows
+    from sidecar.outbox import batches, gate, queue, recipient_rows
     from sidecar.providers import twilio
 
     timers = _Timers()
-    for name in ("process_batch", "_load_campaign", "_mark_sending", "_send_one",
-                 "_log_result", "_finish_if_done"):
+    for name in ("_load_campaign", "_finish_if_done"):
         timers.wrap(queue.Outbox, name, f"Outbox.{name}")
+    for name in ("process", "_attempt"):
+        timers.wrap(batches.BatchSender, name, f"BatchSender.{name}")
+    timers.wrap(batches, "_log_result", "batches._log_result")
+    timers.wrap(gate.SendGate, "may_send", "SendGate.may_send")
     for name in ("claim", "record"):
         timers.wrap(recipient_rows.RecipientRows, name, f"RecipientRows.{name}")
     timers.wrap(twilio.TwilioProvider, "send", "TwilioProvider.send")
-    timers.wrap(queue, "render", "sms_text.render")
+    timers.wrap(batches, "render", "sms_text.render")
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine

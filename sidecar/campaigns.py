@@ -1,12 +1,14 @@
 """Campaign lifecycle (DESIGN.md §4): one transition table, conditional UPDATEs.
 
-Every state change is `UPDATE … WHERE id = :id AND tenant_id = :t AND status IN (:from…)`;
-a rowcount of 0 means the campaign is gone, belongs to another tenant, or someone else
-changed it first — `_refuse()` then reads it once to say which. "Can I edit/send/…?" for
-the pages is derived from the same table (`allowed_actions`).
+Every status write, the engine's too, is `transition()`: one
+`UPDATE … WHERE <which campaigns> AND status IN (:from…)` over the TRANSITIONS table. For a
+user action a rowcount of 0 means the campaign is gone, belongs to another tenant, or
+someone else changed it first — `_refuse()` then reads it once to say which. "Can I
+edit/send/…?" for the pages is derived from the same table (`allowed_actions`).
 
-The engine's own transitions (queued → sending → completed/failed, and the pause on a
-configuration error) live in outbox/halts.py but use the same table.
+The engine's transitions (queued → sending, → completed/failed when nothing is pending, the
+pause on a configuration error, the "waiting" note) are applied from outbox/ through the
+same function, so this table is the whole lifecycle.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Table, delete, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Conflict, Invalid, NotFound, SidecarError
 from .schema import ID_MAX, SmsTables, is_row_id
@@ -37,19 +40,31 @@ class Status(StrEnum):
 
 ACTIVE = frozenset({Status.QUEUED, Status.SENDING})
 
-# action -> (statuses it is allowed from, status it leads to; None = row deleted / decided
-# by the engine). This table is the whole lifecycle.
-TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
-    "edit": (frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED}), Status.DRAFT),
-    "delete": (frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED, Status.COMPLETED}), None),
-    "send": (frozenset({Status.DRAFT, Status.FAILED}), Status.QUEUED),
-    "pause": (ACTIVE, Status.PAUSED),
-    "resume": (frozenset({Status.PAUSED}), Status.QUEUED),
-    "duplicate": (frozenset(Status), Status.DRAFT),
-    # engine transitions
-    "start": (frozenset({Status.QUEUED}), Status.SENDING),
-    "finish": (ACTIVE, None),  # completed (≥1 sent) or failed
-    "halt": (ACTIVE, Status.PAUSED),
+
+
+class Transition(NamedTuple):
+    sources: frozenset[Status]  # the statuses the action is allowed from
+    target: Status | None  # the status it leads to; None: unchanged (or, for delete, no row)
+
+
+# action -> Transition. This table is the whole lifecycle: every status write goes through
+# transition() below (a new campaign starts as a draft; "duplicate" makes a new draft).
+TRANSITIONS: dict[str, Transition] = {
+    "edit": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED}), Status.DRAFT),
+    "delete": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED,
+                                    Status.COMPLETED}), None),
+    "send": Transition(frozenset({Status.DRAFT, Status.FAILED}), Status.QUEUED),
+    "pause": Transition(ACTIVE, Status.PAUSED),
+    "resume": Transition(frozenset({Status.PAUSED}), Status.QUEUED),
+    "duplicate": Transition(frozenset(Status), Status.DRAFT),
+    # the engine's
+    "start": Transition(frozenset({Status.QUEUED}), Status.SENDING),  # first batch claimed
+    # Finishing, once nothing is pending: "complete" when at least one message was sent,
+    # else "fail" (also a send whose snapshot found nobody). finish_action() picks.
+    "complete": Transition(ACTIVE, Status.COMPLETED),
+    "fail": Transition(ACTIVE, Status.FAILED),
+    "halt": Transition(ACTIVE, Status.PAUSED),  # a configuration error stopped all sending
+    "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
 USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate")
@@ -101,7 +116,28 @@ def _past(action: str) -> str:
 def allowed_actions(status: Status | str) -> list[str]:
     """The user actions the lifecycle allows from `status` (the pages show these)."""
     current = Status(status)
-    return [a for a in USER_ACTIONS if current in TRANSITIONS[a][0]]
+    return [a for a in USER_ACTIONS if current in TRANSITIONS[a].sources]
+
+
+def finish_action(sent: int) -> str:
+    """How a campaign with nothing pending ends: completed with ≥ 1 sent, else failed."""
+    return "complete" if sent > 0 else "fail"
+
+
+def transition(conn: Connection, campaigns: Table, action: str, *where: ColumnElement[bool],
+               now: int, values: Mapping[str, Any] | None = None) -> int:
+    """Apply `action` to the campaigns matching `where` whose status TRANSITIONS allows it
+    from: one conditional UPDATE setting the target status (if any), `values` and
+    `updated_at`. Returns how many campaigns changed; 0 means none matched or someone
+    else changed the status first."""
+    sources, target = TRANSITIONS[action]
+    changes = {**(values or {}), "updated_at": now}
+    if target is not None:
+        changes["status"] = target.value
+    result = conn.execute(
+        update(campaigns).where(*where, campaigns.c.status.in_([s.value for s in sources]))
+        .values(changes))
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)
@@ -163,13 +199,17 @@ class CampaignService:
 
     def __init__(self, engine: Engine, tables: SmsTables, segments: SegmentService, *,
                  clock: Callable[[], float] = time.time,
-                 check_provider: Callable[[], object] | None = None) -> None:
+                 check_provider: Callable[[], object] | None = None,
+                 on_pause: Callable[[int], object] | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.segments = segments
         self.clock = clock
         # Raises ProviderNotReady (with the fix) when nothing could be sent anyway.
         self.check_provider = check_provider
+        # Called with the campaign id once a pause is committed: the send engine returns
+        # only when no process may start another message of it (Outbox.paused).
+        self.on_pause = on_pause
 
     # -- reading ------------------------------------------------------------------------
 
@@ -243,7 +283,7 @@ class CampaignService:
 
     def delete(self, tenant_id: int | None, campaign_id: int) -> None:
         c = self.tables.campaigns
-        allowed = TRANSITIONS["delete"][0]
+        allowed = TRANSITIONS["delete"].sources
         with self.engine.begin() as conn:
             result = conn.execute(delete(c).where(
                 c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id),
@@ -269,7 +309,7 @@ class CampaignService:
         nothing happened. No recipients → `failed` with the reason.
         """
         campaign = self.get(tenant_id, campaign_id)
-        if Status(campaign["status"]) not in TRANSITIONS["send"][0]:
+        if Status(campaign["status"]) not in TRANSITIONS["send"].sources:
             raise TransitionRefused("send", Status(campaign["status"]), campaign["name"])
         if self.check_provider is not None:
             self.check_provider()
@@ -287,20 +327,26 @@ class CampaignService:
                 self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
                                               now=now)
             ).rowcount
-            values: dict[str, Any] = {"total": inserted, "pending": inserted}
-            if inserted == 0:
-                values.update(status=Status.FAILED.value, finished_at=now,
-                              status_reason="No recipients: nobody in the segment has a "
-                                            "valid phone number that is not suppressed.")
             c = self.tables.campaigns
-            conn.execute(update(c).where(c.c.id == campaign_id).values(**values))
+            conn.execute(update(c).where(c.c.id == campaign_id)
+                         .values(total=inserted, pending=inserted))
+            if inserted == 0:
+                transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
+                    "finished_at": now,
+                    "status_reason": "No recipients: nobody in the segment has a valid phone "
+                                     "number that is not suppressed."})
             row = self._row(conn, tenant_id, campaign_id)
         assert row is not None
         return self._public(row)
 
     def pause(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        return self._simple(tenant_id, campaign_id, "pause",
-                            {"status_reason": "Paused by a user."})
+        """Pause a queued or sending campaign. On return nothing more of it is sent but the
+        messages already inside a call to the provider (DESIGN.md §4, §13)."""
+        campaign = self._simple(tenant_id, campaign_id, "pause",
+                                {"status_reason": "Paused by a user."})
+        if self.on_pause is not None:
+            self.on_pause(campaign_id)
+        return campaign
 
     def resume(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
         return self._simple(tenant_id, campaign_id, "resume", {"status_reason": ""})
@@ -317,17 +363,11 @@ class CampaignService:
 
     def _transition(self, conn: Connection, tenant_id: int | None, campaign_id: int,
                     action: str, values: dict[str, Any]) -> None:
-        allowed, target = TRANSITIONS[action]
         c = self.tables.campaigns
-        if target is not None:
-            values = {**values, "status": target.value}
-        result = conn.execute(
-            update(c)
-            .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id),
-                   c.c.status.in_([s.value for s in allowed]))
-            .values(**values, updated_at=int(self.clock()))
-        )
-        if result.rowcount != 1:
+        changed = transition(conn, c, action, c.c.id == campaign_id,
+                             c.c.tenant_id == tenant_key(tenant_id), now=int(self.clock()),
+                             values=values)
+        if changed != 1:
             self._refuse(conn, tenant_id, campaign_id, action)
 
     def _refuse(self, conn: Connection, tenant_id: int | None, campaign_id: int,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, insert, select
 
 from .booknetic import Booknetic
-from .campaigns import Status, body_error
+from .campaigns import Status, body_error, transition
 from .errors import Invalid
 from .phone_region import RegionResolver
 from .phones import InvalidPhone, normalise_phone, require_phone
@@ -125,15 +125,18 @@ class OneOffService:
         now = int(self.clock())
         summary = {"manual": {"invalid": invalid, "skipped_suppressed": sorted(suppressed),
                               "duplicates": duplicates}}
+        c = self.tables.campaigns
         with self.engine.begin() as conn:
-            result = conn.execute(insert(self.tables.campaigns).values(
+            result = conn.execute(insert(c).values(
                 tenant_id=tenant_key(tenant_id), kind="manual",
                 name=f"One-off SMS to {len(recipients)} recipient"
                      f"{'' if len(recipients) == 1 else 's'}",
                 segment=None, filters=json.dumps(summary), body=body,
-                status=Status.QUEUED.value, total=len(recipients), pending=len(recipients),
-                created_by=user_id, created_at=now, updated_at=now, queued_at=now))
+                status=Status.DRAFT.value, total=len(recipients), pending=len(recipients),
+                created_by=user_id, created_at=now, updated_at=now))
             campaign_id = int(result.inserted_primary_key[0])
+            transition(conn, c, "send", c.c.id == campaign_id, now=now,
+                       values={"queued_at": now})
             conn.execute(insert(self.tables.recipients), [
                 {"campaign_id": campaign_id, "tenant_id": tenant_key(tenant_id),
                  "customer_id": cid, "phone": phone, "first_name": first[:191],

@@ -59,7 +59,7 @@ class Runtime:
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
-                                    check_provider=outbox.provider)
+                                    check_provider=outbox.provider, on_pause=outbox.paused)
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,
             templates=TemplateService(engine, tables, clock=clock),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -191,8 +190,8 @@ class Stack:
     # -- shutting down --------------------------------------------------------------------
 
     def stop(self) -> None:
-        # Whatever a failed test left running: stop it being served first, so every
-        # background drain ends after its current batch (answered, if the fake held it).
+        # Whatever a failed test left running: stop it being served first, so the
+        # background run ends after its current batches (answered, if the fake held it).
         self.fake.release()
         c = self.runtime.tables.campaigns
         with contextlib.suppress(Exception), self.engine.begin() as conn:
@@ -200,9 +199,7 @@ class Stack:
                          .values(status="paused", status_reason="test teardown"))
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
-        for thread in threading.enumerate():  # the web app's "first batch" senders
-            if thread.name.startswith("send-"):
-                thread.join(timeout=30)
+        self.runtime.outbox.wait_idle(timeout=30)
         for server in reversed(self.servers):
             server.stop()
         self.runtime.close()

@@ -21,8 +21,6 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 from sqlalchemy import Engine
 
-from sidecar.db import LeaseLock
-from sidecar.outbox.queue import QUEUE_LOCK
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     expect_focus,
@@ -35,7 +33,7 @@ from tests.browser_page_support import (
     table_rows,
     wait_for_new_document,
 )
-from tests.browser_support import SEND_TIMEOUT, PageLog, Stack, screenshot, wait_until
+from tests.browser_support import SEND_TIMEOUT, PageLog, Stack, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
@@ -106,18 +104,6 @@ def into_frame(page: Page, frame: FrameLocator) -> None:
     expect(frame.locator(".skip-link")).to_be_in_viewport()
 
 
-def hold_queue_runs(stack: Stack) -> LeaseLock:
-    """Take the queue's database lease as another process would: queue runs (the worker's,
-    and the one Send starts after its first batch) find it held and skip, so a campaign
-    sends its first batch only and stays mid-send until `release()`. A condition, not a
-    race against the sending speed."""
-    outbox = stack.runtime.outbox
-    lock = LeaseLock(stack.engine, outbox.tables.locks, QUEUE_LOCK, "keyboard-test",
-                     ttl=3600, clock=outbox.clock)
-    wait_until(lock.acquire, 60, "the queue lease (a queue run holds it)")
-    return lock
-
-
 def cycle_stays_in(page: Page, frame: FrameLocator, dialog: str, presses: int) -> set[str]:
     """Press Tab, then Shift+Tab, `presses` times each; focus must stay in the dialog.
     Returns the controls visited."""
@@ -136,10 +122,12 @@ def cycle_stays_in(page: Page, frame: FrameLocator, dialog: str, presses: int) -
 
 def test_keyboard_create_preview_send_pause_resume_and_open_logs(page: Page, stack: Stack,
                                                                  page_log: PageLog) -> None:
-    queue = hold_queue_runs(stack)  # the campaign is mid-send when Pause is pressed
     expected = stack.preview_count("all_with_phone")
     batch = stack.runtime.settings.batch_size
     assert expected > batch, (expected, batch)
+    # The fake answers one batch, then holds every message inside its HTTP call: the
+    # campaign is mid-send when Pause is pressed — a condition, not a race.
+    stack.fake.hold(after=batch)
     frame = open_sidecar(page, stack)
     into_frame(page, frame)
     screenshot(page, "keyboard-skip-link")
@@ -204,7 +192,7 @@ def test_keyboard_create_preview_send_pause_resume_and_open_logs(page: Page, sta
     # Resume: focus moves to Pause; when the send finishes, to View logs.
     page.keyboard.press("Enter")
     expect_focus(frame, "#wizard-pause")
-    queue.release()
+    stack.fake.release()
     expect(frame.locator("#wizard-status")).to_have_text(re.compile(r"^Done: "),
                                                            timeout=SEND_TIMEOUT)
     expect_focus(frame, "#wizard-logs")

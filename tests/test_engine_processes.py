@@ -21,6 +21,7 @@ import pytest
 from sidecar.config import Settings
 from sidecar.runtime import Runtime
 from tests.shop import Shop, open_shop
+from tests.web_support import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 2000
@@ -157,3 +158,32 @@ def test_worker_killed_mid_campaign_loses_nobody(big_shop: Shop) -> None:
             victim.kill()
     _assert_exactly_once(big_shop, runtime, cid)
     runtime.outbox.close()
+
+
+@pytest.mark.slow
+def test_pause_in_this_process_stops_a_worker_in_another(big_shop: Shop) -> None:
+    """DESIGN.md §13: after pause returns, at most SEND_CONCURRENCY messages of the worker
+    process (those already inside a call to Twilio) still go out; the rest is released."""
+    runtime = _real_clock_runtime(big_shop)
+    big_shop.fake.set_faults(latency=0.05)
+    cid = big_shop.create()
+    runtime.campaigns.send(None, cid)
+    worker = _spawn(big_shop, "worker")  # SEND_CONCURRENCY=4
+    try:
+        # Mid-batch (4 threads x 25 rows), not at a batch boundary where the claims stop.
+        wait_for(lambda: len(big_shop.fake.received()) >= 60, timeout=60,
+                 what="the worker to be sending")
+        runtime.campaigns.pause(None, cid)
+        at_return = len(big_shop.fake.received())
+        # The worker records or releases every batch it holds; then nothing is claimed.
+        wait_for(lambda: all(r["claimed_by"] is None for r in big_shop.rows(cid)),
+                 timeout=60, what="the worker to let go of its claims")
+        assert len(big_shop.fake.received()) - at_return <= 4
+        pending = [r for r in big_shop.rows(cid) if r["status"] == "pending"]
+        assert pending and {r["attempts"] for r in pending} == {0}
+        assert runtime.campaigns.progress(None, cid)["status"] == "paused"
+        big_shop.assert_counters_match_rows(cid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        runtime.close()

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from sidecar.db import make_engine
 from sidecar.runtime import Runtime
 from sidecar.web import create_app
 from sidecar.web.auth import CLOCK_WINDOW, Identity, b64url
@@ -240,9 +239,7 @@ def test_identity_helper_round_trips(sec: Sec) -> None:
 
 def _app_on(web: Web, clock: FrozenClock) -> Runtime:
     """Another sidecar runtime on the module's database, on its own clock."""
-    runtime = Runtime.build(web.runtime.settings, engine=make_engine(web.url), clock=clock)
-    web.others.append(runtime)
-    return runtime
+    return web.other_runtime(clock)
 
 
 def test_the_window_is_measured_on_the_runtimes_clock(web: Web) -> None:

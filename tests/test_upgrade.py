@@ -129,7 +129,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         "BKNTC_SMS_BRIDGE_SECRET": SECRET, "BKNTC_SMS_RETRY_DELAYS": "2,4"}),
         engine=engine, clock=FrozenClock(START))
     try:
-        api = SignedClient(FlaskTransport(create_app(runtime)))
+        api = SignedClient(FlaskTransport(create_app(runtime)), clock=runtime.clock)
         _everything_reads_back(api, engine, legacy)
         _paused_campaign_resumes_and_finishes(api, runtime, fake, legacy)
     finally:

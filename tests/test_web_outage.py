@@ -11,12 +11,10 @@ local relay that does what the WordPress bridge does.
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pymysql
 import pytest
 import requests
 
@@ -33,7 +31,6 @@ from tests.web_support import (
     close_web,
     flipped_signature,
     open_web,
-    wait_for,
 )
 
 
@@ -46,40 +43,15 @@ class Outage:
     ids: dict[str, int]  # an object of each kind an endpoint can target
 
     def stop_database(self) -> None:
-        stop_database(self.server)
+        self.server.shut_down()
 
     def start_database(self) -> None:
-        start_database(self.server)
+        self.server.restart()
 
     def page(self, path: str) -> requests.Response:
         """A page as the browser gets it: through the relay, which signs for the user."""
         return requests.get(f"{self.relay.url}/wp-admin/admin-ajax.php",
                             params={"action": "bkntc_sms", "p": path}, timeout=30)
-
-
-def stop_database(server: MariaDBServer) -> None:
-    """Shut the server down and wait until it has exited (its data stays)."""
-    assert server.process is not None
-    server.process.terminate()
-    server.process.wait(timeout=60)
-
-
-def start_database(server: MariaDBServer) -> None:
-    """Start the server again with the very same command (same datadir and port)."""
-    assert server.process is not None
-    if server.process.poll() is None:
-        return
-    server.process = subprocess.Popen(server.process.args, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-
-    def accepts_connections() -> bool:
-        try:
-            server.connect().close()
-            return True
-        except pymysql.err.OperationalError:
-            return False
-
-    wait_for(accepts_connections, timeout=120, what="MariaDB to accept connections")
 
 
 pytestmark = pytest.mark.slow  # its own MariaDB, stopped and started three times
@@ -96,7 +68,8 @@ def outage() -> Iterator[Outage]:
                         "display_name": ALL.display_name, "tenant_id": ALL.tenant_id,
                         "caps": list(ALL.caps)}
             relay = BackgroundServer(create_relay(web.servers[0].url, lambda: SECRET,
-                                                  lambda request: dict(identity))).start()
+                                                  lambda request: dict(identity),
+                                                  clock=web.runtime.clock)).start()
             ids = {"campaign": web.campaign(1, name="Outage draft"),
                    "logs": web.sent_campaign(1, name="Outage sent"),
                    "template": web.template(1), "suppression": web.suppression(1)}
@@ -105,7 +78,7 @@ def outage() -> Iterator[Outage]:
             finally:
                 relay.stop()
         finally:
-            start_database(server)  # if a test failed while it was down
+            server.restart()  # if a test failed while it was down
             close_web(web)
     finally:
         server.stop()

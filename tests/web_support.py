@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -54,8 +53,6 @@ CRON = "cron"
 USER_CAPS: tuple[str, ...] = tuple(c for c in CAPABILITIES if c != CRON)
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
-# The background threads the web app starts (api.start_sending, bridge.tick).
-BACKGROUND_THREADS = ("send-", "bridge-tick")
 
 T = TypeVar("T")
 
@@ -364,13 +361,15 @@ def wait_for(check: Callable[[], T | None], *, timeout: float = 120.0, interval:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
+# The runtimes of the Web setups open now (open_web/close_web), for settle().
+_OPEN_RUNTIMES: list[Runtime] = []
+
+
 def settle(timeout: float = 30.0) -> None:
-    """Wait for the web app's background work (sends started by the API, ticks) to end."""
-    deadline = time.monotonic() + timeout
-    for thread in threading.enumerate():
-        if thread.name.startswith(BACKGROUND_THREADS):
-            thread.join(max(deadline - time.monotonic(), 0.1))
-            assert not thread.is_alive(), f"background thread {thread.name} still running"
+    """Wait for the background sending of every open Web setup (kicked by the API's send,
+    resume and one-off SMS, or by ticks) to end."""
+    for runtime in list(_OPEN_RUNTIMES):
+        assert runtime.outbox.wait_idle(timeout), "background sending still running"
 
 
 # -- the whole setup -----------------------------------------------------------------------
@@ -401,12 +400,18 @@ class Web:
     def client_for(self, app: Flask, who: Who = TENANT1) -> SignedClient:
         return SignedClient(FlaskTransport(app), clock=self.runtime.clock, who=who)
 
+    def other_runtime(self, clock: Callable[[], float] | None = None) -> Runtime:
+        """Another sidecar runtime (own engine) on the same database, closed with this
+        setup; on this setup's clock unless another is given."""
+        runtime = Runtime.build(self.runtime.settings, engine=make_engine(self.url),
+                                clock=clock or self.runtime.clock)
+        self.others.append(runtime)
+        _OPEN_RUNTIMES.append(runtime)
+        return runtime
+
     def second_app(self) -> Flask:
         """Another sidecar instance (own runtime, engine and app) on the same database."""
-        runtime = Runtime.build(self.runtime.settings, engine=make_engine(self.url),
-                                clock=self.runtime.clock)
-        self.others.append(runtime)
-        return create_app(runtime)
+        return create_app(self.other_runtime())
 
     def http(self, who: Who = TENANT1) -> SignedClient:
         """A client talking real HTTP to this app served by waitress."""
@@ -511,12 +516,15 @@ def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: i
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
                      env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})})
     app = create_app(shop.runtime)
+    _OPEN_RUNTIMES.append(shop.runtime)
     return Web(mariadb, database, url, shop, app,
                SignedClient(FlaskTransport(app), clock=shop.clock))
 
 
 def close_web(web: Web) -> None:
     settle()
+    for runtime in (web.runtime, *web.others):
+        _OPEN_RUNTIMES.remove(runtime)
     for server in web.servers:
         server.stop()
     for runtime in web.others:

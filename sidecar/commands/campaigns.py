@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -60,28 +59,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     rt = runtime()
     campaign = rt.campaigns.send(args.tenant, args.id)
-    if campaign["status"] == "queued":
-        rt.outbox.drain(args.id, max_batches=1)  # the first batch goes out straight away
-        campaign = rt.campaigns.get(args.tenant, args.id)
-    if args.follow:
+    if campaign["status"] == "queued" and args.follow:
         campaign = follow(rt, args.tenant, args.id)
+    elif campaign["status"] == "queued":
+        # The first batch goes out straight away, here; the worker sends the rest.
+        rt.outbox.drain(args.id, max_batches=1)
+        campaign = rt.campaigns.get(args.tenant, args.id)
     _show(campaign, args.json)
     return 0 if campaign["status"] != "failed" else 1
 
 
 def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
-    """Drive the queue (unless a worker already does) and draw progress until the end."""
-    done = threading.Event()
-
-    def drive() -> None:
-        while not done.is_set():
-            rt.outbox.run_queue()  # returns at once when another process holds the lock
-            done.wait(1.0)
-
-    driver = threading.Thread(target=drive, daemon=True)
-    driver.start()
+    """Send in this process too (kicks merge with a run going, and a run returns at once
+    while another process holds the queue) and draw progress until the campaign ends."""
     tty = sys.stderr.isatty()
     last = None
+    rt.outbox.kick(campaign_id)  # its first batch straight away
     try:
         while True:
             p = rt.campaigns.progress(tenant, campaign_id)
@@ -94,9 +87,9 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
             if p["status"] not in ("queued", "sending"):
                 break
             time.sleep(0.5)
+            rt.outbox.kick()  # retries fall due as time passes
     finally:
-        done.set()
-        driver.join(timeout=30)
+        rt.outbox.close()  # the batches in flight are recorded before the command exits
         if tty:
             print(file=sys.stderr)
     return rt.campaigns.get(tenant, campaign_id)

@@ -92,13 +92,18 @@ def cmd_sms_test(args: argparse.Namespace) -> int:
 def cmd_sms_send(args: argparse.Namespace) -> int:
     rt = runtime()
     result = rt.oneoff.send_manual(args.tenant, args.body, numbers="\n".join(args.to))
-    rt.outbox.drain(result.campaign_id)
     deadline = time.monotonic() + 600
-    progress = rt.campaigns.progress(args.tenant, result.campaign_id)
-    while progress["status"] in ("queued", "sending") and time.monotonic() < deadline:
-        time.sleep(1)  # retries fall due; keep serving them until the campaign ends
-        rt.outbox.run_queue()
+    try:
+        rt.outbox.kick(result.campaign_id)
+        rt.outbox.wait_idle()
         progress = rt.campaigns.progress(args.tenant, result.campaign_id)
+        while progress["status"] in ("queued", "sending") and time.monotonic() < deadline:
+            time.sleep(1)  # retries fall due; keep serving them until the campaign ends
+            rt.outbox.kick()
+            rt.outbox.wait_idle()
+            progress = rt.campaigns.progress(args.tenant, result.campaign_id)
+    finally:
+        rt.outbox.close()
     summary = {**result.to_dict(), "status": progress["status"], "sent": progress["sent"],
                "failed": progress["failed"], "pending": progress["pending"]}
     if args.json:

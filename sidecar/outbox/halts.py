@@ -9,10 +9,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, select
 
 from ..booknetic import Booknetic
-from ..campaigns import TRANSITIONS, Status
+from ..campaigns import transition
 from ..db import upsert
 from ..providers.base import SendResult
 from ..schema import SmsTables
@@ -66,11 +66,8 @@ class Halts:
             upsert(conn, self.tables.meta,
                    [{"name": HALT_KEY, "value": json.dumps(state), "updated_at": now}],
                    key=["name"], update=["value", "updated_at"])
-            conn.execute(
-                update(c).where(c.c.id == campaign_id,
-                                c.c.status.in_([s.value for s in TRANSITIONS["halt"][0]]))
-                .values(status=Status.PAUSED.value, status_reason=reason[:500],
-                        updated_at=now))
+            transition(conn, c, "halt", c.c.id == campaign_id, now=now,
+                       values={"status_reason": reason[:500]})
         logger.error("sending halted", extra={"campaign_id": campaign_id,
                                               "error_code": result.error_code,
                                               "error": result.error})

@@ -3,17 +3,16 @@ recipient rows, and recording what happened to them with the campaign's counters
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select, update
+from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
 
-from ..campaigns import ACTIVE
+from ..campaigns import ACTIVE, transition
 from ..config import Settings
 from ..db import increment, insert_ignore, is_mysql, update_by_id
-from ..providers.base import Outcome, SendResult
-from ..providers.twilio import OPT_OUT_CODE
+from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
 
 
@@ -22,8 +21,6 @@ class Claimed:
     """A recipient row this process holds the lease on (names as snapshotted)."""
 
     id: int
-    campaign_id: int
-    tenant_id: int
     phone: str
     first_name: str
     last_name: str
@@ -59,8 +56,10 @@ class RecipientRows:
                  clock: Callable[[], float]) -> None:
         self.engine, self.tables, self.settings, self.clock = engine, tables, settings, clock
 
-    def claim(self, campaign_id: int, token: str, now: int) -> list[Claimed]:
-        """Step 1: take up to BATCH_SIZE due rows of an active campaign for `token`.
+    def claim(self, campaign_id: int, token: str, now: int, *,
+              start: bool = False) -> list[Claimed]:
+        """Step 1: take up to BATCH_SIZE due rows of an active campaign for `token`; with
+        `start`, a queued campaign becomes `sending` in the same transaction.
 
         Each row also says whether its phone is on the suppression list now: the list is
         checked again just before sending (DESIGN.md §5), in the same read.
@@ -102,23 +101,28 @@ class RecipientRows:
                 conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
                 mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
             rows = conn.execute(
-                select(r.c.id, r.c.campaign_id, r.c.tenant_id, r.c.phone, r.c.first_name,
-                       r.c.last_name, r.c.attempts, r.c.unsure_since,
+                select(r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
+                       r.c.unsure_since,
                        exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
                        .label("suppressed"))
                 .where(mine, r.c.claimed_by == token)
                 .order_by(r.c.id)
             ).all()
-        return [Claimed(int(x.id), int(x.campaign_id), int(x.tenant_id), str(x.phone),
-                        str(x.first_name), str(x.last_name), int(x.attempts),
+            if rows and start:
+                transition(conn, c, "start", c.c.id == campaign_id, now=now,
+                           values={"started_at": now, "status_reason": ""})
+        return [Claimed(int(x.id), str(x.phone), str(x.first_name), str(x.last_name),
+                        int(x.attempts),
                         None if x.unsure_since is None else int(x.unsure_since),
                         bool(x.suppressed))
                 for x in rows]
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
-               results: dict[int, SendResult | None], token: str, claimed_at: int) -> Recorded:
+               results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
         """Step 3: write every outcome of a batch and move the counters, in one transaction.
-        `results[id]` is None for a row not attempted (released with its attempt back)."""
+        A row without a result was not attempted: it is released with its attempt back.
+        Guarded by the claim token, so recording a batch twice changes nothing the second
+        time."""
         now = int(self.clock())
         max_attempts = self.settings.max_attempts
         delays = self.settings.retry_delays
@@ -126,7 +130,7 @@ class RecipientRows:
         failed: dict[int, dict[str, Any]] = {}
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
-        opted_out: list[str] = []
+        suppress: dict[str, Suppress] = {}
         for row in rows:
             result = results.get(row.id)
             if result is None or result.outcome is Outcome.HALT:
@@ -154,8 +158,8 @@ class RecipientRows:
                 if retryable:
                     error = f"gave up after {row.attempts} attempts: {error}"[:500]
                 failed[row.id] = {"last_error": error, "error_code": result.error_code}
-                if result.error_code == OPT_OUT_CODE:
-                    opted_out.append(row.phone)
+                if result.outcome is Outcome.OPTED_OUT:
+                    suppress[row.phone] = result.suppress or Suppress("opt_out", error)
 
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
@@ -175,9 +179,24 @@ class RecipientRows:
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
-            if opted_out:
+            if suppress:
                 insert_ignore(conn, self.tables.suppressions, [
-                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": "opt_out",
-                     "reason": "Replied STOP (Twilio error 21610)", "created_at": now}
-                    for phone in opted_out])
+                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
+                     "reason": entry.reason[:255], "created_at": now}
+                    for phone, entry in suppress.items()])
         return Recorded(n_sent, n_failed, retried, released)
+
+    def release(self, token: str, claimed_at: int) -> int:
+        """Give back every row still claimed by `token` untouched (attempt returned), for a
+        claim whose commit may have reached the database although its answer did not."""
+        r = self.tables.recipients
+        with self.engine.begin() as conn:
+            return int(conn.execute(
+                update(r).where(r.c.claimed_by == token, r.c.status == "pending").values(
+                    claimed_by=None, lease_until=None,
+                    attempts=case((r.c.attempts > 0, r.c.attempts - 1), else_=0),
+                    # set by that claim (an earlier unknown attempt's is older): clear it
+                    unsure_since=case((r.c.unsure_since >= claimed_at, None),
+                                      else_=r.c.unsure_since),
+                    updated_at=int(self.clock()))
+            ).rowcount or 0)

@@ -2,7 +2,8 @@
 
 The engine only ever sees `SmsProvider.send()` returning a `SendResult` whose `outcome`
 tells it what to do with the recipient row; which vendor errors mean what is the
-provider's business.
+provider's business. The engine acts on the class alone: it never reads `error_code`,
+which is only kept for people (logs, CSV).
 """
 
 from __future__ import annotations
@@ -18,8 +19,18 @@ class Outcome(StrEnum):
     SENT = "sent"            # accepted by the provider; message id known
     TRANSIENT = "transient"  # failed, but trying again later may work (429, queue full…)
     UNKNOWN = "unknown"      # no definite answer (timeout, 5xx): the message MAY exist
-    PERMANENT = "permanent"  # can never succeed for this recipient (invalid, opted out…)
+    PERMANENT = "permanent"  # can never succeed for this recipient (invalid, not a mobile…)
+    OPTED_OUT = "opted_out"  # permanent, and the number must never be texted again: the
+    #                          engine fails the row and adds `SendResult.suppress`
     HALT = "halt"            # nothing can be sent until an admin fixes the configuration
+
+
+@dataclass(frozen=True)
+class Suppress:
+    """A suppression-list entry the provider asks for (with an OPTED_OUT outcome)."""
+
+    source: str  # the list's `source` column: "opt_out" (the recipient replied STOP)…
+    reason: str  # shown to people on the list, e.g. "Replied STOP (Twilio error 21610)"
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class SendResult:
     message_id: str | None = None
     error_code: int | None = None
     error: str = ""
+    suppress: Suppress | None = None
 
     @property
     def ok(self) -> bool:

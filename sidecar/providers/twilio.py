@@ -21,7 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ..booknetic import TwilioStatus
-from .base import Outcome, ProviderNotReady, SendResult
+from .base import Outcome, ProviderNotReady, SendResult, Suppress
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +65,16 @@ PERMANENT_CODES: dict[int, str] = {
     30007: "the carrier filtered the message as spam",
 }
 
-OPT_OUT_CODE = 21610
+# Codes after which the number must never be texted again: the suppression entry to add.
+OPT_OUT_CODES: dict[int, Suppress] = {
+    21610: Suppress("opt_out", "Replied STOP (Twilio error 21610)"),
+}
 
 
 def classify(status: int | None, code: int | None) -> tuple[Outcome, str]:
     """What a Twilio error means for the engine, and a human explanation."""
+    if code in OPT_OUT_CODES:
+        return Outcome.OPTED_OUT, PERMANENT_CODES[code]
     if code in HALT_CODES:
         return Outcome.HALT, HALT_CODES[code]
     if code in TRANSIENT_CODES:
@@ -125,12 +130,14 @@ class TwilioProvider:
             outcome, meaning = classify(exc.status, exc.code)
             detail = _twilio_message(exc)
             return SendResult(outcome, error_code=exc.code,
-                              error=f"{meaning} — Twilio {exc.code}: {detail}"[:500])
+                              error=f"{meaning} — Twilio {exc.code}: {detail}"[:500],
+                              suppress=OPT_OUT_CODES.get(exc.code))
         except TwilioException as exc:  # e.g. TwilioServiceException (RFC 9457 bodies)
             status = getattr(exc, "status", None)
             code = getattr(exc, "code", None)
             outcome, meaning = classify(status, code)
-            return SendResult(outcome, error_code=code, error=f"{meaning}: {exc}"[:500])
+            return SendResult(outcome, error_code=code, error=f"{meaning}: {exc}"[:500],
+                              suppress=OPT_OUT_CODES.get(code))
         except requests.exceptions.ConnectTimeout:
             return SendResult(Outcome.TRANSIENT,
                               error=f"could not connect to Twilio within {self.timeout:g} s")
@@ -140,9 +147,10 @@ class TwilioProvider:
         except requests.exceptions.ConnectionError as exc:
             return SendResult(Outcome.UNKNOWN, error=f"connection to Twilio failed: {exc}"[:500])
         if message.status in ("failed", "undelivered") and message.error_code:
-            outcome, meaning = classify(None, int(message.error_code))
-            return SendResult(outcome, message.sid, int(message.error_code),
-                              f"{meaning} — Twilio {message.error_code}")
+            code = int(message.error_code)
+            outcome, meaning = classify(None, code)
+            return SendResult(outcome, message.sid, code, f"{meaning} — Twilio {code}",
+                              suppress=OPT_OUT_CODES.get(code))
         return SendResult(Outcome.SENT, message_id=message.sid)
 
     def find_sent(self, to: str, body: str, since: int) -> str | None:

@@ -60,6 +60,27 @@ class MariaDBServer:
         cred = self.user + (f":{self.password}" if self.password else "")
         return f"mysql+pymysql://{cred}@{self.host}:{self.port}/{database}?charset=utf8mb4"
 
+    def kill(self) -> None:
+        """Crash the server (SIGKILL), keeping its data directory for restart()."""
+        assert self.process is not None, "only a server started here can be killed"
+        self.process.kill()
+        self.process.wait(timeout=60)
+
+    def shut_down(self) -> None:
+        """Shut the server down cleanly and wait until it has exited (its data stays)."""
+        assert self.process is not None, "only a server started here can be shut down"
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+    def restart(self) -> None:
+        """Start a killed or shut-down server again: same command, data directory and port."""
+        assert self.process is not None and self.datadir is not None
+        if self.process.poll() is None:
+            return
+        self.process = subprocess.Popen(self.process.args, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        _wait_until_up(self)
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
@@ -101,15 +122,26 @@ def start_mariadb() -> MariaDBServer:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     server = MariaDBServer(f"mysql+pymysql://root@127.0.0.1:{port}/", process, datadir)
+    try:
+        _wait_until_up(server)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_up(server: MariaDBServer) -> None:
+    """Wait until the server accepts connections; raise with its log if it exits first."""
+    assert server.process is not None and server.datadir is not None
     deadline = time.monotonic() + 300  # a safety net: it is up in seconds on an idle machine
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             break
         try:
             server.connect().close()
-            return server
+            return
         except pymysql.err.OperationalError:
             time.sleep(0.2)
+    log = server.datadir / "server.log"
     text = log.read_text(errors="replace") if log.exists() else "(no log)"
-    server.stop()
     raise RuntimeError(f"mariadbd did not start:\n{text[-3000:]}")

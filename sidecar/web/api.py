@@ -6,8 +6,6 @@ Tenant scoping comes from the signed identity only: every service call below pas
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -19,7 +17,6 @@ from . import require
 from .inputs import json_object, page_args
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-logger = logging.getLogger(__name__)
 
 
 def rt() -> Runtime:
@@ -34,20 +31,6 @@ def tenant() -> int | None:
 def body() -> dict[str, Any]:
     """The request's JSON object (sidecar/web/inputs.py says what it refuses)."""
     return json_object(request.get_data(cache=True))
-
-
-def start_sending(runtime: Runtime, campaign_id: int) -> None:
-    """The first batch goes out straight away, then the queue keeps going — in the
-    background, so the request returns at once and the page can show progress."""
-
-    def work() -> None:
-        try:
-            runtime.outbox.drain(campaign_id, max_batches=1)
-        except Exception:  # e.g. the add-on was switched off meanwhile; the queue run says so
-            logger.exception("first batch failed", extra={"campaign_id": campaign_id})
-        runtime.outbox.run_queue()  # never raises
-
-    threading.Thread(target=work, name=f"send-{campaign_id}", daemon=True).start()
 
 
 # -- status and segments -----------------------------------------------------------------
@@ -146,7 +129,7 @@ def send_campaign(campaign_id: int) -> Any:
     runtime = rt()
     campaign = runtime.campaigns.send(tenant(), campaign_id)
     if campaign["status"] == "queued":
-        start_sending(runtime, campaign_id)
+        runtime.outbox.kick(campaign_id)  # the first batch goes out straight away
     return campaign
 
 
@@ -165,7 +148,7 @@ def resume_campaign(campaign_id: int) -> Any:
     runtime.outbox.provider()  # 409 with the fix when sending cannot work anyway
     runtime.outbox.clear_halt()  # resuming is the admin saying "try again"
     campaign = runtime.campaigns.resume(tenant(), campaign_id)
-    start_sending(runtime, campaign_id)
+    runtime.outbox.kick(campaign_id)
     return campaign
 
 

@@ -12,7 +12,7 @@ from ..delivery_log import EXPORT_CAP, STATUSES, export_filename
 from ..errors import Invalid, ProviderRefused
 from ..phones import normalise_phone
 from . import require
-from .api import body, rt, start_sending, tenant
+from .api import body, rt, tenant
 from .inputs import page_args
 
 blueprint = Blueprint("api_messages", __name__, url_prefix="/api/v1")
@@ -47,7 +47,7 @@ def send_manual() -> Any:
     runtime = rt()
     result = runtime.oneoff.send_manual(tenant(), data.get("body"), customer_ids=customer_ids,
                                         numbers=numbers, user_id=g.identity.user_id)
-    start_sending(runtime, result.campaign_id)
+    runtime.outbox.kick(result.campaign_id)
     return jsonify(result.to_dict()), 201
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
@@ -13,8 +12,6 @@ from . import require
 
 blueprint = Blueprint("bridge", __name__, url_prefix="/bridge")
 
-_tick_running = threading.Lock()
-
 
 @blueprint.post("/tick")
 def tick() -> Any:
@@ -22,15 +19,7 @@ def tick() -> Any:
     (the bridge must never hold up the page request that triggered Booknetic's cron)."""
     require("cron")
     runtime: Runtime = current_app.extensions["runtime"]
-    started = _tick_running.acquire(blocking=False)
-    if started:
-        def run() -> None:
-            try:
-                runtime.outbox.run_queue()
-            finally:
-                _tick_running.release()
-
-        threading.Thread(target=run, name="bridge-tick", daemon=True).start()
+    started = runtime.outbox.kick()  # False: joined a run already going
     return jsonify({"accepted": True, "started": started}), 202
 
 

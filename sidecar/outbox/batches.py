@@ -1,0 +1,175 @@
+"""One batch, start to end (steps 1 to 3 of the row protocol in the package docstring).
+
+Order of the decisions about one claimed row, each made only if the one before let it go on:
+1. an earlier attempt with an unknown outcome is reconciled with the provider first, so a
+   message that went out is logged as sent whatever else changed meanwhile;
+2. suppression (DESIGN.md §5: checked again just before each send);
+3. the rate limiter, then the pause gate (gate.py) right before the provider is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from ..config import Settings
+from ..providers.base import Outcome, SendResult, SmsProvider
+from ..sms_text import render
+from .gate import SendGate
+from .halts import Halts
+from .recipient_rows import Claimed, QueuedCampaign, RecipientRows, Recorded
+from .retry import DatabaseRetry, RetryStopped
+
+logger = logging.getLogger(__name__)
+
+SUPPRESSED = ("skipped: the number is on the suppression list (added after the campaign "
+              "was sent)")
+
+
+@dataclass
+class BatchReport:
+    """What some batches did; reports of batches, drains and runs add up with `add`."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    released: int = 0
+    halt: SendResult | None = None  # the configuration error that stopped all sending
+
+    @property
+    def halted(self) -> str:
+        return self.halt.error if self.halt is not None else ""
+
+    def add(self, other: BatchReport) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retried += other.retried
+        self.released += other.released
+        self.halt = self.halt or other.halt
+
+
+@dataclass
+class Claim:
+    token: str
+    at: int  # epoch seconds: the claim's `now`
+    rows: list[Claimed]
+
+
+class BatchSender:
+    """Claims, sends and records batches for one Outbox. Thread-safe."""
+
+    def __init__(self, rows: RecipientRows, halts: Halts, gate: SendGate, settings: Settings,
+                 *, pace: Callable[[], None], clock: Callable[[], float],
+                 retry: DatabaseRetry) -> None:
+        self.rows, self.halts, self.gate, self.settings = rows, halts, gate, settings
+        self.pace, self.clock, self.retry = pace, clock, retry
+
+    def process(self, campaign: QueuedCampaign, provider: SmsProvider,
+                stopping: Callable[[], bool], *, start: bool) -> BatchReport:
+        """Claim a batch of `campaign` (with `start`, queued → sending), send it, record
+        every outcome. Rows not attempted (paused, stopping, lease running short, halt)
+        are released untouched with their attempt given back."""
+        claim = self._claim(campaign.id, stopping, start)
+        if not claim.rows:
+            return BatchReport()
+        results: dict[int, SendResult] = {}
+        halt: SendResult | None = None
+        deadline = claim.at + self.settings.lease_seconds
+        try:
+            for row in claim.rows:
+                # Never start a message that might outlive the lease on its row.
+                if stopping() or self.clock() + self.settings.twilio_timeout + 5 > deadline:
+                    break
+                result = self._attempt(campaign, row, provider, claim.at)
+                if result is None:  # paused, finished or deleted meanwhile
+                    break
+                results[row.id] = result
+                _log_result(campaign.id, row, result)
+                if result.outcome is Outcome.HALT:
+                    halt = result
+                    break
+        finally:
+            # Even when sending broke off: a live process never leaves its claims to the
+            # lease. Results stay in memory until the database takes them.
+            recorded = self._record(campaign, claim, results)
+        if halt is not None:
+            try:
+                self.retry.call("record a halt", partial(self.halts.record, campaign.id, halt))
+            except RetryStopped:
+                logger.error("closing before the halt was recorded",
+                             extra={"campaign_id": campaign.id, "error": halt.error})
+        return BatchReport(len(claim.rows), recorded.sent, recorded.failed, recorded.retried,
+                           recorded.released, halt)
+
+    def _claim(self, campaign_id: int, stopping: Callable[[], bool], start: bool) -> Claim:
+        # A claim whose connection broke may still have committed: such tokens are released
+        # as soon as the database answers again, before claiming anew under a fresh token.
+        unsure: list[tuple[str, int]] = []
+
+        def attempt() -> Claim:
+            for token, at in unsure:
+                self.rows.release(token, at)
+            unsure.clear()
+            claim = Claim(uuid.uuid4().hex[:16], int(self.clock()), [])
+            unsure.append((claim.token, claim.at))
+            claim.rows = self.rows.claim(campaign_id, claim.token, claim.at, start=start)
+            unsure.clear()
+            return claim
+
+        try:
+            return self.retry.call("claim a batch", attempt, stopping)
+        except RetryStopped:  # anything an unanswered claim took waits for its lease
+            return Claim("", 0, [])
+
+    def _attempt(self, campaign: QueuedCampaign, row: Claimed, provider: SmsProvider,
+                 claimed_at: int) -> SendResult | None:
+        """What happened to one row; None when it must not be attempted (released)."""
+        body = render(campaign.body, first_name=row.first_name, last_name=row.last_name,
+                      phone=row.phone)
+        if row.unsure_since is not None and row.unsure_since < claimed_at:
+            # An earlier attempt may have reached the provider: ask before deciding anything
+            # else about the row, so a message that went out is never logged as not sent.
+            try:
+                found = provider.find_sent(row.phone, body, row.unsure_since)
+            except Exception as exc:  # cannot tell: do not risk a duplicate now
+                return SendResult(Outcome.UNKNOWN,
+                                  error=f"could not check an earlier attempt: {exc}"[:500])
+            if found:
+                return SendResult(Outcome.SENT, message_id=found)
+        if row.suppressed and campaign.exclude_suppressed:
+            return SendResult(Outcome.PERMANENT, error=SUPPRESSED)
+        self.pace()  # the rate limit
+        if not self.gate.may_send(campaign.id):
+            return None
+        try:
+            return provider.send(row.phone, body)
+        except Exception as exc:  # a provider bug must not lose the row
+            logger.exception("provider raised")
+            return SendResult(Outcome.UNKNOWN, error=f"unexpected error: {exc}"[:500])
+
+    def _record(self, campaign: QueuedCampaign, claim: Claim,
+                results: dict[int, SendResult]) -> Recorded:
+        try:
+            return self.retry.call("record a batch", lambda: self.rows.record(
+                campaign, claim.rows, results, claim.token, claim.at))
+        except RetryStopped:
+            logger.error("closing with a batch not recorded; its rows wait for their lease "
+                         "and are reconciled then", extra={"campaign_id": campaign.id,
+                                                           "rows": len(claim.rows)})
+            return Recorded(0, 0, 0, 0)
+
+
+def _log_result(campaign_id: int, row: Claimed, result: SendResult) -> None:
+    extra = {"campaign_id": campaign_id, "recipient_id": row.id, "to": row.phone,
+             "attempt": row.attempts, "outcome": result.outcome.value,
+             "message_id": result.message_id, "error_code": result.error_code,
+             "error": result.error}
+    if result.ok:
+        logger.debug("sms sent", extra=extra)
+    else:
+        logger.warning("sms not sent", extra=extra)
