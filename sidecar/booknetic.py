@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Table, false, func, null, or_, select, true
+from sqlalchemy import Engine, MetaData, Select, Table, false, func, null, or_, select, true
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .db import contains_text
 from .errors import NotFound, Unavailable
 from .phpserial import PhpSerialError, php_list
+from .zones import BusinessZone, RecipientZones, business_zone_from, valid_zones
 
 BOOKNETIC_PLUGIN = "booknetic/init.php"
 SAAS_PLUGIN = "booknetic-saas/init.php"
@@ -32,6 +34,10 @@ TWILIO_OPTIONS = ("bkntc_sms_account_sid", "bkntc_sms_auth_token", "bkntc_sender
 BRIDGE_SECRET_OPTION = "bkntc_sms_bridge_secret"
 # Booknetic's "Default phone country code" (Helper::setOption, so per tenant in SaaS).
 PHONE_COUNTRY_OPTION = "default_phone_country_code"
+# WordPress's timezone; in SaaS Booknetic's `bkntc_t{ID}_timezone` overrides it (Date.php).
+WORDPRESS_TIMEZONE_OPTIONS = ("timezone_string", "gmt_offset")
+# Customers per statement when recipient zones are asked for a list of ids.
+ZONE_LOOKUP_CHUNK = 1000
 
 # Appointment statuses that do not count as "active" (booknetic.md §1.5; DESIGN.md §2).
 INACTIVE_STATUSES = ("canceled", "rejected")
@@ -194,6 +200,69 @@ class Booknetic:
             names.insert(0, f"bkntc_t{tenant_id}_{PHONE_COUNTRY_OPTION}")
         values = self.options(names)
         return [(name, values[name]) for name in names if name in values]
+
+    def business_zone(self, tenant_id: int | None) -> BusinessZone:
+        """The zone the business's times are shown in and quiet hours fall back to, and
+        where it came from (zones.business_zone_from has the chain). One query, uncached:
+        pages call it once per request and the engine once per campaign."""
+        tenant_option = None if tenant_id is None else f"bkntc_t{tenant_id}_timezone"
+        names = [*WORDPRESS_TIMEZONE_OPTIONS] + ([tenant_option] if tenant_option else [])
+        try:
+            values = self.options(names)
+        except BookneticError:
+            values = {}
+        return business_zone_from(values, tenant_option)
+
+    def latest_client_timezones(
+            self, tenant_id: int | None,
+            customers: Select[Any] | Collection[int] | None = None) -> dict[int, str]:
+        """customer id → `client_timezone` of that customer's most recent appointment in the
+        tenant (any status; the greatest `starts_at`, ties to the highest id), as stored and
+        not yet checked; customers whose latest appointment has none are left out.
+
+        One statement (a window over the tenant's appointments) for the whole tenant, or for
+        `customers`: a SELECT of customer ids (e.g. a campaign's recipient rows, so the
+        database joins them) or a collection of ids (sent in chunks)."""
+        a = self.appointments
+        if "client_timezone" not in a.c:
+            return {}
+        if customers is None or isinstance(customers, Select):
+            only = None if customers is None else a.c.customer_id.in_(
+                customers.scalar_subquery())
+            return self._latest_client_timezones(tenant_id, only)
+        ids, found = sorted(set(customers)), {}
+        for start in range(0, len(ids), ZONE_LOOKUP_CHUNK):
+            found.update(self._latest_client_timezones(
+                tenant_id, a.c.customer_id.in_(ids[start:start + ZONE_LOOKUP_CHUNK])))
+        return found
+
+    def _latest_client_timezones(self, tenant_id: int | None,
+                                 only: ColumnElement[bool] | None) -> dict[int, str]:
+        a = self.appointments
+        where = [self.tenant_clause(a, tenant_id), a.c.customer_id.is_not(None)]
+        if only is not None:
+            where.append(only)
+        # Rank each customer's appointments newest first; rank 1 is the most recent. The
+        # empty and NULL names are dropped only after ranking: they fall back to the
+        # business zone, not to an older appointment's zone.
+        rank = func.row_number().over(partition_by=a.c.customer_id,
+                                      order_by=(a.c.starts_at.desc(), a.c.id.desc()))
+        latest = select(a.c.customer_id, a.c.client_timezone, rank.label("rank")).where(
+            *where).subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(latest.c.customer_id, latest.c.client_timezone).where(
+                latest.c.rank == 1, latest.c.client_timezone.is_not(None),
+                latest.c.client_timezone != "")).all()
+        return {int(r.customer_id): str(r.client_timezone) for r in rows}
+
+    def recipient_zones(self, tenant_id: int | None,
+                        customers: Select[Any] | Collection[int] | None = None
+                        ) -> RecipientZones:
+        """Each customer's zone (DESIGN.md §11): the valid zone of their most recent
+        appointment, else the business zone. For a deduplicated number, ask with the
+        recipient customer's id (the lowest); `customers` as in latest_client_timezones."""
+        return RecipientZones(self.business_zone(tenant_id),
+                              valid_zones(self.latest_client_timezones(tenant_id, customers)))
 
     def active_plugins(self) -> list[str]:
         raw = self.option("active_plugins")
