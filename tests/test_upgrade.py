@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from sidecar.config import Settings
 from sidecar.migrations import (
@@ -61,6 +61,9 @@ from tests.web_support import (
 ROOT = Path(__file__).resolve().parent.parent
 STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
 APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
+# Every revision after the baseline, as `migrate` reports applying them.
+AFTER_BASELINE = [r for r in revisions() if r.id != "0001"]
+APPLIED = [f"applied {r.id}: {r.description}" for r in AFTER_BASELINE]
 
 
 @dataclass
@@ -94,7 +97,11 @@ def test_the_frozen_baseline_is_the_released_0_1_0_schema() -> None:
 
 def test_one_linear_history_and_frozen_revisions() -> None:
     found = revisions()
-    assert [r.id for r in found] == [f"{n:04d}" for n in range(1, len(found) + 1)]
+    # Numbered in order (a branch may skip numbers that parallel branches hold until they
+    # are merged and renumbered).
+    ids = [r.id for r in found]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and ids[0] == "0001"
+    assert all(len(i) == 4 and i.isdigit() for i in ids)
     assert head() == found[-1].id and all(r.description for r in found)
     versions = ROOT / "sidecar" / "migrations" / "versions"
     for path in versions.glob("[0-9]*.py"):
@@ -111,10 +118,11 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     engine, legacy = old.engine, old.legacy
     before = dump(engine)
     found = status(engine, PREFIX)
-    assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
-                                                                          ["0002"])
+    assert (found.state, found.current, [r.id for r in found.pending]) == (
+        "0.1.0", "0001", [r.id for r in AFTER_BASELINE])
 
-    assert migrate(engine, PREFIX) == [STAMPED, APPLIED_0002]  # built-ins were all there
+    assert migrate(engine, PREFIX) == [STAMPED, *APPLIED]  # built-ins were all there
+    assert APPLIED[0] == APPLIED_0002
     assert dump(engine) == before
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
@@ -170,6 +178,14 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
              .json()["chart"]}
     assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
     assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
+    # Revision 0005's settings: every tenant starts with the defaults, and a change is kept
+    # for its tenant only.
+    defaults = api.get("/api/v1/settings").json()
+    assert defaults == api.as_(TENANT2).get("/api/v1/settings").json()
+    assert defaults["quiet_hours"] == {"start": "09:00", "end": "20:00"}
+    assert api.put("/api/v1/settings", {"attribution_days": 14}).json()[
+        "attribution_days"] == 14
+    assert api.as_(TENANT2).get("/api/v1/settings").json() == defaults
     # The rebuilt phones table is filled by the first phone check: segments work at once.
     preview = api.post("/api/v1/segments/preview", {"segment": "all_with_phone"}).json()
     assert preview["count"] > 20
@@ -212,13 +228,14 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     before = dump(old.engine)
     shown = run_cli(old.url, "migrate", "--status")
     assert shown.returncode == 0, shown.stderr
-    assert "made by 0.1.0" in shown.stdout and "would apply 1:" in shown.stdout
+    assert "made by 0.1.0" in shown.stdout
+    assert f"would apply {len(AFTER_BASELINE)}:" in shown.stdout
     assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
     data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
     assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
     applied = run_cli(old.url, "migrate", "--json")
     assert applied.returncode == 0, applied.stderr
-    assert json.loads(applied.stdout) == {"applied": [STAMPED, APPLIED_0002],
+    assert json.loads(applied.stdout) == {"applied": [STAMPED, *APPLIED],
                                           "revision": head()}
     after = run_cli(old.url, "migrate", "--status")
     assert "nothing to apply: the schema is up to date" in after.stdout
@@ -230,19 +247,30 @@ def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> N
     engine = old.engine
     before = dump(engine)
     migrate(engine, PREFIX)
+    newest, previous = revisions()[-1], revisions()[-2]
     down = run_cli(old.url, "migrate", "--down")
     assert down.returncode == 0, down.stderr
-    assert down.stdout.strip() == "reverted 0002: phones keyed by (tenant, region, customer)"
+    assert down.stdout.strip() == f"reverted {newest.id}: {newest.description}"
+    assert status(engine, PREFIX).current == previous.id
+    assert dump(engine) == before
+    assert migrate(engine, PREFIX) == [f"applied {newest.id}: {newest.description}"]
+
+    # Every revision reverted, back to 0.1.0's own tables, and up again.
+    back = run_cli(old.url, "migrate", "--to", "0001")
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.splitlines() == [f"reverted {r.id}: {r.description}"
+                                        for r in reversed(AFTER_BASELINE)]
     assert status(engine, PREFIX).current == "0001"
     assert columns(engine, "phones") == ["customer_id", "tenant_id", "raw_phone", "e164",
                                          "checked_at"]
+    assert f"{PREFIX}bkntc_sms_settings" not in inspect(engine).get_table_names()
     assert dump(engine) == before
     with engine.connect() as conn:  # what 0.1.0 reads its schema version from
         assert conn.execute(text(f"SELECT value FROM {PREFIX}bkntc_sms_meta "
                                  "WHERE name = 'schema_version'")).scalar() == "1"
     with pytest.raises(MigrationError, match="baseline"):
         down_one(engine, PREFIX)
-    assert migrate(engine, PREFIX) == [APPLIED_0002]
+    assert migrate(engine, PREFIX) == APPLIED
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
 
 
@@ -257,7 +285,7 @@ def test_three_processes_upgrading_at_once(old: Old) -> None:
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     # One of them did the work; the others found it done.
     assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n",
-                                                        f"{[STAMPED, APPLIED_0002]}\n"])
+                                                        f"{[STAMPED, *APPLIED]}\n"])
     assert dump(old.engine) == before
     assert row_count(old.engine, "alembic_version") == 1
 
