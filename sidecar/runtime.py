@@ -26,6 +26,7 @@ from .phone_region import RegionResolver
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
+from .tenant_settings import SettingsService
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Runtime:
     logs: DeliveryLog
     dashboard: Dashboard
     regions: RegionResolver
+    tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -55,7 +57,9 @@ class Runtime:
             check_not_newer(engine, settings.table_prefix)
         booknetic = Booknetic(engine, settings.table_prefix)
         tables = sms_tables(settings.table_prefix)
-        regions = RegionResolver(booknetic, override=settings.default_country)
+        tenant_settings = SettingsService(engine, tables, clock=clock)
+        regions = RegionResolver(booknetic, override=settings.default_country,
+                                 tenant_setting=tenant_settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
@@ -69,6 +73,7 @@ class Runtime:
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
+            tenant_settings=tenant_settings,
             clock=clock,
         )
 

@@ -177,6 +177,9 @@ ENDPOINTS = [
     Endpoint("GET", "/ui/suppressions", (VIEW, SUPPRESSIONS), 200),
     Endpoint("GET", "/ui/sms", (VIEW, SEND), 200),
     Endpoint("GET", "/ui/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
+    Endpoint("GET", "/api/v1/settings", (VIEW,), 200),
+    Endpoint("PUT", "/api/v1/settings", (VIEW, SEND), 200, {"attribution_days": 10}),
+    Endpoint("GET", "/ui/settings", (VIEW,), 200),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
