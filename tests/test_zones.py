@@ -33,6 +33,7 @@ from sidecar.zones import (
 )
 from tests.conftest import MariaDBServer
 from tests.reference_model import expected_preview
+from tests.test_cli import check_lines, run_cli
 from tests.zone_model import expected_business_zone, expected_own_zones, latest_appointment
 
 NOW = 1_780_000_000  # 2026-05-28 20:26:40 UTC
@@ -307,3 +308,19 @@ def test_a_deduplicated_number_takes_the_lowest_ids_zone(loaded: Loaded) -> None
         assert sorted(recipients) == sorted(model.customer_ids)
         zones = bk.recipient_zones(tenant, recipients)
         assert dict(zones.own) == expected_own_zones(loaded.ds, tenant, recipients)
+
+
+def test_check_names_each_tenants_zone_and_its_source(sqlite_url: str, engine_for) -> None:
+    engine = engine_for(sqlite_url)
+    ds = make_dataset("saas", NOW, customers_per_tenant=3)
+    ds.options["bkntc_t2_timezone"] = "+02:00"  # no zone: tenant 2 falls back, and says why
+    create_tables(engine, PREFIX, "saas")
+    load_dataset(engine, PREFIX, ds)
+    detail = check_lines(run_cli(sqlite_url, "check", "--json"))["timezone"]
+    assert detail["ok"]
+    assert detail["detail"] == (
+        "no tenant: UTC (WordPress timezone); "
+        "tenant 1: Europe/London (Booknetic's timezone for this business); "
+        "tenant 2: UTC (WordPress timezone); ignored bkntc_t2_timezone = '+02:00' (not a "
+        "timezone name); "
+        "tenant 3: Asia/Dubai (Booknetic's timezone for this business)")
