@@ -20,7 +20,7 @@ from ..errors import Invalid
 from ..phone_region import country_names
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
-from . import business_zone, require
+from . import require
 from .api import rt, tenant
 from .inputs import page_args
 
@@ -165,6 +165,6 @@ def settings() -> str:
     price = current.price_per_segment
     return render_template(
         "settings.html", values=current.to_json(), initial=json.dumps(current.to_json()),
-        price="" if price is None else format(price, "f"), zone=business_zone(),
+        price="" if price is None else format(price, "f"),
         inherited=runtime.regions.inherited(tenant()), countries=country_names(),
         editable=g.identity.can("sms_campaigns_send"), **_chrome("settings"))
