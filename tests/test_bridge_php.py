@@ -64,7 +64,7 @@ def test_uninstall_deletes_exactly_the_listed_options() -> None:
                   "echo json_encode(\\BkntcSms\\Bridge\\Options::ALL);")
     assert json.loads(options) == ["bkntc_sms_bridge_secret", "bkntc_sms_sidecar_url",
                                    "bkntc_sms_last_tick", "bkntc_addon_bkntc-sms-bridge_version",
-                                   "bkntc_sms_service_version"]
+                                   "bkntc_sms_service_version", "bkntc_sms_public_base_url"]
     assert "Options::delete_all()" in (PLUGIN / "uninstall.php").read_text()
 
 
