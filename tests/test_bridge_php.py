@@ -208,6 +208,13 @@ def test_translation_template_is_current() -> None:
     for text in ("SMS Campaigns", "Send SMS", "You do not have access to SMS Campaigns.",
                  "Booknetic SMS Campaigns (bridge)"):
         assert f'msgid "{text}"' in pot
+    # A msgid with a non-ASCII character ("Settings → SMS Campaigns") is kept byte for byte:
+    # a msgid that lost its arrow would never match at run time, so it would never translate.
+    arrows = [line for line in pot.splitlines() if line.startswith("msgid ") and "→" in line]
+    sources_with_arrows = sum(
+        len(re.findall(r"__\(\s*'[^']*→", path.read_text(encoding="utf-8")))
+        for path in PLUGIN.rglob("*.php"))
+    assert sources_with_arrows and len(arrows) == sources_with_arrows
 
 
 def test_plugin_headers_and_readme_agree() -> None:
