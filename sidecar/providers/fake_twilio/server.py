@@ -1,7 +1,8 @@
 """The fake Twilio: state (stored messages, faults, scripts, callbacks) and request handling.
 
 See the package docstring for what it imitates; wire.py holds the format, httpd.py the
-socket server, callbacks.py the signed status callbacks.
+socket server, lifecycle.py what becomes of each message, callbacks.py the signed status
+callbacks and their dispatcher.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 
 from sidecar.sms_text import count_segments
 
-from .callbacks import CallbackAttempt, post_status_callback
+from .callbacks import CallbackAttempt, CallbackDispatcher, post_status_callback
 from .faults import TIMEOUT, Faults
 from .httpd import FakeTwilioHTTPServer
+from .lifecycle import DeliveryRules, settle
 from .wire import (
     LIST_PATH,
     ONE_PATH,
@@ -75,6 +77,8 @@ class FakeTwilio:
         auto_status: str | None = None,
         auto_status_delay: float = 0.5,
         clock: Callable[[], float] = time.time,
+        delivery: DeliveryRules | None = None,
+        auto_callbacks: bool = False,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -88,11 +92,19 @@ class FakeTwilio:
         self._released = threading.Condition(self._lock)
         self._held = 0
         self._messages: list[ReceivedMessage] = []
+        self._by_sid: dict[str, ReceivedMessage] = {}
+        self._waiting: list[ReceivedMessage] = []  # with callbacks still to dispatch
         self._callbacks: list[CallbackAttempt] = []
         self._connections: set[socket.socket] = set()
         self._server: FakeTwilioHTTPServer | None = None
         self._threads: list[threading.Thread] = []
-        self._auto_status, self._auto_status_delay = auto_status, auto_status_delay
+        # auto_status (older form): every message ends in that status after the delay,
+        # and its callbacks go out by themselves.
+        if auto_status is not None and delivery is None:
+            delivery = DeliveryRules(status=auto_status, final_after=auto_status_delay)
+        self.delivery = delivery or DeliveryRules()
+        self._auto_callbacks = auto_callbacks or auto_status is not None
+        self._dispatcher: CallbackDispatcher | None = None
         self.faults.configure(
             latency=latency,
             failure_rate_429=failure_rate_429,
@@ -118,8 +130,9 @@ class FakeTwilio:
         self._server = FakeTwilioHTTPServer(self._address, self)
         server = self._server
         self._spawn(lambda: server.serve_forever(poll_interval=0.05), "fake-twilio")
-        if self._auto_status:
-            self._spawn(self._auto_advance, "fake-twilio-auto-status")
+        self._dispatcher = CallbackDispatcher(self.auth_token, self._record_callback)
+        if self._auto_callbacks:
+            self._spawn(self._auto_dispatch, "fake-twilio-auto-callbacks")
         logger.info("fake Twilio listening on %s", self.base_url)
         return self
 
@@ -139,6 +152,8 @@ class FakeTwilio:
                 conn.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=5)
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
 
     def __enter__(self) -> FakeTwilio:
         return self.start()
@@ -154,9 +169,12 @@ class FakeTwilio:
     # --- inspection and scripting ------------------------------------------------------
 
     def received(self) -> list[ReceivedMessage]:
-        """A copy of every stored message, oldest first."""
+        """A copy of every stored message as it stands now (fake clock), oldest first."""
         with self._lock:
-            return [replace(m) for m in self._messages]
+            now = self._clock()
+            for m in self._messages:
+                settle(m, now)
+            return [replace(m, plan=None) for m in self._messages]
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -183,6 +201,8 @@ class FakeTwilio:
         """Forget messages, callbacks, stats and scripts; fault settings stay."""
         with self._lock:
             self._messages.clear()
+            self._by_sid.clear()
+            self._waiting.clear()
             self._callbacks.clear()
             self._reset_stats()
         self.faults.clear_scripts()
@@ -238,60 +258,61 @@ class FakeTwilio:
         sids: Collection[str] | None = None,
         timeout: float = 5.0,
     ) -> int:
-        """Move messages that have a StatusCallback to `status` and POST each a signed callback.
+        """Set messages that have a StatusCallback to `status` by hand (their plan is
+        dropped) and POST each a signed callback now, from this thread.
 
         `sids` limits it to those messages. Returns how many callbacks got an HTTP answer.
         """
-        return self._advance(
-            status, error_code, sids=sids, timeout=timeout, with_callback_only=True
-        )
-
-    def _advance(
-        self,
-        status: str,
-        error_code: int | None,
-        *,
-        sids: Collection[str] | None,
-        timeout: float,
-        with_callback_only: bool,
-        older_than: float | None = None,
-    ) -> int:
         now = self._clock()
         with self._lock:
-            targets = [
-                m
-                for m in self._messages
-                if (m.status_callback or not with_callback_only)
-                and (sids is None or m.sid in sids)
-                and (
-                    older_than is None
-                    or (m.status in ("queued", "accepted") and m.received_at <= older_than)
-                )
-            ]
+            targets = [m for m in self._messages
+                       if m.status_callback and (sids is None or m.sid in sids)]
             for m in targets:
+                settle(m, now)
+                m.plan = None
                 m.status, m.error_code, m.updated_at = status, error_code, now
                 m.from_ = m.from_ or SERVICE_SENDER
-            snapshot = [replace(m) for m in targets if m.status_callback]
-        return sum(self._post_callback(m, timeout) for m in snapshot)
+                if m.date_sent is None and status not in ("queued", "accepted"):
+                    m.date_sent = now
+            self._waiting = [m for m in self._waiting if m.plan is not None]
+            snapshot = [replace(m) for m in targets]
+        answered = 0
+        for m in snapshot:
+            http_status = post_status_callback(m, self.auth_token, timeout)
+            self._record_callback(CallbackAttempt(m.sid, m.status_callback or "", m.status,
+                                                  http_status))
+            answered += http_status is not None
+        return answered
 
-    def _post_callback(self, message: ReceivedMessage, timeout: float) -> bool:
-        http_status = post_status_callback(message, self.auth_token, timeout)
+    def flush_callbacks(self) -> int:
+        """Hand every status callback that is due at the fake's clock (by each message's
+        plan, lifecycle.py) to the dispatcher thread, in order; returns how many. Wait for
+        them with callbacks_done()."""
+        if self._dispatcher is None:
+            raise RuntimeError("FakeTwilio is not started")
         with self._lock:
-            self._callbacks.append(CallbackAttempt(message.sid, message.status_callback or "",
-                                                   message.status, http_status))
-        return http_status is not None
+            now = self._clock()
+            queued = 0
+            for m in self._waiting:
+                assert m.plan is not None
+                for event in m.plan.due_callbacks(now - m.received_at):
+                    self._dispatcher.put(m, event.status, event.error_code)
+                    queued += 1
+            self._waiting = [m for m in self._waiting
+                             if m.plan is not None and m.plan.callbacks_left]
+        return queued
 
-    def _auto_advance(self) -> None:
-        while not self._stopping.wait(0.1):
-            cutoff = self._clock() - self._auto_status_delay
-            self._advance(
-                self._auto_status or "delivered",
-                None,
-                sids=None,
-                timeout=5.0,
-                with_callback_only=False,
-                older_than=cutoff,
-            )
+    def callbacks_done(self, timeout: float | None = None) -> bool:
+        """Wait until every dispatched status callback has been posted; False on timeout."""
+        return self._dispatcher is None or self._dispatcher.wait_done(timeout)
+
+    def _record_callback(self, attempt: CallbackAttempt) -> None:
+        with self._lock:
+            self._callbacks.append(attempt)
+
+    def _auto_dispatch(self) -> None:
+        while not self._stopping.wait(0.05):
+            self.flush_callbacks()
 
     # --- request handling (called from handler threads) --------------------------------
 
@@ -341,6 +362,9 @@ class FakeTwilio:
                 )
             if method == "GET":
                 with self._lock:
+                    now = self._clock()
+                    for m in self._messages:
+                        settle(m, now)
                     return list_page(parts.path, urllib.parse.parse_qs(parts.query),
                                      self._messages)
             return error(405, 20004, "Method not allowed")
@@ -348,8 +372,11 @@ class FakeTwilio:
             if method != "GET":
                 return error(405, 20004, "Method not allowed")
             with self._lock:
-                found = next((m for m in self._messages if m.sid == match.group(2)), None)
-                return json_reply(200, message_json(found)) if found else not_found
+                found = self._by_sid.get(match.group(2))
+                if found is None:
+                    return not_found
+                settle(found, self._clock())
+                return json_reply(200, message_json(found))
         return not_found
 
     def _authorised(self, header: str | None) -> bool:
@@ -373,15 +400,25 @@ class FakeTwilio:
             if isinstance(outcome, ReceivedMessage):
                 outcome.answer_lost = True
                 with self._lock:
-                    self._messages.append(outcome)
+                    self._store(outcome)
                     self._lost_answers += 1
             return fail
         outcome = self._validate(form)
         if isinstance(outcome, Reply):
             return outcome
         with self._lock:
-            self._messages.append(outcome)
-            return json_reply(201, message_json(outcome))
+            self._store(outcome)
+            return json_reply(201, message_json(outcome))  # as created: queued, not sent
+
+    def _store(self, message: ReceivedMessage) -> None:
+        """Keep an accepted message and decide its fate (lifecycle.py). Holds the lock."""
+        message.plan = self.delivery.plan(message.to, message.body, message.status)
+        if not message.status_callback:
+            message.plan.callbacks = ()
+        self._messages.append(message)
+        self._by_sid[message.sid] = message
+        if message.plan.callbacks:
+            self._waiting.append(message)
 
     def _validate(self, form: dict[str, list[str]]) -> ReceivedMessage | Reply:
         """Twilio's checks, in order; returns the message to store or the error to answer."""
