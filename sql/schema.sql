@@ -54,6 +54,7 @@ CREATE TABLE wp_bkntc_sms_early_statuses (
 	message_sid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	status VARCHAR(16) NOT NULL, 
 	error_code INTEGER, 
+	error VARCHAR(255) NOT NULL DEFAULT '', 
 	received_at INTEGER NOT NULL, 
 	PRIMARY KEY (message_sid, status)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Delivery statuses for message ids no recipient row has yet.' COLLATE utf8mb4_unicode_520_ci;
