@@ -46,6 +46,7 @@ from sidecar.web.auth import (
 from sidecar.web.server import BackgroundServer
 from tests.conftest import MariaDBServer
 from tests.shop import Shop, open_shop
+from tests.webhook_support import PUBLIC_BASE
 
 SECRET = "web-tests-bridge-secret-0123456789abcdef"
 PREFIX = "wp_"
@@ -405,6 +406,11 @@ class Web:
     def engine(self) -> Engine:
         return self.shop.engine
 
+    @property
+    def twilio_token(self) -> str:
+        """The Twilio add-on's Auth Token (what Twilio signs its webhooks with)."""
+        return str(self.shop.ds.options["bkntc_sms_auth_token"])
+
     def client_for(self, app: Flask, who: Who = TENANT1) -> SignedClient:
         return SignedClient(FlaskTransport(app), clock=self.runtime.clock, who=who)
 
@@ -522,7 +528,8 @@ def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: i
     url = mariadb.url(database)
     engine = make_engine(url)
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
-                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})})
+                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET,
+                          "BKNTC_SMS_PUBLIC_URL": PUBLIC_BASE, **(env or {})})
     app = create_app(shop.runtime)
     _OPEN_RUNTIMES.append(shop.runtime)
     return Web(mariadb, database, url, shop, app,
