@@ -7,8 +7,15 @@ asked costs a check, not a crash. The clock is frozen: every boundary is exact.
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -18,6 +25,7 @@ from sidecar.providers.fake_twilio import DeliveryRules
 from sidecar.providers.twilio import TwilioProvider
 from tests.shop import Shop, open_shop
 
+ROOT = Path(__file__).resolve().parent.parent
 FATES = DeliveryRules(undelivered_rate=0.25, failed_rate=0.1, callbacks=False, seed=4)
 
 
@@ -162,3 +170,56 @@ def test_a_provider_that_cannot_be_asked_costs_a_check_not_a_crash(shop: Shop) -
             for r in sent} == {("queued", 1, 600 + 1200)}  # asked again 20 minutes on
     shop.clock.advance(1200)
     assert shop.runtime.deliveries.poll().changed == len(sent)
+
+
+def _cli(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BKNTC_SMS_")}
+    env.update(shop.env)
+    return subprocess.run([sys.executable, "-m", "sidecar", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_cli_deliveries_poll_then_campaigns_show_and_logs_export(sqlite_url: str, engine_for,
+                                                                 tmp_path: Path) -> None:
+    """The commands run on the real clock: the campaign is sent by them, then its rows are
+    moved 11 minutes into the past (relative to when they were sent, not to any clock)."""
+    shop = open_shop(sqlite_url, engine_for(sqlite_url), customers=20,
+                     fake_options={"delivery": FATES, "clock": time.time})
+    try:
+        cid = shop.create()
+        assert _cli(shop, "campaigns", "send", str(cid)).returncode == 0
+        while json.loads(_cli(shop, "campaigns", "show", str(cid), "--json").stdout)[
+                "status"] != "completed":
+            assert _cli(shop, "tick").returncode == 0
+        sent = len(shop.fake.received())
+        early = json.loads(_cli(shop, "deliveries", "poll", "--json").stdout)
+        assert (early["due"], early["due_now"]) == (0, 0)  # not 10 minutes yet
+        r = shop.runtime.tables.recipients
+        with shop.engine.begin() as conn:
+            conn.execute(update(r).where(r.c.campaign_id == cid, r.c.status == "sent").values(
+                sent_at=r.c.sent_at - 660, delivery_check_at=r.c.delivery_check_at - 660))
+        polled = _cli(shop, "deliveries", "poll", "--json")
+        assert polled.returncode == 0, polled.stderr
+        report = json.loads(polled.stdout)
+        fates = Counter(m.status for m in shop.fake.received())
+        assert report == {"due": sent, "checked": sent, "changed": sent,
+                          "delivered": fates["delivered"],
+                          "undelivered": fates["undelivered"] + fates["failed"],
+                          "errors": 0, "gave_up": 0, "due_now": 0}
+        shown = json.loads(_cli(shop, "campaigns", "show", str(cid), "--json").stdout)
+        assert (shown["delivered"], shown["undelivered"]) == (report["delivered"],
+                                                              report["undelivered"])
+        text = _cli(shop, "deliveries", "poll").stdout
+        assert text.startswith("delivery poll: asked about 0 message(s)")
+        out = tmp_path / "not-delivered.csv"
+        exported = _cli(shop, "logs", "export", str(cid), "--delivery", "not_delivered",
+                        "--output", str(out))
+        assert exported.returncode == 0, exported.stderr
+        rows = list(csv.DictReader(out.open(encoding="utf-8")))
+        assert len(rows) == report["undelivered"]
+        assert rows and {r["delivery_status"] for r in rows} <= {"undelivered", "failed"}
+        assert all(r["delivery_error"].endswith(")") for r in rows)
+    finally:
+        shop.runtime.close()
+        shop.fake.stop()
