@@ -46,7 +46,8 @@ class DeliveryService:
                 self.rows.forget_early([update.message_id])
                 result = (CallbackResult.APPLIED if again.changed
                           else CallbackResult.UNCHANGED)
-        log = logger.info if result is CallbackResult.APPLIED else logger.debug
+        # Repeats and late ones are routine (Twilio sends several per message): debug only.
+        log = logger.debug if result is CallbackResult.UNCHANGED else logger.info
         log("status callback", extra={"message_id": update.message_id,
                                       "status": update.status.value,
                                       "error_code": update.error_code,
