@@ -293,9 +293,15 @@ def test_without_a_public_base_url_nothing_is_trusted(web: Web, campaign: int) -
 
 
 def test_messages_ask_for_callbacks_at_the_public_base(web: Web, campaign: int) -> None:
+    """Campaign messages, one-off SMS (the same engine) and test SMS alike."""
     sids = {r["provider_message_id"] for r in rows(web, campaign)}
     callbacks = {m.status_callback for m in web.shop.fake.received() if m.sid in sids}
     assert callbacks == {STATUS_URL}
+    test = web.client.post("/api/v1/sms/test", {"phone": "+12025550177", "body": "Test"},
+                           who=TENANT1)
+    assert test.status == 200, test
+    (message,) = [m for m in web.shop.fake.received() if m.sid == test.json()["message_id"]]
+    assert message.status_callback == STATUS_URL
 
 
 def test_json_error_bodies_stay_small_and_say_why(web: Web) -> None:
