@@ -76,7 +76,7 @@ NULLABLE_OBJECTS = frozenset({"quiet_hours"})
 FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_ids",
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
-                 "page", "per_page", "status", "q", "progress"})
+                 "page", "per_page", "status", "q", "progress", "holdout_percent"})
 
 
 # -- garbage -------------------------------------------------------------------------------

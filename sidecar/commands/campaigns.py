@@ -7,14 +7,15 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import add_filter_flags, filters_from_args, print_json, runtime
+from . import add_filter_flags, filters_from_args, outcomes, print_json, runtime
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
                "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
-               "finished_at", "actions", "delivered", "undelivered")
+               "finished_at", "actions", "delivered", "undelivered", "holdout_percent",
+               "holdout")
 
 
 def _show(campaign: dict[str, Any], as_json: bool) -> None:
@@ -35,7 +36,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     rt = runtime()
     campaign = rt.campaigns.create(args.tenant, {
         "name": args.name, "segment": args.segment, "body": args.body,
-        "filters": filters_from_args(args)})
+        "filters": filters_from_args(args), "holdout_percent": args.holdout_percent})
     _show(campaign, args.json)
     return 0
 
@@ -130,8 +131,12 @@ def register(sub: Any) -> None:
     p.add_argument("--segment", required=True, metavar="KEY")
     p.add_argument("--body", required=True, help="message text; shortcodes allowed")
     add_filter_flags(p)
+    p.add_argument("--holdout-percent", type=int, default=None, metavar="N",
+                   help="hold back N%% of the recipients as a control group (0-50; "
+                        "default: the settings' holdout_percent)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
+    outcomes.register_report(actions)
 
     p = actions.add_parser("list", help="list campaigns, newest first")
     p.add_argument("--tenant", type=int, default=None, metavar="ID")

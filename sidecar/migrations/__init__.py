@@ -18,6 +18,7 @@ The revisions live in `versions/`, one file per schema change, applied in order:
   0002  phones keyed by (tenant, region, customer)
   0003  delivery status per recipient
   0005  tenant settings (issue 15; renumbered when the parallel revisions are merged)
+  0007  outcomes: attribution and holdout (issue 16; re-chained at merge)
 
 How a later change adds one (issue 14 onwards):
 

@@ -164,3 +164,10 @@ def duplicate_campaign(campaign_id: int) -> Any:
 def campaign_progress(campaign_id: int) -> Any:
     require("sms_campaigns")
     return rt().campaigns.progress(tenant(), campaign_id)
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/report")
+def campaign_report(campaign_id: int) -> Any:
+    """DESIGN.md §12: the campaign's funnel, bookings, revenue and lift (one row read)."""
+    require("sms_campaigns")
+    return rt().reports.report(tenant(), campaign_id)

@@ -41,7 +41,7 @@
     function nextControl(status) {
       if (isActive(status)) return ["#wizard-pause", "#wizard-hide"];
       if (status === "paused") return ["#wizard-resume", "#wizard-close"];
-      return ["#wizard-logs", "#wizard-close"];
+      return ["#wizard-logs", "#wizard-report", "#wizard-close"];
     }
 
     function render(p) {
@@ -94,6 +94,9 @@
       const logs = $("#wizard-logs");
       logs.hidden = !(finished && state.canLogs);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
+      const report = $("#wizard-report");
+      report.hidden = !finished;
+      report.href = url("/ui/campaigns/" + state.id + "/report");
       if (dialog.open && ((hadFocus && !S.shown(focused)) || document.activeElement === document.body)) {
         nextControl(p.status).some((sel) => S.focusOn($(sel)));
       }
