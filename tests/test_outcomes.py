@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,6 +106,9 @@ def test_holdout_percent_is_checked_and_defaults_from_the_settings(
     try:
         assert new_campaign(api)["holdout_percent"] == 15
         assert new_campaign(api, holdout_percent=0)["holdout_percent"] == 0
+        form = api.get("/ui/campaigns/new")
+        assert form.status == 200 and 'id="f-holdout"' in form.text
+        assert re.search(r'id="f-holdout"[^>]*value="15"', form.text)
     finally:
         assert api.put("/api/v1/settings", {"holdout_percent": 0}).status == 200
 

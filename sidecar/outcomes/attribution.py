@@ -7,12 +7,13 @@ no loop over recipients:
 2. INSERT … SELECT the bookings of its `sent` rows: appointments of the same tenant with an
    active status, whose customer has the row's normalised phone (our phones table, parsed
    with the tenant's current region, as segments read it), created inside
-   `[sent_at, sent_at + attribution_days]`, and with no later touch — a `sent` row of any
-   campaign of the tenant to that number, sent after this one (equal times: the higher
-   campaign id) but not after the booking, whose own window still holds it;
-3. INSERT … SELECT the bookings of its `holdout` rows inside the control window
+   `[sent_at, sent_at + attribution_days]`;
+3. DELETE those a later touch takes — a `sent` row of any campaign of the tenant to that
+   number, sent after this one (equal times: the higher campaign id) but not after the
+   booking, whose own window still holds it;
+4. INSERT … SELECT the bookings of its `holdout` rows inside the control window
    `[queued_at, queued_at + attribution_days]` (no last touch: DESIGN.md §12);
-4. write each recipient row's earliest booking and its revenue, and the campaign's sums.
+5. write each recipient row's earliest booking and its revenue, and the campaign's sums.
 
 Statuses are judged at each refresh, so a booking canceled later drops out at the next one.
 Every queue run refreshes the campaigns whose window is open, plus once more after it
@@ -30,6 +31,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Delete,
     Select,
     Table,
     and_,
@@ -169,6 +171,7 @@ class Attribution:
         with self.bk.engine.begin() as conn:
             conn.execute(delete(x).where(x.c.campaign_id == campaign.id))
             conn.execute(insert(x).from_select(columns, self._bookings(campaign, region, SENT)))
+            conn.execute(self._drop_later_touches(campaign))
             conn.execute(insert(x).from_select(columns,
                                                self._bookings(campaign, region, HOLDOUT)))
             self._write_rows(conn, campaign.id)
@@ -197,8 +200,7 @@ class Attribution:
         window = campaign.days * DAY
         if group == SENT:
             in_window = a.c.created_at.between(r.c.sent_at, r.c.sent_at + window)
-            extra: list[ColumnElement[bool]] = [r.c.sent_at.is_not(None),
-                                                ~self._later_touch(r, a.c.created_at, campaign)]
+            extra: list[ColumnElement[bool]] = [r.c.sent_at.is_not(None)]
         else:
             in_window = a.c.created_at.between(campaign.queued_at, campaign.queued_at + window)
             extra = []
@@ -215,6 +217,16 @@ class Attribution:
                    in_window, *extra)
         )
 
+    def _drop_later_touches(self, campaign: _Campaign) -> Delete:
+        """Forget the sent rows' bookings that a later touch takes (last touch). A DELETE
+        over the bookings found rather than a condition of the INSERT, so the check runs
+        once per booking in a window, not once per appointment of every recipient."""
+        x = self.tables.attributions
+        mine = self.tables.recipients.alias("mine")
+        return delete(x).where(x.c.campaign_id == campaign.id, exists().where(
+            mine.c.id == x.c.recipient_id, mine.c.status == SENT,
+            self._later_touch(mine, x.c.created_at, campaign)))
+
     def _later_touch(self, r: Table, created_at: ColumnElement[Any],
                      campaign: _Campaign) -> ColumnElement[bool]:
         """A `sent` row of the same tenant and number (any campaign, not one-off SMS) that
@@ -230,7 +242,7 @@ class Attribution:
             tc.c.id == t.c.campaign_id, tc.c.kind == "campaign",
             t.c.sent_at + func.coalesce(tc.c.attribution_days, default_days) * DAY
             >= created_at,
-        )
+        ).correlate_except(t, tc)  # the row and the booking come from the outer queries
 
     def _opted_out(self, campaign: _Campaign) -> Select[Any]:
         """How many of the campaign's messaged numbers were suppressed by the recipient or

@@ -77,6 +77,7 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
+        holdout_default=runtime.tenant_settings.for_tenant(tenant()).holdout_percent,
         **_chrome("campaigns"))
 
 

@@ -239,11 +239,13 @@
       const ids = (name) => $$('input[name="' + name + '"]:checked').map((i) => +i.value);
       const min = $("#f-min").value.trim();
       const template = $("#f-template").value;
+      const holdout = $("#f-holdout").value.trim();
       return {
         name: $("#f-name").value,
         segment: segment.value,
         body: body.value,
         template_id: template ? +template : null,
+        holdout_percent: holdout === "" ? null : (/^\d+$/.test(holdout) ? +holdout : holdout),
         filters: {
           service_ids: ids("service_ids"),
           location_ids: ids("location_ids"),
