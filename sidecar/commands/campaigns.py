@@ -28,6 +28,9 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
           f"  pending {campaign['pending']}")
     print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
+    if campaign["holdout_percent"]:
+        print(f"  holdout {campaign['holdout_percent']}%: {campaign['holdout']} held back "
+              f"(never sent)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
 
