@@ -249,7 +249,7 @@ class CampaignService:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.delivered, c.c.undelivered, c.c.started_at,
+                       c.c.pending, c.c.delivered, c.c.undelivered, c.c.holdout, c.c.started_at,
                        c.c.finished_at, c.c.updated_at)
                 .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
             ).mappings().first()

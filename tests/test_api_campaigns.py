@@ -51,7 +51,8 @@ CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", 
                  "booked_recipients", "revenue_cents", "holdout_booked", "opted_out",
                  "attributed_at"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
-                 "started_at", "finished_at", "updated_at", "delivered", "undelivered"}
+                 "started_at", "finished_at", "updated_at", "delivered", "undelivered",
+                 "holdout"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
                    "min_appointments": None, "exclude_suppressed": True}
 

@@ -102,7 +102,7 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
 
 
 def _bar(p: dict[str, Any], width: int = 30) -> str:
-    total = max(int(p["total"]), 1)
+    total = max(int(p["total"]) - int(p.get("holdout") or 0), 1)  # holdout: never sent
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "

@@ -48,15 +48,17 @@
       const focused = document.activeElement;
       const hadFocus = dialog.contains(focused);
       const done = p.sent + p.failed;
-      const pct = p.total ? Math.floor((100 * done) / p.total) : 0;
-      $("#count-total").textContent = p.total;
+      // Held-back recipients (the control group) are never sent: the bar ends without them.
+      const toSend = p.total - (p.holdout || 0);
+      const pct = toSend ? Math.floor((100 * done) / toSend) : 0;
+      $("#count-total").textContent = toSend;
       $("#count-sent").textContent = p.sent;
       $("#count-failed").textContent = p.failed;
       $("#count-pending").textContent = p.pending;
       $("#wizard-bar span").style.width = pct + "%";
       const bar = $("#wizard-bar");
       bar.setAttribute("aria-valuenow", String(pct));
-      bar.setAttribute("aria-valuetext", done + " of " + p.total + " done (" + pct + "%)");
+      bar.setAttribute("aria-valuetext", done + " of " + toSend + " done (" + pct + "%)");
       $("#wizard-percent").textContent = pct + "%";
       const active = isActive(p.status);
       // The status line is a live region: it changes with the state, not with each count.
