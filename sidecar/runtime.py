@@ -17,12 +17,14 @@ from .campaigns import CampaignService
 from .config import Settings
 from .dashboard import Dashboard
 from .db import make_engine
+from .deliveries import DeliveryService
 from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
 from .outbox import Outbox
 from .phone_region import RegionResolver
+from .public_url import PublicUrls
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -45,6 +47,8 @@ class Runtime:
     dashboard: Dashboard
     regions: RegionResolver
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
+    deliveries: DeliveryService
+    public_urls: PublicUrls
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -61,7 +65,9 @@ class Runtime:
         regions = RegionResolver(booknetic, override=settings.default_country,
                                  tenant_setting=tenant_settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
-        outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
+        public_urls = PublicUrls(settings, booknetic)
+        outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
+                        public_urls=public_urls)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider, on_pause=outbox.paused)
         return cls(
@@ -74,6 +80,8 @@ class Runtime:
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
             tenant_settings=tenant_settings,
+            deliveries=DeliveryService(outbox),
+            public_urls=public_urls,
             clock=clock,
         )
 

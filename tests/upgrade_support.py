@@ -222,14 +222,18 @@ KEPT_TABLES = ("suppressions", "templates", "campaigns", "recipients", "locks", 
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of KEPT_TABLES (reflected, so it reads any revision), sorted, with the
-    meta rows revision 0002 drops left out."""
+    """Every row of KEPT_TABLES in 0.1.0's columns (reflected, so it reads any revision;
+    later revisions' columns are checked by their own tests), sorted, with the meta rows
+    revision 0002 drops left out."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     md = MetaData()
+    old = tables_0_1_0(PREFIX)
     for name in KEPT_TABLES:
-        table = Table(f"{PREFIX}bkntc_sms_{name}", md, autoload_with=engine)
+        full = f"{PREFIX}bkntc_sms_{name}"
+        table = Table(full, md, autoload_with=engine)
+        kept = [table.c[c.name] for c in old.tables[full].columns]
         with engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(select(table))]
+            rows = [tuple(r) for r in conn.execute(select(*kept))]
         if name == "meta":
             rows = [r for r in rows if r[0] not in DROPPED_META]
         out[name] = sorted(rows, key=repr)
