@@ -1,5 +1,6 @@
 """The dashboard's figures, from counters kept as messages are recorded (cheap to read):
-campaign totals from the campaign rows, the 30-day chart from `bkntc_sms_daily_stats`."""
+campaign totals from the campaign rows, the 30-day chart and opt-outs from
+`bkntc_sms_daily_stats`."""
 
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ class Dashboard:
                        c.c.updated_at)
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
+            opt_outs = conn.execute(select(func.coalesce(func.sum(d.c.opt_outs), 0))
+                                    .where(d.c.tenant_id == key, d.c.day >= first_day)
+                                    ).scalar_one()
             days = {int(r.day): (int(r.sent), int(r.failed)) for r in conn.execute(
                 select(d.c.day, d.c.sent, d.c.failed)
                 .where(d.c.tenant_id == key, d.c.day >= first_day))}
@@ -49,7 +53,7 @@ class Dashboard:
         return {"campaigns": int(totals["campaigns"] or 0),
                 "completed": int(totals["completed"] or 0),
                 "sent": int(totals["sent"]), "failed": int(totals["failed"]),
-                "pending": int(totals["pending"]),
+                "pending": int(totals["pending"]), "opt_outs": int(opt_outs),
                 "recent": [dict(r) for r in recent], "chart": chart}
 
 

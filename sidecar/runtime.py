@@ -21,6 +21,7 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
 from .schema import SmsTables, migrate, sms_tables
@@ -43,6 +44,7 @@ class Runtime:
     logs: DeliveryLog
     dashboard: Dashboard
     regions: RegionResolver
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -69,6 +71,8 @@ class Runtime:
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
         )
 

@@ -12,7 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, select, text
 
-from sidecar.migrations import head, version_table_name
+from sidecar.migrations import head, revisions, version_table_name
+from sidecar.migrations import migrate as migrate_to
 from sidecar.schema import BUILTIN_TEMPLATES, migrate, schema_ddl, sms_tables
 from tests.conftest import MariaDBServer
 from tests.upgrade_support import create_0_1_0_schema
@@ -108,7 +109,8 @@ def test_migrate_is_idempotent_on_both_backends(any_url: str, engine_for) -> Non
     engine = engine_for(any_url)
     first = migrate(engine, "wp_")
     assert first[-1] == "seeded 4 built-in templates"
-    assert [line.split(":")[0] for line in first[:-1]] == ["applied 0001", "applied 0002"]
+    assert [line.split(":")[0] for line in first[:-1]] == ["applied 0001", "applied 0002",
+                                                              "applied 0004"]
     assert migrate(engine, "wp_") == []
     assert _count_templates(engine) == len(BUILTIN_TEMPLATES)
 
@@ -137,15 +139,18 @@ def test_builtin_templates_use_shortcodes() -> None:
 def test_a_development_build_before_migrations_is_stamped_where_it_stands(
         any_url: str, engine_for) -> None:
     """Builds between 0.1.0 and 0.2.0 had the per-region phones table and recorded
-    `schema_version` 2: their tables are the head already, so they are only stamped."""
+    `schema_version` 2: their tables are revision 0002's, so they are stamped there and
+    upgraded from it."""
     engine = engine_for(any_url)
-    tables = sms_tables("wp_")
-    tables.metadata.create_all(engine, tables=[
-        t for t in tables.metadata.sorted_tables if t.name != version_table_name("wp_")])
+    migrate_to(engine, "wp_", to="0002")  # the tables such a build made, without Alembic's
     with engine.begin() as conn:
-        conn.execute(insert(tables.meta), [
+        conn.execute(text(f"DROP TABLE {version_table_name('wp_')}"))
+        conn.execute(insert(sms_tables("wp_").meta), [
             {"name": "schema_version", "value": "2", "updated_at": 1}])
-    assert migrate(engine, "wp_") == [
-        "recognised an install made before migrations were recorded: stamped at revision 0002",
-        "seeded 4 built-in templates"]
+    later = [r.id for r in revisions()][2:]
+    done = migrate(engine, "wp_")
+    assert done[0] == ("recognised an install made before migrations were recorded: "
+                       "stamped at revision 0002")
+    assert [line.split(":")[0] for line in done[1:-1]] == [f"applied {r}" for r in later]
+    assert done[-1] == "seeded 4 built-in templates"
     assert migrate(engine, "wp_") == []

@@ -61,6 +61,7 @@ from tests.web_support import (
 ROOT = Path(__file__).resolve().parent.parent
 STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
 APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
+APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
 
 
 @dataclass
@@ -112,9 +113,10 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     before = dump(engine)
     found = status(engine, PREFIX)
     assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
-                                                                          ["0002"])
+                                                                          ["0002", "0004"])
 
-    assert migrate(engine, PREFIX) == [STAMPED, APPLIED_0002]  # built-ins were all there
+    # built-ins were all there
+    assert migrate(engine, PREFIX) == [STAMPED, APPLIED_0002, APPLIED_0004]
     assert dump(engine) == before
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
@@ -165,10 +167,15 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
     assert sorted(t["id"] for t in templates["templates"]) == legacy.tenant1_templates
     suppressions = api.get("/api/v1/suppressions").json()["suppressions"]
     assert sorted(s["phone"] for s in suppressions) == legacy.tenant1_suppressions
-    assert {s["source"] for s in suppressions} == {"manual", "bulk", "opt_out"}
-    chart = {d["day"]: (d["sent"], d["failed"]) for d in api.get("/api/v1/dashboard")
-             .json()["chart"]}
+    # 0004: the automatic 21610 opt-out is a provider row, by hand and pasted are manual.
+    assert {s["phone"]: s["source"] for s in suppressions} == dict(zip(
+        legacy.tenant1_suppressions, ["manual", "manual", "provider"], strict=True))
+    assert [s["phone"] for s in api.get("/api/v1/suppressions?source=provider").json()
+            ["suppressions"]] == [legacy.tenant1_suppressions[2]]
+    dashboard = api.get("/api/v1/dashboard").json()
+    chart = {d["day"]: (d["sent"], d["failed"]) for d in dashboard["chart"]}
     assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
+    assert dashboard["opt_outs"] == 1  # that opt-out, two days before the upgrade
     assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
     # The rebuilt phones table is filled by the first phone check: segments work at once.
     preview = api.post("/api/v1/segments/preview", {"segment": "all_with_phone"}).json()
@@ -212,13 +219,13 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     before = dump(old.engine)
     shown = run_cli(old.url, "migrate", "--status")
     assert shown.returncode == 0, shown.stderr
-    assert "made by 0.1.0" in shown.stdout and "would apply 1:" in shown.stdout
+    assert "made by 0.1.0" in shown.stdout and "would apply 2:" in shown.stdout
     assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
     data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
     assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
     applied = run_cli(old.url, "migrate", "--json")
     assert applied.returncode == 0, applied.stderr
-    assert json.loads(applied.stdout) == {"applied": [STAMPED, APPLIED_0002],
+    assert json.loads(applied.stdout) == {"applied": [STAMPED, APPLIED_0002, APPLIED_0004],
                                           "revision": head()}
     after = run_cli(old.url, "migrate", "--status")
     assert "nothing to apply: the schema is up to date" in after.stdout
@@ -226,10 +233,36 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     assert dump(old.engine) == before
 
 
-def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> None:
+def _sources(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {r.phone: r.source for r in conn.execute(
+            text(f"SELECT phone, source FROM {PREFIX}bkntc_sms_suppressions"))}
+
+
+def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> None:
     engine = old.engine
     before = dump(engine)
     migrate(engine, PREFIX)
+    kept = _sources(engine)
+    with engine.begin() as conn:  # a STOP reply after the upgrade: 0004's own source
+        conn.execute(text(f"INSERT INTO {PREFIX}bkntc_sms_suppressions (tenant_id, phone, "
+                          "reason, source, created_at) VALUES (2, '+16175552950', "
+                          "'Replied STOP', 'keyword', 1)"))
+    down = run_cli(old.url, "migrate", "--down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == ("reverted 0004: suppression sources manual, keyword, "
+                                   "provider; opt-outs per day")
+    assert status(engine, PREFIX).current == "0002"
+    assert "opt_outs" not in columns(engine, "daily_stats")
+    # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).
+    assert kept == {"+16175552910": "manual", "+16175552920": "manual",
+                    "+16175552930": "provider", "+16175552940": "manual"}
+    assert _sources(engine) == {**kept, "+16175552930": "opt_out", "+16175552950": "opt_out"}
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {PREFIX}bkntc_sms_suppressions "
+                          "WHERE phone = '+16175552950'"))
+    assert dump(engine) == before
+
     down = run_cli(old.url, "migrate", "--down")
     assert down.returncode == 0, down.stderr
     assert down.stdout.strip() == "reverted 0002: phones keyed by (tenant, region, customer)"
@@ -242,8 +275,9 @@ def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> N
                                  "WHERE name = 'schema_version'")).scalar() == "1"
     with pytest.raises(MigrationError, match="baseline"):
         down_one(engine, PREFIX)
-    assert migrate(engine, PREFIX) == [APPLIED_0002]
+    assert migrate(engine, PREFIX) == [APPLIED_0002, APPLIED_0004]
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
+    assert _sources(engine) == kept
 
 
 def test_three_processes_upgrading_at_once(old: Old) -> None:
@@ -256,8 +290,8 @@ def test_three_processes_upgrading_at_once(old: Old) -> None:
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     # One of them did the work; the others found it done.
-    assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n",
-                                                        f"{[STAMPED, APPLIED_0002]}\n"])
+    applied = [STAMPED, APPLIED_0002, APPLIED_0004]
+    assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n", f"{applied}\n"])
     assert dump(old.engine) == before
     assert row_count(old.engine, "alembic_version") == 1
 

@@ -65,9 +65,14 @@ PERMANENT_CODES: dict[int, str] = {
     30007: "the carrier filtered the message as spam",
 }
 
-# Codes after which the number must never be texted again: the suppression entry to add.
+# Codes after which the number must never be texted again: the suppression entry to add
+# (DESIGN.md §10), in the campaign's tenant. They arrive when sending (sync) and in status
+# callbacks or the poller (async: sidecar/opt_outs.py `suppress_from_provider`).
 OPT_OUT_CODES: dict[int, Suppress] = {
-    21610: Suppress("opt_out", "Replied STOP (Twilio error 21610)"),
+    21610: Suppress("provider", "Replied STOP (Twilio error 21610)"),
+    30004: Suppress("provider", "Blocked by the carrier or the recipient (Twilio error 30004)"),
+    30005: Suppress("provider", "Unknown or inactive number (Twilio error 30005)"),
+    30006: Suppress("provider", "Landline or unreachable carrier (Twilio error 30006)"),
 }
 
 
