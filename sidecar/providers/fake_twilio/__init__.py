@@ -16,13 +16,17 @@ as a live account would; otherwise messages stay `queued` until send_status_call
 `hold(after=N)` answers N more requests and keeps the rest waiting until `release()`, so a
 test can stop a send half-way on a condition instead of racing it with latency.
 
+`send_inbound()` (and `python -m sidecar.providers.fake_twilio inbound --url … --from … --body
+STOP`) posts a signed inbound SMS to a webhook, as Twilio does when a customer replies.
+
 Run standalone: `python -m sidecar.providers.fake_twilio --port 8900 --account-sid AC... ...`
 """
 
 from .callbacks import CallbackAttempt
 from .faults import TIMEOUT
 from .server import FakeTwilio, FakeTwilioStats
+from .signing import WebhookAnswer
 from .wire import API_VERSION, MAGIC_FROM, MAGIC_TO, SERVICE_SENDER, ReceivedMessage
 
 __all__ = ["API_VERSION", "MAGIC_FROM", "MAGIC_TO", "SERVICE_SENDER", "TIMEOUT",
-           "CallbackAttempt", "FakeTwilio", "FakeTwilioStats", "ReceivedMessage"]
+           "CallbackAttempt", "FakeTwilio", "FakeTwilioStats", "ReceivedMessage", "WebhookAnswer"]

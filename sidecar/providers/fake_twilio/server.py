@@ -26,6 +26,8 @@ from sidecar.sms_text import count_segments
 from .callbacks import CallbackAttempt, post_status_callback
 from .faults import TIMEOUT, Faults
 from .httpd import FakeTwilioHTTPServer
+from .inbound import inbound_form, post_inbound
+from .signing import WebhookAnswer
 from .wire import (
     LIST_PATH,
     ONE_PATH,
@@ -292,6 +294,17 @@ class FakeTwilio:
                 with_callback_only=False,
                 older_than=cutoff,
             )
+
+    # --- inbound messages --------------------------------------------------------------
+
+    def send_inbound(self, url: str, from_: str, body: str, *, to: str = SERVICE_SENDER,
+                     opt_out_type: str | None = None,
+                     timeout: float = 10.0) -> WebhookAnswer:
+        """POST a signed inbound SMS from `from_` to the webhook `url` as Twilio would
+        (inbound.py) and return the answer."""
+        form = inbound_form(account_sid=self.account_sid, from_=from_, body=body, to=to,
+                            opt_out_type=opt_out_type)
+        return post_inbound(url, self.auth_token, form, timeout=timeout)
 
     # --- request handling (called from handler threads) --------------------------------
 
