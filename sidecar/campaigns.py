@@ -240,7 +240,8 @@ class CampaignService:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.started_at, c.c.finished_at, c.c.updated_at)
+                       c.c.pending, c.c.delivered, c.c.undelivered, c.c.started_at,
+                       c.c.finished_at, c.c.updated_at)
                 .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
             ).mappings().first()
         if row is None:
@@ -378,7 +379,8 @@ class CampaignService:
         raise TransitionRefused(action, Status(row["status"]), str(row["name"]))
 
     def _reset_values(self) -> dict[str, Any]:
-        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "status_reason": "",
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "delivered": 0,
+                "undelivered": 0, "status_reason": "",
                 "queued_at": None, "started_at": None, "finished_at": None}
 
     def _clear_logs(self, conn: Connection, campaign_id: int) -> None:

@@ -17,6 +17,7 @@ from .campaigns import CampaignService
 from .config import Settings
 from .dashboard import Dashboard
 from .db import make_engine
+from .deliveries import DeliveryService
 from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
@@ -24,6 +25,7 @@ from .oneoff import OneOffService
 from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
+from .public_url import PublicUrls
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -44,6 +46,8 @@ class Runtime:
     logs: DeliveryLog
     dashboard: Dashboard
     regions: RegionResolver
+    deliveries: DeliveryService
+    public_urls: PublicUrls
     opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
 
@@ -59,7 +63,9 @@ class Runtime:
         tables = sms_tables(settings.table_prefix)
         regions = RegionResolver(booknetic, override=settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
-        outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
+        public_urls = PublicUrls(settings, booknetic)
+        outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
+                        public_urls=public_urls)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider, on_pause=outbox.paused)
         return cls(
@@ -71,6 +77,8 @@ class Runtime:
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
+            deliveries=DeliveryService(outbox),
+            public_urls=public_urls,
             opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
                                    clock=clock),
             clock=clock,

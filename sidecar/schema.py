@@ -83,6 +83,7 @@ class SmsTables:
     locks: Table
     nonces: Table
     daily: Table
+    early_statuses: Table
 
 
 def sms_tables(prefix: str) -> SmsTables:
@@ -188,6 +189,10 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("queued_at", Integer, nullable=True),
         Column("started_at", Integer, nullable=True),
         Column("finished_at", Integer, nullable=True),
+        # Delivery counters (DESIGN.md §10), moved with the recipient rows' delivery status.
+        Column("delivered", Integer, nullable=False, server_default="0"),
+        Column("undelivered", Integer, nullable=False, server_default="0",
+               comment="delivery status undelivered or failed"),
         Index(f"{p}campaigns_tenant_status", "tenant_id", "status"),
         Index(f"{p}campaigns_status", "status"),
         comment="Campaigns and their lifecycle (DESIGN.md §4).",
@@ -219,8 +224,25 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("provider_message_id", String(64), nullable=True),
         Column("sent_at", Integer, nullable=True),
         Column("updated_at", Integer, nullable=False, server_default="0"),
+        # What happened after the provider accepted the message (DESIGN.md §10; the
+        # protocol in sidecar/outbox/__init__.py, step 4): only ever moves forward.
+        Column("delivery_status", String(16), nullable=True,
+               comment="queued | sent | delivered | undelivered | failed; NULL = none known"),
+        Column("delivered_at", Integer, nullable=True),
+        Column("delivery_error_code", Integer, nullable=True,
+               comment="the carrier's error code (Twilio 30xxx)"),
+        Column("delivery_error", String(255), nullable=False, server_default="",
+               comment="the carrier's error in words"),
+        Column("delivery_checks", SmallInteger, nullable=False, server_default="0",
+               comment="times the poller asked the provider"),
+        Column("delivery_check_at", Integer, nullable=True,
+               comment="when the poller asks next; NULL = final or given up"),
         UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
         Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
+        # A status callback finds its row by the provider's message id; the poller reads
+        # the due rows in check order.
+        Index(f"{p}recipients_message", "provider_message_id"),
+        Index(f"{p}recipients_delivery_check", "delivery_check_at"),
         comment="Per-recipient send queue and log.",
         **_TABLE_ARGS,
     )
@@ -257,9 +279,29 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="UTC epoch day (epoch seconds // 86400)"),
         Column("sent", Integer, nullable=False, server_default="0"),
         Column("failed", Integer, nullable=False, server_default="0"),
+        Column("delivered", Integer, nullable=False, server_default="0",
+               comment="of the messages sent that day"),
+        Column("undelivered", Integer, nullable=False, server_default="0",
+               comment="of the messages sent that day (undelivered or failed)"),
         Column("opt_outs", Integer, nullable=False, server_default="0",
                comment="numbers added to the suppression list by a keyword or the provider"),
         comment="Messages sent and failed, and opt-outs, per tenant and day (dashboard).",
+        **_TABLE_ARGS,
+    )
+
+    # Status callbacks that came before the batch holding their message was recorded (the
+    # message id reaches its row only then): applied when it is, forgotten after an hour.
+    early_statuses = Table(
+        p + "early_statuses",
+        md,
+        Column("message_sid", _ascii(64), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("error_code", Integer, nullable=True),
+        Column("error", String(255), nullable=False, server_default=""),
+        Column("received_at", Integer, nullable=False),
+        PrimaryKeyConstraint("message_sid", "status"),
+        Index(f"{p}early_statuses_received", "received_at"),
+        comment="Delivery statuses for message ids no recipient row has yet.",
         **_TABLE_ARGS,
     )
 
@@ -274,7 +316,7 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily)
+                     locks, nonces, daily, early_statuses)
 
 
 # Built-in templates, seeded once per database. Keys are stable: the seed never overwrites

@@ -31,6 +31,8 @@ CREATE TABLE wp_bkntc_sms_campaigns (
 	queued_at INTEGER, 
 	started_at INTEGER, 
 	finished_at INTEGER, 
+	delivered INTEGER NOT NULL DEFAULT '0', 
+	undelivered INTEGER NOT NULL COMMENT 'delivery status undelivered or failed' DEFAULT '0', 
 	PRIMARY KEY (id)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Campaigns and their lifecycle (DESIGN.md §4).' COLLATE utf8mb4_unicode_520_ci;
 
@@ -43,9 +45,22 @@ CREATE TABLE wp_bkntc_sms_daily_stats (
 	day INTEGER NOT NULL COMMENT 'UTC epoch day (epoch seconds // 86400)', 
 	sent INTEGER NOT NULL DEFAULT '0', 
 	failed INTEGER NOT NULL DEFAULT '0', 
+	delivered INTEGER NOT NULL COMMENT 'of the messages sent that day' DEFAULT '0', 
+	undelivered INTEGER NOT NULL COMMENT 'of the messages sent that day (undelivered or failed)' DEFAULT '0', 
 	opt_outs INTEGER NOT NULL COMMENT 'numbers added to the suppression list by a keyword or the provider' DEFAULT '0', 
 	PRIMARY KEY (tenant_id, day)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed, and opt-outs, per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE TABLE wp_bkntc_sms_early_statuses (
+	message_sid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	error_code INTEGER, 
+	error VARCHAR(255) NOT NULL DEFAULT '', 
+	received_at INTEGER NOT NULL, 
+	PRIMARY KEY (message_sid, status)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Delivery statuses for message ids no recipient row has yet.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_early_statuses_received ON wp_bkntc_sms_early_statuses (received_at);
 
 CREATE TABLE wp_bkntc_sms_locks (
 	name VARCHAR(64) NOT NULL, 
@@ -100,9 +115,19 @@ CREATE TABLE wp_bkntc_sms_recipients (
 	provider_message_id VARCHAR(64), 
 	sent_at INTEGER, 
 	updated_at INTEGER NOT NULL DEFAULT '0', 
+	delivery_status VARCHAR(16) COMMENT 'queued | sent | delivered | undelivered | failed; NULL = none known', 
+	delivered_at INTEGER, 
+	delivery_error_code INTEGER COMMENT 'the carrier''s error code (Twilio 30xxx)', 
+	delivery_error VARCHAR(255) NOT NULL COMMENT 'the carrier''s error in words' DEFAULT '', 
+	delivery_checks SMALLINT NOT NULL COMMENT 'times the poller asked the provider' DEFAULT '0', 
+	delivery_check_at INTEGER COMMENT 'when the poller asks next; NULL = final or given up', 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_recipients_campaign_phone UNIQUE (campaign_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-recipient send queue and log.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_recipients_delivery_check ON wp_bkntc_sms_recipients (delivery_check_at);
+
+CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provider_message_id);
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
 

@@ -48,7 +48,7 @@ from sidecar.runtime import Runtime
 from sidecar.sample_data import Dataset, build_booknetic, set_option
 from sidecar.segments import Preview, SegmentQuery
 from sidecar.web import RELAY_QUERY, create_app
-from sidecar.web.auth import CAPABILITIES
+from sidecar.web.auth import CAPABILITIES, SERVER_CAPABILITIES
 from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from sidecar.worker import build_scheduler
@@ -66,7 +66,7 @@ ADMIN_PATH = "/wp-admin/admin.php?page=booknetic&module=sms_campaigns"
 AJAX_PATH = "/wp-admin/admin-ajax.php"
 FRAME = "#bkntc-sms-frame"
 
-ALL_CAPS = [c for c in CAPABILITIES if c != "cron"]
+ALL_CAPS = [c for c in CAPABILITIES if c not in SERVER_CAPABILITIES]
 OWNER: dict[str, Any] = {"user_id": 1, "user_login": "owner", "display_name": "Alex Owner",
                          "tenant_id": None, "caps": ALL_CAPS}
 

@@ -63,6 +63,7 @@ from tests.web_support import (
     settle,
     tampered_identity,
 )
+from tests.webhook_support import FORM, status_form, twilio_signed
 
 # The identity the matrix signs with: tenant 1, every capability (cron included).
 ALL = replace(TENANT1, caps=tuple(CAPABILITIES))
@@ -86,6 +87,11 @@ def _one_off() -> dict[str, Any]:
     return {"numbers": fresh_phone(), "body": "Matrix one-off"}
 
 
+WEBHOOK = "twilio_webhook"
+# Routes that take form bodies and no page token (server to server).
+FORM_ROUTES = ("/bridge/tick", "/twilio/status")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -100,6 +106,9 @@ class Endpoint:
     target: str = "campaign"
     any_of: tuple[str, ...] = ()  # besides `caps`, any one of these is enough
     mimetype: str = "application/json"  # of a successful answer (pages: text/html)
+    # A Twilio webhook the bridge relays: `body` makes the form, which the request carries
+    # form-encoded and signed by "Twilio" (tests/webhook_support.py).
+    webhook: bool = False
 
     @property
     def name(self) -> str:
@@ -115,7 +124,7 @@ class Endpoint:
 
     @property
     def checks_csrf(self) -> bool:
-        return self.method in STATE_CHANGING and self.template != "/bridge/tick"
+        return self.method in STATE_CHANGING and self.template not in FORM_ROUTES
 
     @property
     def minimal_caps(self) -> tuple[str, ...]:
@@ -177,6 +186,9 @@ ENDPOINTS = [
     Endpoint("GET", "/ui/suppressions", (VIEW, SUPPRESSIONS), 200),
     Endpoint("GET", "/ui/sms", (VIEW, SEND), 200),
     Endpoint("GET", "/ui/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
+    # Twilio's status callback for a message nobody sent: accepted (204), changes nothing.
+    Endpoint("POST", "/twilio/status", (WEBHOOK,), 204, status_form, operator=True,
+             webhook=True),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
@@ -218,7 +230,7 @@ class Sec:
         path = ep.path(self.victim_of(ep) if campaign is None else campaign)
         if ep.operator:
             who = who.in_tenant(None)
-        return self.client.prepare(ep.method, path, ep.payload(), who=who, **kw)
+        return prepare(self, ep, ep.method, path, who, **kw)
 
     def target(self, ep: Endpoint) -> int:
         """A fresh tenant-1 object of the kind a successful call to `ep` needs (campaigns in
@@ -231,6 +243,17 @@ class Sec:
         if ep.target == "suppression":
             return self.web.suppression(1, reason=f"target of {ep.name}")
         return self.web.campaign(1, name=f"target of {ep.name}", status=ep.state)
+
+
+def prepare(sec: Sec, ep: Endpoint, method: str, path: str, who: Who, **kw: Any) -> Signed:
+    """`ep`'s request signed for (method, path): its JSON body, or for a webhook the form
+    Twilio signed for the Web's public URL, with the headers the bridge adds."""
+    if not ep.webhook:
+        return sec.client.prepare(method, path, ep.payload(), who=who, **kw)
+    body, headers = twilio_signed(sec.web.twilio_token, ep.payload())
+    kw.setdefault("content_type", FORM)
+    signed = sec.client.prepare(method, path, raw_body=body, who=who, **kw)
+    return replace(signed, headers={**signed.headers, **headers})
 
 
 def open_sec(web: Web) -> Iterator[Sec]:
@@ -324,8 +347,8 @@ def _with_query(path: str, query: str) -> str:
 def _signed_for(sec: Sec, ep: Endpoint, *, method: str | None = None, path: str | None = None,
                 sent: str | None = None) -> Signed:
     """Signed for (method, path) but sent as `ep` to `sent` (default: the victim)."""
-    signed = sec.client.prepare(method or ep.method, path or sec.path(ep), ep.payload(),
-                                who=ALL)
+    who = ALL.in_tenant(None) if ep.operator else ALL
+    signed = prepare(sec, ep, method or ep.method, path or sec.path(ep), who)
     return replace(signed, method=ep.method, path=sent or sec.path(ep))
 
 

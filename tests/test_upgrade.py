@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from sidecar.config import Settings
 from sidecar.migrations import (
@@ -61,7 +61,9 @@ from tests.web_support import (
 ROOT = Path(__file__).resolve().parent.parent
 STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
 APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
+APPLIED_0003 = "applied 0003: delivery status per recipient"
 APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
+APPLIED = [APPLIED_0002, APPLIED_0003, APPLIED_0004]
 
 
 @dataclass
@@ -113,11 +115,12 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     before = dump(engine)
     found = status(engine, PREFIX)
     assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
-                                                                          ["0002", "0004"])
+                                                                          ["0002", "0003",
+                                                                           "0004"])
 
-    # built-ins were all there
-    assert migrate(engine, PREFIX) == [STAMPED, APPLIED_0002, APPLIED_0004]
+    assert migrate(engine, PREFIX) == [STAMPED, *APPLIED]  # built-ins were all there
     assert dump(engine) == before
+    _delivery_columns_after_0003(engine, legacy)
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
     assert row_count(engine, "phones") == 0  # derived data: the next phone check refills it
@@ -138,6 +141,29 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         settle()
         runtime.outbox.close()
         fake.stop()
+
+
+def _delivery_columns_after_0003(engine: Engine, legacy: Legacy) -> None:
+    """Revision 0003: no delivery status is known for 0.1.0's messages, but each sent one
+    is scheduled for the poller (10 minutes after it was sent); no counter moved."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT status, provider_message_id, sent_at, delivery_status, delivered_at, "
+            f"delivery_error_code, delivery_error, delivery_checks, delivery_check_at "
+            f"FROM {PREFIX}bkntc_sms_recipients")).all()
+        counters = conn.execute(text(
+            f"SELECT SUM(delivered), SUM(undelivered) FROM {PREFIX}bkntc_sms_campaigns "
+            f"UNION ALL SELECT SUM(delivered), SUM(undelivered) "
+            f"FROM {PREFIX}bkntc_sms_daily_stats")).all()
+        early = conn.execute(text(f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_early_statuses"))
+        assert early.scalar_one() == 0
+    sent = [r for r in rows if r.status == "sent"]
+    assert len(sent) == 8 and all(r.provider_message_id for r in sent)
+    assert {(r.delivery_status, r.delivered_at, r.delivery_error_code, r.delivery_error,
+             r.delivery_checks) for r in rows} == {(None, None, None, "", 0)}
+    assert all(r.delivery_check_at == r.sent_at + 600 for r in sent)
+    assert all(r.delivery_check_at is None for r in rows if r.status != "sent")
+    assert [tuple(c) for c in counters] == [(0, 0), (0, 0)]
 
 
 def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) -> None:
@@ -213,19 +239,28 @@ def _paused_campaign_resumes_and_finishes(api: SignedClient, runtime: Runtime,
     # Nothing that 0.1.0 had already sent went out again.
     assert sum(received.values()) == sum(len(legacy.pending_phones[r])
                                          for r in ("paused", "queued", "sending"))
+    # The queue runs' poller asked Twilio about 0.1.0's own messages (sent within 72 h);
+    # this fake does not know them, so they stay without a status, scheduled further on.
+    with runtime.engine.connect() as conn:
+        old_rows = conn.execute(text(
+            f"SELECT delivery_status, delivery_checks, delivery_check_at, sent_at FROM "
+            f"{PREFIX}bkntc_sms_recipients WHERE sent_at < {START}")).all()
+    assert len(old_rows) == 8
+    assert all(r.delivery_status is None and r.delivery_checks == 1
+               and r.delivery_check_at == START + 1200 for r in old_rows), old_rows
 
 
 def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     before = dump(old.engine)
     shown = run_cli(old.url, "migrate", "--status")
     assert shown.returncode == 0, shown.stderr
-    assert "made by 0.1.0" in shown.stdout and "would apply 2:" in shown.stdout
+    assert "made by 0.1.0" in shown.stdout and "would apply 3:" in shown.stdout
     assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
     data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
     assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
     applied = run_cli(old.url, "migrate", "--json")
     assert applied.returncode == 0, applied.stderr
-    assert json.loads(applied.stdout) == {"applied": [STAMPED, APPLIED_0002, APPLIED_0004],
+    assert json.loads(applied.stdout) == {"applied": [STAMPED, *APPLIED],
                                           "revision": head()}
     after = run_cli(old.url, "migrate", "--status")
     assert "nothing to apply: the schema is up to date" in after.stdout
@@ -239,30 +274,57 @@ def _sources(engine: Engine) -> dict[str, str]:
             text(f"SELECT phone, source FROM {PREFIX}bkntc_sms_suppressions"))}
 
 
+def _scalar(engine: Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
 def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> None:
     engine = old.engine
     before = dump(engine)
     migrate(engine, PREFIX)
     kept = _sources(engine)
-    with engine.begin() as conn:  # a STOP reply after the upgrade: 0004's own source
+    day = START // 86400 - 3  # tenant 2 has a daily_stats row that day since 0.1.0
+    with engine.begin() as conn:
+        # A STOP reply (0004's own source) and deliveries (0003's) since the upgrade.
         conn.execute(text(f"INSERT INTO {PREFIX}bkntc_sms_suppressions (tenant_id, phone, "
                           "reason, source, created_at) VALUES (2, '+16175552950', "
-                          "'Replied STOP', 'keyword', 1)"))
+                          f"'Replied STOP', 'keyword', {day * 86400 + 60})"))
+        conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_recipients SET delivery_status = "
+                          "'delivered', delivered_at = sent_at + 5 WHERE status = 'sent'"))
+    delivered = f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients WHERE delivered_at > 0"
+    assert _scalar(engine, delivered) == 8
+
     down = run_cli(old.url, "migrate", "--down")
     assert down.returncode == 0, down.stderr
     assert down.stdout.strip() == ("reverted 0004: suppression sources manual, keyword, "
                                    "provider; opt-outs per day")
-    assert status(engine, PREFIX).current == "0002"
+    assert status(engine, PREFIX).current == "0003"
     assert "opt_outs" not in columns(engine, "daily_stats")
+    assert _scalar(engine, delivered) == 8  # 0003's data is not 0004's to touch
     # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).
     assert kept == {"+16175552910": "manual", "+16175552920": "manual",
                     "+16175552930": "provider", "+16175552940": "manual"}
     assert _sources(engine) == {**kept, "+16175552930": "opt_out", "+16175552950": "opt_out"}
+    # Up again: the STOP reply comes back as a provider row (which automatic source it was
+    # is what the downgrade loses) and is counted on its day.
+    assert migrate(engine, PREFIX) == [APPLIED_0004]
+    assert _sources(engine) == {**kept, "+16175552950": "provider"}
+    assert _scalar(engine, f"SELECT opt_outs FROM {PREFIX}bkntc_sms_daily_stats "
+                           f"WHERE tenant_id = 2 AND day = {day}") == 1
+    assert run_cli(old.url, "migrate", "--down").returncode == 0
+
+    down = run_cli(old.url, "migrate", "--down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == "reverted 0003: delivery status per recipient"
+    assert status(engine, PREFIX).current == "0002"
+    assert not {"delivery_status", "delivery_check_at"} & set(columns(engine, "recipients"))
+    assert "delivered" not in columns(engine, "campaigns") + columns(engine, "daily_stats")
+    assert "wp_bkntc_sms_early_statuses" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {PREFIX}bkntc_sms_suppressions "
                           "WHERE phone = '+16175552950'"))
     assert dump(engine) == before
-
     down = run_cli(old.url, "migrate", "--down")
     assert down.returncode == 0, down.stderr
     assert down.stdout.strip() == "reverted 0002: phones keyed by (tenant, region, customer)"
@@ -275,7 +337,7 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
                                  "WHERE name = 'schema_version'")).scalar() == "1"
     with pytest.raises(MigrationError, match="baseline"):
         down_one(engine, PREFIX)
-    assert migrate(engine, PREFIX) == [APPLIED_0002, APPLIED_0004]
+    assert migrate(engine, PREFIX) == APPLIED
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
     assert _sources(engine) == kept
 
@@ -290,8 +352,8 @@ def test_three_processes_upgrading_at_once(old: Old) -> None:
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     # One of them did the work; the others found it done.
-    applied = [STAMPED, APPLIED_0002, APPLIED_0004]
-    assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n", f"{applied}\n"])
+    assert sorted(out for out, _ in outputs) == sorted(["[]\n", "[]\n",
+                                                        f"{[STAMPED, *APPLIED]}\n"])
     assert dump(old.engine) == before
     assert row_count(old.engine, "alembic_version") == 1
 

@@ -222,19 +222,19 @@ KEPT_TABLES = ("suppressions", "templates", "campaigns", "recipients", "locks", 
 # Suppression sources revision 0004 renamed: dump() reads every revision's rows with the new
 # names, so rows compare equal across it (test_upgrade checks the stored names on their own).
 SOURCES_0004 = {"opt_out": "provider", "bulk": "manual"}
-# Columns added since 0.1.0, left out of dump() (their values are checked on their own).
-ADDED_COLUMNS = {"daily_stats": ("opt_outs",)}
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of KEPT_TABLES (reflected, so it reads any revision), sorted, with the
-    meta rows revision 0002 drops and ADDED_COLUMNS left out and suppression sources in
-    0004's names."""
+    """Every row of KEPT_TABLES in 0.1.0's columns (reflected, so it reads any revision;
+    later revisions' columns are checked by their own tests), sorted, with the meta rows
+    revision 0002 drops left out and suppression sources in 0004's names."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     md = MetaData()
+    old = tables_0_1_0(PREFIX)
     for name in KEPT_TABLES:
-        table = Table(f"{PREFIX}bkntc_sms_{name}", md, autoload_with=engine)
-        kept = [c for c in table.c if c.name not in ADDED_COLUMNS.get(name, ())]
+        full = f"{PREFIX}bkntc_sms_{name}"
+        table = Table(full, md, autoload_with=engine)
+        kept = [table.c[c.name] for c in old.tables[full].columns]
         with engine.connect() as conn:
             rows = [tuple(SOURCES_0004.get(v, v) if c.name == "source" else v
                           for c, v in zip(kept, r, strict=True))

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
                "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
-               "finished_at", "actions")
+               "finished_at", "actions", "delivered", "undelivered")
 
 
 def _show(campaign: dict[str, Any], as_json: bool) -> None:
@@ -25,6 +25,8 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
     print(f"  total {campaign['total']}  sent {campaign['sent']}  failed {campaign['failed']}"
           f"  pending {campaign['pending']}")
+    print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
+          f"  (of {campaign['sent']} sent; the rest not reported yet)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
 
@@ -101,7 +103,7 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     filled = int(width * done / total)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"({p['status']})")
+            f"delivered {p['delivered']}  ({p['status']})")
 
 
 def _simple(action: str) -> Any:

@@ -15,7 +15,8 @@ from . import print_json, runtime
 
 def cmd_logs_export(args: argparse.Namespace) -> int:
     rt = runtime()
-    chunks, total = rt.logs.export_csv(args.tenant, args.id, status=args.status)
+    chunks, total = rt.logs.export_csv(args.tenant, args.id, status=args.status,
+                                       delivery=args.delivery)
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
                if args.output else sys.stdout)
@@ -131,6 +132,9 @@ def register(sub: Any) -> None:
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     p.add_argument("--status", choices=["pending", "sent", "failed"])
+    p.add_argument("--delivery", choices=["delivered", "undelivered", "failed",
+                                          "not_delivered", "pending"],
+                   help="only messages with this delivery status (pending: none final yet)")
     _tenant(p)
     p.set_defaults(handler=cmd_logs_export)
 
