@@ -65,14 +65,22 @@ def suppress_from_provider(conn: Connection, tables: SmsTables, tenant_id: int |
     `code` means the number must never be texted again, add a `provider` row for `phone`
     (E.164) in the campaign's tenant, in the caller's transaction. True when a row was
     added; False for other codes and for a number already on the list."""
-    entry = OPT_OUT_CODES.get(code) if code is not None else None
-    if entry is None:
-        return False
-    added = record_opt_outs(conn, tables, tenant_id, {phone: entry}, now) == 1
-    if added:
-        logger.info("number suppressed after a provider error",
-                    extra={"tenant_id": tenant_key(tenant_id), "phone": phone,
-                           "error_code": code})
+    return suppress_all_from_provider(conn, tables, tenant_id, {phone: code}, now=now) == 1
+
+
+def suppress_all_from_provider(conn: Connection, tables: SmsTables, tenant_id: int | None,
+                               codes: Mapping[str, int | None], *, now: int) -> int:
+    """`suppress_from_provider` for many numbers (phone → error code) of one tenant at once:
+    one INSERT for those whose code means "never text this number", in the caller's
+    transaction. Returns the rows added (numbers already listed keep their row)."""
+    entries = {phone: OPT_OUT_CODES[code] for phone, code in codes.items()
+               if code is not None and code in OPT_OUT_CODES}
+    if not entries:
+        return 0
+    added = record_opt_outs(conn, tables, tenant_id, entries, now)
+    logger.info("provider errors: numbers suppressed",
+                extra={"tenant_id": tenant_key(tenant_id), "added": added,
+                       "numbers": {p: codes[p] for p in entries}})
     return added
 
 
