@@ -28,6 +28,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
 from ..booknetic import TwilioStatus
 from .base import (
@@ -154,6 +155,12 @@ def status_callback_update(form: Mapping[str, str], at: int) -> DeliveryUpdate |
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     status = form.get("MessageStatus") or form.get("SmsStatus")
     return delivery_update(sid, status, form.get("ErrorCode"), at)
+
+
+def empty_twiml() -> str:
+    """TwiML that answers an inbound message with nothing: the sidecar sends no reply of its
+    own (Twilio Advanced Opt-Out or the carrier answers STOP, START and HELP)."""
+    return str(MessagingResponse())
 
 
 def webhook_signature_valid(auth_token: str, url: str, form: Any, signature: str,
