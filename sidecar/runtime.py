@@ -22,6 +22,7 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
@@ -49,6 +50,7 @@ class Runtime:
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -82,6 +84,8 @@ class Runtime:
             tenant_settings=tenant_settings,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
         )
 
