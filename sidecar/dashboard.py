@@ -25,6 +25,11 @@ class Dashboard:
     def summary(self, tenant_id: int | None) -> dict[str, Any]:
         c, d = self.tables.campaigns, self.tables.daily
         key = tenant_key(tenant_id)
+        # The chart stays in UTC days (and the page says so) while every time shown is in
+        # the business zone: daily_stats is incremented per UTC day by the statement that
+        # records a batch, so local days would need local-day keys written there (the
+        # zone can change, and whole-hour buckets would still split India's +05:30) or a
+        # scan of the recipients by sent_at, which daily_stats exists to avoid.
         today = int(self.clock()) // 86400
         first_day = today - CHART_DAYS + 1
         is_campaign = c.c.kind == "campaign"

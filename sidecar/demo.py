@@ -42,6 +42,10 @@ from .web.server import BackgroundServer
 from .worker import build_scheduler
 
 DEMO_CUSTOMERS = 300
+DEMO_TIMEZONE = "America/Chicago"
+# Twilio's price of one US SMS segment (USD): the demo's settings carry it, so a campaign's
+# cost is estimated before it is sent.
+DEMO_PRICE_PER_SEGMENT = "0.0079"
 LOOPBACK = "127.0.0.1"
 # What becomes of the demo's messages (sidecar/providers/fake_twilio/lifecycle.py).
 DEMO_DELIVERY = DeliveryRules(queued_for=1.0, final_after=3.0, undelivered_rate=0.06,
@@ -86,6 +90,8 @@ def seed_demo_database(directory: Path, *, now: int | None = None) -> DemoDataba
                              customers_per_tenant=DEMO_CUSTOMERS,
                              phone_countries={None: "us"})
         set_option(engine, "wp_", "bkntc_sms_bridge_secret", secrets.token_hex(24))
+        # A salon in Chicago: its WordPress timezone is what every page's times are in.
+        set_option(engine, "wp_", "timezone_string", DEMO_TIMEZONE)
     finally:
         engine.dispose()
     return DemoDatabase(path, url, len(ds.customers), len(ds.appointments), ds.options)
@@ -148,6 +154,7 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
         "BKNTC_SMS_PUBLIC_URL": front.url + PUBLIC_PREFIX,
     })
     runtime = Runtime.build(settings)
+    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT})
     demo = Demo("", db, runtime, fake)
     sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
     demo.servers.append(sidecar)
@@ -192,6 +199,8 @@ def run_demo(data_dir: str | None, port: int) -> int:
     print(f"Demo data: {demo.database.customers} customers, {demo.database.appointments} "
           f"appointments in {demo.database.path}")
     print_segment_overview(demo.runtime)
+    print(f"Times are shown in {demo.runtime.booknetic.business_zone(None).describe()}; "
+          "quiet hours and the other settings are under Settings.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
           f"{demo.fake.base_url} (nothing is really sent); its delivery reports come back "

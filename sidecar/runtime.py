@@ -29,6 +29,7 @@ from .public_url import PublicUrls
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
+from .tenant_settings import SettingsService
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Runtime:
     logs: DeliveryLog
     dashboard: Dashboard
     regions: RegionResolver
+    tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
     opt_outs: OptOutService
@@ -61,7 +63,9 @@ class Runtime:
             check_not_newer(engine, settings.table_prefix)
         booknetic = Booknetic(engine, settings.table_prefix)
         tables = sms_tables(settings.table_prefix)
-        regions = RegionResolver(booknetic, override=settings.default_country)
+        tenant_settings = SettingsService(engine, tables, clock=clock)
+        regions = RegionResolver(booknetic, override=settings.default_country,
+                                 tenant_setting=tenant_settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         public_urls = PublicUrls(settings, booknetic)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
@@ -77,6 +81,7 @@ class Runtime:
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
+            tenant_settings=tenant_settings,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
             opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,

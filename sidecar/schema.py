@@ -84,6 +84,7 @@ class SmsTables:
     nonces: Table
     daily: Table
     early_statuses: Table
+    settings: Table
 
 
 def sms_tables(prefix: str) -> SmsTables:
@@ -305,6 +306,24 @@ def sms_tables(prefix: str) -> SmsTables:
         **_TABLE_ARGS,
     )
 
+    # Each tenant's settings (DESIGN.md §11), one row per tenant. Only the keys a tenant has
+    # set are stored: the defaults live in sidecar/tenant_settings.py alone, so a default
+    # changed by a later release reaches every tenant who never chose otherwise.
+    settings = Table(
+        p + "settings",
+        md,
+        Column("tenant_id", Integer, primary_key=True, autoincrement=False,
+               comment="0 = no tenant (single-site, or Booknetic's NULL tenant)"),
+        Column("settings", Text, nullable=False,
+               comment="JSON object of the settings this tenant has set (the rest are "
+                       "defaults)"),
+        Column("updated_by", Integer, nullable=True),
+        Column("updated_at", Integer, nullable=False),
+        comment="Per-tenant settings: quiet hours, frequency cap, attribution, holdout, "
+                "price, country.",
+        **_TABLE_ARGS,
+    )
+
     # Alembic's record of the revision the database is at (sidecar/migrations). Defined here
     # so it gets the same table options as ours and appears in sql/schema.sql.
     Table(
@@ -316,7 +335,7 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, early_statuses)
+                     locks, nonces, daily, early_statuses, settings)
 
 
 # Built-in templates, seeded once per database. Keys are stable: the seed never overwrites

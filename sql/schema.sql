@@ -1,5 +1,5 @@
 -- Booknetic SMS Campaigns: the sidecar's own tables.
--- Generated from sidecar/schema.py (revision 0004) by
+-- Generated from sidecar/schema.py (revision 0005) by
 --   bkntc-sms migrate --print-sql
 -- The sidecar applies this itself at start (bkntc-sms migrate). To apply it by hand
 -- instead, run it once on a database that does not have these tables yet (replace
@@ -131,6 +131,14 @@ CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provide
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
 
+CREATE TABLE wp_bkntc_sms_settings (
+	tenant_id INTEGER NOT NULL COMMENT '0 = no tenant (single-site, or Booknetic''s NULL tenant)', 
+	settings TEXT NOT NULL COMMENT 'JSON object of the settings this tenant has set (the rest are defaults)', 
+	updated_by INTEGER, 
+	updated_at INTEGER NOT NULL, 
+	PRIMARY KEY (tenant_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-tenant settings: quiet hours, frequency cap, attribution, holdout, price, country.' COLLATE utf8mb4_unicode_520_ci;
+
 CREATE TABLE wp_bkntc_sms_suppressions (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	tenant_id INTEGER NOT NULL DEFAULT '0', 
@@ -160,4 +168,4 @@ CREATE TABLE wp_bkntc_sms_templates (
 
 CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
 
-INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0004');
+INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0005');

@@ -215,10 +215,10 @@ def form_filters(service_ids: list[int] | None = None, location_ids: list[int] |
             "exclude_suppressed": exclude_suppressed}
 
 
-def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stack:
+def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
+                kind: str = "single") -> Stack:
     clock = FrozenClock()
-    ds = build_booknetic(engine, PREFIX, "single", int(clock()),
-                         customers_per_tenant=customers)
+    ds = build_booknetic(engine, PREFIX, kind, int(clock()), customers_per_tenant=customers)
     fake = FakeTwilio(ds.options["bkntc_sms_account_sid"],
                       ds.options["bkntc_sms_auth_token"], clock=clock).start()
     secret = secrets.token_hex(24)
@@ -266,8 +266,9 @@ def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stac
 
 
 @contextlib.contextmanager
-def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Iterator[Stack]:
-    stack = start_stack(url, engine, customers=customers)
+def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
+                  kind: str = "single") -> Iterator[Stack]:
+    stack = start_stack(url, engine, customers=customers, kind=kind)
     try:
         yield stack
     finally:

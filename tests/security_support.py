@@ -186,6 +186,9 @@ ENDPOINTS = [
     Endpoint("GET", "/ui/suppressions", (VIEW, SUPPRESSIONS), 200),
     Endpoint("GET", "/ui/sms", (VIEW, SEND), 200),
     Endpoint("GET", "/ui/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
+    Endpoint("GET", "/api/v1/settings", (VIEW,), 200),
+    Endpoint("PUT", "/api/v1/settings", (VIEW, SEND), 200, {"attribution_days": 10}),
+    Endpoint("GET", "/ui/settings", (VIEW,), 200),
     # Twilio's status callback for a message nobody sent: accepted (204), changes nothing.
     Endpoint("POST", "/twilio/status", (WEBHOOK,), 204, status_form, operator=True,
              webhook=True),

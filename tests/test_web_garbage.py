@@ -68,9 +68,13 @@ POISONED: dict[str, tuple[str, ...]] = {
     "POST /api/v1/suppressions/bulk": ("numbers",),
     "POST /api/v1/sms/test": ("phone", "body"),
     "POST /api/v1/sms/send": ("body",),
+    # Every setting may be null or an object, so only one is poisoned, with neither.
+    "PUT /api/v1/settings": ("quiet_hours",),
     "POST /twilio/status": ("MessageSid",),  # never a message id: the callback is ignored
     "POST /twilio/inbound": ("From",),  # never a phone number (WEBHOOK_POISON): ignored
 }
+# Fields that accept null or an object: their poison is everything else.
+NULLABLE_OBJECTS = frozenset({"quiet_hours"})
 # A poisoned webhook field holds text (a form has nothing else) that cannot be valid.
 WEBHOOK_POISON = {"From": lambda text: not text.strip().startswith("+")}
 FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_ids",
@@ -155,8 +159,11 @@ def bodies(ep: Endpoint) -> st.SearchStrategy[bytes]:
         return weighted((3, forms), (1, raw_garbage))
     if fields is None:
         return weighted((2, any_object.map(_dumps)), (1, raw_garbage))
-    poisoned = st.builds(lambda obj, field, bad: _dumps({**obj, field: bad}),
-                         any_object, st.sampled_from(fields), poison)
+    poisoned = st.builds(lambda obj, pair: _dumps({**obj, pair[0]: pair[1]}), any_object,
+                         st.sampled_from(fields).flatmap(lambda field: st.tuples(
+                             st.just(field), poison.filter(
+                                 lambda v: v is not None and not isinstance(v, dict))
+                             if field in NULLABLE_OBJECTS else poison)))
     return weighted((3, poisoned), (1, raw_garbage.filter(_not_an_object)))
 
 

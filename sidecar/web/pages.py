@@ -15,8 +15,9 @@ from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
 from ..dashboard import chart_svg
-from ..delivery_log import EXPORT_CAP, STATUSES, iso
+from ..delivery_log import EXPORT_CAP, STATUSES
 from ..errors import Invalid
+from ..phone_region import country_names
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
@@ -98,7 +99,7 @@ def dashboard() -> str:
     require("sms_campaigns")
     summary = rt().dashboard.summary(tenant())
     return render_template("dashboard.html", summary=summary, chart=chart_svg(summary["chart"]),
-                           iso=iso, **_chrome("dashboard"))
+                           **_chrome("dashboard"))
 
 
 @blueprint.get("/templates")
@@ -119,7 +120,7 @@ def suppressions() -> str:
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
                                          offset=(page - 1) * per_page)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
-                           pages=max((total + per_page - 1) // per_page, 1), q=query, iso=iso,
+                           pages=max((total + per_page - 1) // per_page, 1), q=query,
                            **_chrome("suppressions"))
 
 
@@ -129,7 +130,7 @@ def send_sms() -> str:
     require("sms_campaigns_send")
     recent, _ = rt().campaigns.list(tenant(), kind="manual", limit=10)
     return render_template("sms.html", shortcodes=SHORTCODES, sms_json=_sms_json(),
-                           recent=recent, iso=iso, **_chrome("sms"))
+                           recent=recent, **_chrome("sms"))
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/logs")
@@ -150,7 +151,20 @@ def campaign_logs(campaign_id: int) -> str:
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
-        statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP,
+        statuses=STATUSES, export_cap=EXPORT_CAP,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
         **_chrome("campaigns"))
+
+
+@blueprint.get("/settings")
+def settings() -> str:
+    require("sms_campaigns")
+    runtime = rt()
+    current = runtime.tenant_settings.for_tenant(tenant())
+    price = current.price_per_segment
+    return render_template(
+        "settings.html", values=current.to_json(), initial=json.dumps(current.to_json()),
+        price="" if price is None else format(price, "f"),
+        inherited=runtime.regions.inherited(tenant()), countries=country_names(),
+        editable=g.identity.can("sms_campaigns_send"), **_chrome("settings"))

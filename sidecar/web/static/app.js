@@ -267,6 +267,48 @@
   }
 
 
+  /* ---------------------------------------------------------------- times */
+  // Mirrors sidecar/zones.py format_time(): "2 Dec 2026, 14:32 (America/Chicago)", in the
+  // business's timezone (the page's meta: its name, and its UTC offset now for a browser
+  // that does not know the name), or in `options.zone`; `options.date === false` leaves
+  // out the date. A fixed offset is named like "UTC+05:30".
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const ZONE_META = document.querySelector('meta[name="bkntc-timezone"]');
+  const ZONE = (ZONE_META && ZONE_META.content) || "UTC";
+  const ZONE_OFFSET = ZONE_META ? Number(ZONE_META.dataset.offset || 0) : 0;
+  const FIXED_OFFSET = /^UTC([+-])(\d\d):(\d\d)$/;
+
+  function wallClock(epoch, zone, fallbackOffset) {
+    const fixed = FIXED_OFFSET.exec(zone);
+    let offset = zone === "UTC" ? 0 : null;
+    if (fixed) offset = (fixed[1] === "-" ? -1 : 1) * (Number(fixed[2]) * 3600 + Number(fixed[3]) * 60);
+    if (offset === null) {
+      try {
+        const parts = {};
+        new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric",
+          month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+          .formatToParts(new Date(epoch * 1000)).forEach((p) => { parts[p.type] = Number(p.value); });
+        return parts;
+      } catch (err) {
+        offset = fallbackOffset;  // a zone name this browser's Intl does not know
+      }
+    }
+    const d = new Date((epoch + offset) * 1000);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+             hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+  }
+
+  function formatTime(epoch, options) {
+    if (!epoch || !isFinite(epoch)) return "";
+    const zone = (options && options.zone) || ZONE;
+    const t = wallClock(Math.trunc(epoch), zone, zone === ZONE ? ZONE_OFFSET : 0);
+    const pad = (n) => String(n).padStart(2, "0");
+    const clock = pad(t.hour) + ":" + pad(t.minute) + " (" + zone + ")";
+    if (options && options.date === false) return clock;
+    return t.day + " " + MONTHS[t.month - 1] + " " + t.year + ", " + clock;
+  }
+
+
   /* ---------------------------------------------------------------- shared form helpers */
   const TABLES = (() => {
     const el = $("[data-sms]");
@@ -355,6 +397,6 @@
     attachCounter: attachCounter, bindShortcodes: bindShortcodes, showErrors: showErrors,
     result: result, focusOn: focusOn, focusKey: focusKey, restoreFocus: restoreFocus,
     refreshRegions: refreshRegions, modal: modal, submitOnce: submitOnce, tabbable: tabbable,
-    shown: shown, pages: pages,
+    shown: shown, pages: pages, formatTime: formatTime, timezone: ZONE,
   };
 })();

@@ -79,6 +79,10 @@
       $("#wizard-verb").textContent = { paused: "Paused:", completed: "Sent:", failed: "Not sent:" }[p.status] || "Sending";
       const status = $("#wizard-status");
       if (status.textContent !== line) status.textContent = line;
+      const times = [];
+      if (p.started_at) times.push("Started " + S.formatTime(p.started_at));
+      if (p.finished_at) times.push((times.length ? "finished " : "Finished ") + S.formatTime(p.finished_at));
+      $("#wizard-times").textContent = times.length ? times.join(", ") + "." : "";
       state.status = p.status;
       const finished = p.status === "completed" || p.status === "failed";
       $("#wizard-pause").hidden = !active;
