@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from sidecar.providers.fake_twilio import DeliveryRules
+from tests.a11y_support import audit
 from tests.conftest import MariaDBServer
 from tests.webhook_support import status_form, twilio_signed
 from tests.wp_e2e_support import Site, bring_up, page_ready
@@ -160,16 +161,38 @@ def test_twilios_callbacks_through_wordpress_show_delivered_in_the_logs_page(
         logs.click()
         expect(frame.locator("body[data-page=logs] h1")).to_have_text(campaign["name"])
         shown = after[:50]  # the first page
-        expected = [(r["delivery_status"] or "").capitalize()
-                    + (f" — {r['delivery_error']}" if r["delivery_error"] else "")
+        words = {"delivered": "Delivered", "undelivered": "Not delivered",
+                 "failed": "Not delivered", None: ""}
+        expected = [words[r["delivery_status"]]
+                    + (f" {r['delivery_error']}" if r["delivery_error"] else "")
                     for r in shown]
-        expect(frame.locator("#log-table td[data-delivery]")).to_have_text(expected)
+        cells = frame.locator("#log-table td[data-delivery]")
+        expect(cells).to_have_text(expected)
+        assert [c.get_attribute("data-delivery") for c in cells.all()] == [
+            r["delivery_status"] or "" for r in shown]
         delivered = frame.locator(f'#log-table tr:has-text("{shown[0]["phone"]}") '
                                   "td[data-delivery]")
         expect(delivered).to_have_text("Delivered")
         undelivered = frame.locator(f'#log-table tr:has-text("{shown[1]["phone"]}") '
                                     "td[data-delivery]")
-        expect(undelivered).to_contain_text("Undelivered — unknown number")
+        expect(undelivered).to_have_text("Not delivered unknown number: it does not exist or "
+                                         "is no longer in service (Twilio 30005)")
+        # The head counts the reports, so "0 failed" does not read as "all arrived".
+        expect(frame.locator("#delivery-summary")).to_have_text(
+            f"Delivery reports: {len(sids) - 2} delivered · 2 not delivered · "
+            "0 awaiting a report")
+        # The owner can list just the ones that did not arrive, and download them.
+        frame.locator("#log-delivery").select_option("not_delivered")
+        with page.expect_response(lambda r: "delivery=not_delivered" in r.url):
+            frame.locator("#log-search button[type=submit]").click()
+        missed = [r for r in after if r["delivery_status"] in ("undelivered", "failed")]
+        expect(frame.locator("#log-table tbody td:nth-child(2)")).to_have_text(
+            [r["phone"] for r in missed])
+        expect(frame.locator("#log-table + p")).to_have_text("2 rows match.")
+        expect(frame.locator("#log-delivery")).to_have_value("not_delivered")
+        assert "delivery%3Dnot_delivered" in (
+            frame.locator("#download-csv").get_attribute("href") or "")
+        audit(page, "logs filtered by delivery")
     finally:
         page.close()
 
