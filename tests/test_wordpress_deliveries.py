@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from sidecar.providers.fake_twilio import DeliveryRules
+from sidecar.providers.twilio import OPT_OUT_CODES
 from tests.a11y_support import audit
 from tests.conftest import MariaDBServer
 from tests.webhook_support import status_form, twilio_signed
@@ -163,8 +164,10 @@ def test_twilios_callbacks_through_wordpress_show_delivered_in_the_logs_page(
         shown = after[:50]  # the first page
         words = {"delivered": "Delivered", "undelivered": "Not delivered",
                  "failed": "Not delivered", None: ""}
+        listed = " the number was added to the suppression list"
         expected = [words[r["delivery_status"]]
                     + (f" {r['delivery_error']}" if r["delivery_error"] else "")
+                    + (f";{listed}" if r["delivery_error_code"] in OPT_OUT_CODES else "")
                     for r in shown]
         cells = frame.locator("#log-table td[data-delivery]")
         expect(cells).to_have_text(expected)
@@ -176,7 +179,10 @@ def test_twilios_callbacks_through_wordpress_show_delivered_in_the_logs_page(
         undelivered = frame.locator(f'#log-table tr:has-text("{shown[1]["phone"]}") '
                                     "td[data-delivery]")
         expect(undelivered).to_have_text("Not delivered unknown number: it does not exist or "
-                                         "is no longer in service (Twilio 30005)")
+                                         f"is no longer in service (Twilio 30005);{listed}")
+        # As it says: 30005 put the number on the list; 30007 (spam filter) did not.
+        on_list = {row["phone"] for row in single.runtime.suppressions.list(None, limit=500)[0]}
+        assert shown[1]["phone"] in on_list and shown[3]["phone"] not in on_list
         # The head counts the reports, so "0 failed" does not read as "all arrived".
         expect(frame.locator("#delivery-summary")).to_have_text(
             f"Delivery reports: {len(sids) - 2} delivered · 2 not delivered · "

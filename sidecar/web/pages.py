@@ -17,6 +17,7 @@ from ..campaigns import Status
 from ..dashboard import chart_svg
 from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES, iso
 from ..errors import Invalid
+from ..providers.twilio import OPT_OUT_CODES
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
@@ -159,5 +160,5 @@ def campaign_logs(campaign_id: int) -> str:
         statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
-        delivery=delivery,
+        delivery=delivery, opt_out_codes=OPT_OUT_CODES,
         **_chrome("campaigns"))
