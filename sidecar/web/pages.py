@@ -15,9 +15,10 @@ from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
 from ..dashboard import chart_svg
-from ..delivery_log import EXPORT_CAP, STATUSES
+from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES
 from ..errors import Invalid
 from ..phone_region import country_names
+from ..providers.twilio import OPT_OUT_CODES
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
@@ -142,18 +143,25 @@ def campaign_logs(campaign_id: int) -> str:
     if status and status not in STATUSES:
         raise Invalid({"status": f"use one of {', '.join(STATUSES)}"},
                       message=f"unknown status {status!r}")
+    delivery = request.args.get("delivery") or ""
+    if delivery and delivery not in DELIVERY_FILTERS:
+        raise Invalid({"delivery": f"use one of {', '.join(DELIVERY_FILTERS)}"},
+                      message=f"unknown delivery status {delivery!r}")
     query = request.args.get("q", "")[:100]
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)
     rows, total = logs.rows(tenant(), campaign_id, status=status or None, query=query,
-                            limit=per_page, offset=(page - 1) * per_page)
-    csv_query = urlencode([(k, v) for k, v in (("status", status), ("q", query)) if v])
+                            delivery=delivery or None, limit=per_page,
+                            offset=(page - 1) * per_page)
+    csv_query = urlencode([(k, v) for k, v in (("status", status), ("delivery", delivery),
+                                               ("q", query)) if v])
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
         statuses=STATUSES, export_cap=EXPORT_CAP,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
+        delivery=delivery, opt_out_codes=OPT_OUT_CODES,
         **_chrome("campaigns"))
 
 
