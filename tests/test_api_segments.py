@@ -110,6 +110,9 @@ PREVIEW_CASES: list[tuple[Who, str, dict[str, Any], int | None]] = [
     (TENANT2, "canceled_recent", {"location_ids": ["FIRST_LOCATION"]}, None),
     (TENANT1, "all_with_phone", {"statuses": ["approved", "pending"], "min_appointments": 2},
      100),
+    (TENANT1, "all_with_phone", {"exclude_upcoming_days": 7}, 100),
+    (TENANT2, "repeat", {"exclude_upcoming_days": "30", "service_ids": ["FIRST_SERVICE"]},
+     None),
 ]
 
 
@@ -137,7 +140,8 @@ def test_preview_matches_the_segment_service(web: Web, api: SignedClient, who: W
     assert reply.json() == expected
     data = reply.json()
     assert set(data) == {"segment", "count", "sample", "skipped_invalid_phone",
-                         "skipped_duplicate_phone", "skipped_suppressed"}
+                         "skipped_duplicate_phone", "skipped_suppressed", "skipped_upcoming"}
+    assert (data["skipped_upcoming"] > 0) == ("exclude_upcoming_days" in filters)
     assert len(data["sample"]) <= (10 if limit is None else limit)
     assert all(set(s) == {"customer_id", "first_name", "last_name", "phone"}
                and s["phone"].startswith("+") for s in data["sample"])
@@ -177,6 +181,17 @@ PREVIEW_INVALID: list[tuple[str, dict[str, Any], set[str]]] = [
     ("exclude_suppressed text", {"segment": "repeat",
                                  "filters": {"exclude_suppressed": "yes"}},
      {"exclude_suppressed"}),
+    ("exclude_upcoming_days negative",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": -3}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days over a year",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": 366}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days text",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": "a week"}},
+     {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days fraction",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": 2.5}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days a list",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": [7]}}, {"exclude_upcoming_days"}),
     ("several at once", {"segment": "nope", "filters": {"service_ids": ["x"],
                                                         "statuses": [2]}},
      {"segment", "service_ids", "statuses"}),

@@ -223,7 +223,7 @@ def test_create_campaign_with_filters_preview_and_counter(page: Page, stack: Sta
     assert saved["body"] == template["body"] and saved["template_id"] == template["id"]
     assert saved["filters"] == {"service_ids": [haircut["id"]], "location_ids": [],
                                 "statuses": [], "min_appointments": 2,
-                                "exclude_suppressed": True}
+                                "exclude_suppressed": True, "exclude_upcoming_days": None}
     assert stack.received_count() == 0
 
 

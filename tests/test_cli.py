@@ -113,18 +113,24 @@ def test_segments_preview_json_contract(any_url: str, engine_for) -> None:
             args += [f"--service={services[0]}", f"--service={services[1]}",
                      "--min-appointments", "3"]
             filters = {"service_ids": services, "min_appointments": 3}
+        elif segment == "all_with_phone":
+            args += ["--exclude-upcoming-days", "7"]
+            filters = {"exclude_upcoming_days": 7}
         result = run_cli(any_url, *args)
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
         assert list(data) == ["segment", "count", "sample", "skipped_invalid_phone",
-                              "skipped_duplicate_phone", "skipped_suppressed"]
+                              "skipped_duplicate_phone", "skipped_suppressed",
+                              "skipped_upcoming"]
         expected = expected_preview(ds, segment, tenant_id=tenant, now=int(time.time()),
                                     **filters)
         assert data["segment"] == segment
         assert data["count"] == expected.count, segment
         assert (data["skipped_invalid_phone"], data["skipped_duplicate_phone"],
-                data["skipped_suppressed"]) == (expected.skipped_invalid_phone,
-                                                expected.skipped_duplicate_phone, 0)
+                data["skipped_suppressed"], data["skipped_upcoming"]) == (
+            expected.skipped_invalid_phone, expected.skipped_duplicate_phone, 0,
+            expected.skipped_upcoming)
+        assert (expected.skipped_upcoming > 0) == (segment == "all_with_phone")
         assert [s["customer_id"] for s in data["sample"]] == sorted(
             expected.recipients.values())[:5]
         for row in data["sample"]:

@@ -35,7 +35,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     print(f"  recipients: {preview.count}")
     print(f"  skipped:    {preview.skipped_invalid_phone} invalid phone, "
           f"{preview.skipped_duplicate_phone} duplicate phone, "
-          f"{preview.skipped_suppressed} suppressed")
+          f"{preview.skipped_suppressed} suppressed"
+          + (f", {preview.skipped_upcoming} with an appointment coming up"
+             if query.exclude_upcoming_days is not None else ""))
     for row in preview.sample:
         print(f"    #{row['customer_id']:<7} {row['phone']:<16} {_name(row)}")
     return 0
