@@ -46,6 +46,11 @@ def render(body: str, *, first_name: str | None, last_name: str | None, phone: s
     return _SHORTCODE.sub(lambda match: values[match.group(1)], body)
 
 
+def shortcodes_in(body: str) -> list[str]:
+    """Return the distinct known shortcodes in `body` (without braces), in order."""
+    return list(dict.fromkeys(match.group(1) for match in _SHORTCODE.finditer(body)))
+
+
 def unknown_shortcodes(body: str) -> list[str]:
     """Return the distinct `{token}`s in `body` that are not known shortcodes, in order."""
     seen: dict[str, None] = {}
@@ -111,6 +116,12 @@ def _gsm7_cost(char: str) -> int:
 
 def _ucs2_cost(char: str) -> int:
     return 2 if ord(char) > 0xFFFF else 1
+
+
+def without_ucs2(text: str, replacement: str = "?") -> str:
+    """Return `text` with every character outside GSM-7 replaced (what a message would cost
+    without them)."""
+    return _NOT_GSM7.sub(replacement, text)
 
 
 def count_segments(text: str) -> SegmentInfo:

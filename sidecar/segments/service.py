@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Insert, Select, and_, case, func, insert, literal, literal_column, select
@@ -20,6 +21,7 @@ from ..schema import SmsTables
 from .definitions import DAY, SegmentQuery, region_key, tenant_key
 from .phone_table import PhoneTable
 from .preview import Preview, read_preview, segment_preview_select, whole_tenant_preview_select
+from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, render_groups_select, summarise
 
 
 class SegmentService:
@@ -208,8 +210,8 @@ class SegmentService:
             literal(tenant_key(query.tenant_id)),
             chosen.c.customer_id,
             chosen.c.phone,
-            func.coalesce(func.substr(customers.c.first_name, 1, 191), ""),
-            func.coalesce(func.substr(customers.c.last_name, 1, 191), ""),
+            func.coalesce(func.substr(customers.c.first_name, 1, SNAPSHOT_NAME_CHARS), ""),
+            func.coalesce(func.substr(customers.c.last_name, 1, SNAPSHOT_NAME_CHARS), ""),
             literal("pending"),
             literal(0),
             literal(now),
@@ -222,9 +224,12 @@ class SegmentService:
 
     # -- preview ------------------------------------------------------------------------
 
-    def preview(self, query: SegmentQuery, *, limit: int = 10,
-                refresh: bool = True) -> Preview:
-        """Count, sample and skipped counts for a segment, in one statement.
+    def preview(self, query: SegmentQuery, *, limit: int = 10, refresh: bool = True,
+                body: str | None = None,
+                price_per_segment: Decimal | None = None) -> Preview:
+        """Count, sample and skipped counts for a segment, in one statement; with a `body`,
+        also the render report of every recipient's message (render_report.py, one more
+        statement), with the estimated cost when `price_per_segment` is known.
 
         Phones are read as parsed with the tenant's default region. With `refresh`, they
         are checked first unless that was done less than PREVIEW_REFRESH_SECONDS ago.
@@ -238,7 +243,21 @@ class SegmentService:
         if refresh:
             self.refresh_phones(query.tenant_id, region,
                                 max_age=self.PREVIEW_REFRESH_SECONDS)
-        return self._preview(query, region, limit)
+        preview = self._preview(query, region, limit)
+        if body is not None:
+            preview.render = self.render_report(query, region, body,
+                                                price_per_segment=price_per_segment)
+        return preview
+
+    def render_report(self, query: SegmentQuery, region: str | None, body: str, *,
+                      price_per_segment: Decimal | None = None) -> dict[str, Any]:
+        """Every recipient's message as the engine will render it, summarised (DESIGN.md
+        §11): the snapshot's recipients, grouped in SQL by what `body` reads."""
+        recipients = self.recipients_select(query, int(self.clock()), region).subquery("chosen")
+        stmt = render_groups_select(recipients, self.bk.customers, BodyNeeds.of(body))
+        with self.bk.engine.connect() as conn:
+            groups = conn.execute(stmt)
+            return summarise(body, groups, price_per_segment=price_per_segment).to_dict()
 
     def _preview(self, query: SegmentQuery, region: str | None, limit: int) -> Preview:
         now = int(self.clock())
