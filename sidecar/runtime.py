@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -44,6 +45,10 @@ class Runtime:
     dashboard: Dashboard
     regions: RegionResolver
     clock: Callable[[], float] = field(default=time.time)
+    # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
+    # report's estimated cost, None when unknown. The tenant settings (issue 15, branch
+    # `settings`) will answer it; until they are merged no price is known.
+    segment_price: Callable[[int | None], Decimal | None] = field(default=lambda _tenant: None)
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None,

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from sidecar.config import Settings
 from sidecar.phones import normalise_phone
+from sidecar.runtime import Runtime
 from sidecar.sample_data import build_booknetic, set_option
 from sidecar.schema import migrate
+from sidecar.segments import SegmentQuery
 from tests.reference_model import SEGMENT_KEYS, expected_preview
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,3 +174,37 @@ def test_errors_exit_by_their_family(sqlite_url: str, engine_for) -> None:
     missing = run_cli(sqlite_url, "suppressions", "remove", "+12025550143")
     assert missing.returncode == 1, missing
     assert missing.stderr == "bkntc-sms: +12025550143 is not on the suppression list\n"
+
+
+def test_preview_with_a_body_and_a_campaign_with_the_new_filter(sqlite_url: str,
+                                                               engine_for) -> None:
+    """`segments preview --body` adds the render report (the service's, the same in
+    --json), a bad body exits 2 naming --body; `campaigns create --exclude-upcoming-days`
+    stores the filter."""
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=30)
+    migrate(engine, "wp_")
+    body = "Hi {customer_first_name}, it\u2019s been a while!"
+    args = ["segments", "preview", "repeat", "--exclude-upcoming-days", "30", "--body", body]
+    result = run_cli(sqlite_url, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    runtime = Runtime.build(Settings.from_env({"BKNTC_SMS_DATABASE_URL": sqlite_url}),
+                            engine=engine)
+    query = SegmentQuery("repeat", exclude_upcoming_days=30)
+    assert data["render"] == runtime.segments.preview(query, body=body).render
+    assert data["render"]["messages"] == data["count"] > 0
+    text_out = run_cli(sqlite_url, *args)
+    assert f"messages:   {data['count']}, {data['render']['segments_total']} SMS segments" \
+        in text_out.stdout
+    assert "'\u2019' in" in text_out.stdout and "(from the message)" in text_out.stdout
+    bad = run_cli(sqlite_url, "segments", "preview", "repeat", "--body", "x" * 1601)
+    assert bad.returncode == 2 and bad.stderr.startswith("bkntc-sms: --body: the message is")
+    created = run_cli(sqlite_url, "campaigns", "create", "--name", "Not booked",
+                      "--segment", "inactive_90", "--body", "We miss you",
+                      "--exclude-upcoming-days", "14", "--json")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["filters"]["exclude_upcoming_days"] == 14
+    refused = run_cli(sqlite_url, "campaigns", "create", "--name", "x", "--segment", "repeat",
+                      "--body", "y", "--exclude-upcoming-days", "400")
+    assert refused.returncode == 2 and "exclude_upcoming_days" in refused.stderr

@@ -64,6 +64,7 @@ POISONED: dict[str, tuple[str, ...]] = {
 }
 FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_ids",
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
+                 "exclude_upcoming_days",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
                  "page", "per_page", "status", "q", "progress"})
 
