@@ -21,7 +21,7 @@ from ..schema import SmsTables
 from .definitions import DAY, SegmentQuery, region_key, tenant_key
 from .phone_table import PhoneTable
 from .preview import Preview, read_preview, segment_preview_select, whole_tenant_preview_select
-from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, render_groups_select, summarise
+from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, render_rows_select, summarise
 
 
 class SegmentService:
@@ -252,12 +252,12 @@ class SegmentService:
     def render_report(self, query: SegmentQuery, region: str | None, body: str, *,
                       price_per_segment: Decimal | None = None) -> dict[str, Any]:
         """Every recipient's message as the engine will render it, summarised (DESIGN.md
-        §11): the snapshot's recipients, grouped in SQL by what `body` reads."""
+        §11): the snapshot's recipients, read with only what `body` needs of them."""
         recipients = self.recipients_select(query, int(self.clock()), region).subquery("chosen")
-        stmt = render_groups_select(recipients, self.bk.customers, BodyNeeds.of(body))
+        stmt = render_rows_select(recipients, self.bk.customers, BodyNeeds.of(body))
         with self.bk.engine.connect() as conn:
-            groups = conn.execute(stmt)
-            return summarise(body, groups, price_per_segment=price_per_segment).to_dict()
+            rows = conn.execute(stmt)
+            return summarise(body, rows, price_per_segment=price_per_segment).to_dict()
 
     def _preview(self, query: SegmentQuery, region: str | None, limit: int) -> Preview:
         now = int(self.clock())
