@@ -47,7 +47,8 @@ CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", 
                  "created_by", "created_at", "updated_at", "queued_at", "started_at",
                  "finished_at", "actions"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
-                 "started_at", "finished_at", "updated_at"}
+                 "started_at", "finished_at", "updated_at", "retry_waiting", "next_retry_at",
+                 "next_retry_text"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
                    "min_appointments": None, "exclude_suppressed": True,
                    "exclude_upcoming_days": None}

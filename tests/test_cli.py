@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from sidecar.config import Settings
+from sidecar.delivery_log import iso
 from sidecar.phones import normalise_phone
 from sidecar.runtime import Runtime
 from sidecar.sample_data import build_booknetic, set_option
@@ -208,3 +210,26 @@ def test_preview_with_a_body_and_a_campaign_with_the_new_filter(sqlite_url: str,
     refused = run_cli(sqlite_url, "campaigns", "create", "--name", "x", "--segment", "repeat",
                       "--body", "y", "--exclude-upcoming-days", "400")
     assert refused.returncode == 2 and "exclude_upcoming_days" in refused.stderr
+
+
+def test_show_says_how_many_wait_to_retry_and_when(sqlite_url: str, engine_for) -> None:
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=20)
+    runtime = Runtime.build(Settings.from_env({"BKNTC_SMS_DATABASE_URL": sqlite_url}),
+                            engine=engine)
+    campaigns = runtime.campaigns
+    cid = campaigns.create(None, {"name": "Retry", "segment": "all_with_phone",
+                                  "body": "Hi"})["id"]
+    campaigns.send(None, cid)
+    later = int(time.time()) + 7200  # far from the CLI's "now", whenever it runs
+    r = runtime.tables.recipients
+    with engine.begin() as conn:  # four transient failures, as the engine records them
+        ids = conn.execute(select(r.c.id).where(r.c.campaign_id == cid).order_by(r.c.id)
+                           .limit(4)).scalars().all()
+        conn.execute(update(r).where(r.c.id.in_(ids)).values(attempts=1,
+                                                             next_attempt_at=later))
+    shown = run_cli(sqlite_url, "campaigns", "show", str(cid))
+    assert shown.returncode == 0, shown.stderr
+    assert f"4 waiting to retry at {iso(later)}" in shown.stdout
+    data = json.loads(run_cli(sqlite_url, "campaigns", "show", str(cid), "--json").stdout)
+    assert (data["retry_waiting"], data["next_retry_at"]) == (4, later)

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..delivery_log import iso
 from . import add_filter_flags, filters_from_args, print_json, runtime
 
 if TYPE_CHECKING:
@@ -17,9 +18,12 @@ SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pe
                "finished_at", "actions")
 
 
-def _show(campaign: dict[str, Any], as_json: bool) -> None:
+def _show(campaign: dict[str, Any], as_json: bool,
+          progress: dict[str, Any] | None = None) -> None:
+    retries = {k: (progress or {}).get(k) for k in ("retry_waiting", "next_retry_at")}
     if as_json:
-        print_json({k: campaign[k] for k in SHOW_FIELDS})
+        print_json({**{k: campaign[k] for k in SHOW_FIELDS},
+                    **({} if progress is None else retries)})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
@@ -27,6 +31,15 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
           f"  pending {campaign['pending']}")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
+    if retries["retry_waiting"]:
+        print(f"  {_retries(progress or {})}")
+
+
+def _retries(p: dict[str, Any]) -> str:
+    """ "4 waiting to retry at …" (the time as the pages show it), or ""."""
+    if not p.get("retry_waiting"):
+        return ""
+    return f"{p['retry_waiting']} waiting to retry at {iso(p['next_retry_at'])}"
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -52,7 +65,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _show(runtime().campaigns.get(args.tenant, args.id), args.json)
+    service = runtime().campaigns
+    _show(service.get(args.tenant, args.id), args.json, service.progress(args.tenant, args.id))
     return 0
 
 
@@ -99,9 +113,10 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     total = max(int(p["total"]), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
+    retries = _retries(p)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"({p['status']})")
+            f"({p['status']})" + (f"  {retries}" if retries else ""))
 
 
 def _simple(action: str) -> Any:

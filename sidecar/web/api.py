@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..campaigns import body_error
+from ..delivery_log import iso
 from ..errors import Invalid
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
@@ -185,4 +186,7 @@ def campaign_audience(campaign_id: int) -> Any:
 @blueprint.get("/campaigns/<int:campaign_id>/progress")
 def campaign_progress(campaign_id: int) -> Any:
     require("sms_campaigns")
-    return rt().campaigns.progress(tenant(), campaign_id)
+    progress = rt().campaigns.progress(tenant(), campaign_id)
+    # Shown as "4 waiting to retry at …": the time through the pages' one time format.
+    progress["next_retry_text"] = iso(progress["next_retry_at"])
+    return progress
