@@ -192,7 +192,7 @@ def test_summary_shapes() -> None:
     rows = ([(b"Ann", b"Lee", 12)] * 3 + [(None, b"", 12)] * 2 + [(b" Ann ", b"Lee", 12)]
             + [("Zo\u00eb".encode(), b"Lee", 12)] * 4)
     body = "{customer_first_name} {customer_phone} " + "y" * 140
-    report = summarise(body, rows).to_dict()
+    report = summarise(body, Counter(rows)).to_dict()
     assert report["messages"] == 10
     assert report["empty_placeholders"] == {"{customer_first_name}": 2,
                                             "{customer_phone}": 0}
@@ -205,6 +205,6 @@ def test_summary_shapes() -> None:
                                                  "last_names": 0}}
     assert report["ucs2_extra_segments"] == 4 * (3 - 1)  # 157 characters: 1 SMS in GSM-7
     assert "estimated_cost" not in report
-    priced = summarise(body, rows, price_per_segment=Decimal("0.05")).to_dict()
+    priced = summarise(body, Counter(rows), price_per_segment=Decimal("0.05")).to_dict()
     assert priced["estimated_cost"] == pytest.approx(0.9)
-    assert summarise("No codes", []).to_dict()["messages"] == 0
+    assert summarise("No codes", Counter()).to_dict()["messages"] == 0

@@ -21,7 +21,7 @@ from ..schema import SmsTables
 from .definitions import DAY, SegmentQuery, region_key, tenant_key
 from .phone_table import PhoneTable
 from .preview import Preview, read_preview, segment_preview_select, whole_tenant_preview_select
-from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, render_rows_select, summarise
+from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, recipient_kinds, summarise
 
 
 class SegmentService:
@@ -254,10 +254,9 @@ class SegmentService:
         """Every recipient's message as the engine will render it, summarised (DESIGN.md
         §11): the snapshot's recipients, read with only what `body` needs of them."""
         recipients = self.recipients_select(query, int(self.clock()), region).subquery("chosen")
-        stmt = render_rows_select(recipients, self.bk.customers, BodyNeeds.of(body))
         with self.bk.engine.connect() as conn:
-            rows = conn.execute(stmt)
-            return summarise(body, rows, price_per_segment=price_per_segment).to_dict()
+            kinds = recipient_kinds(conn, recipients, self.bk.customers, BodyNeeds.of(body))
+        return summarise(body, kinds, price_per_segment=price_per_segment).to_dict()
 
     def _preview(self, query: SegmentQuery, region: str | None, limit: int) -> Preview:
         now = int(self.clock())
