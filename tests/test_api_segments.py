@@ -321,7 +321,7 @@ def test_the_audience_of_a_campaign_is_its_preview_with_the_report(
     query = SegmentQuery.from_filters("repeat", {"exclude_upcoming_days": 14}, 1)
     expected = web.runtime.segments.preview(query, limit=0, body=created["body"]).to_dict()
     assert data == {"campaign_id": created["id"], "status": "draft",
-                    "actions": created["actions"], **expected}
+                    "actions": created["actions"], "body": created["body"], **expected}
     assert data["render"]["messages"] == data["count"] > 0
     assert_error(api.get(f"/api/v1/campaigns/{created['id']}/audience", who=TENANT2), 404,
                  "not_found")

@@ -148,7 +148,8 @@ def test_awkward_names_reach_the_report(shop: Shop) -> None:
     report = shop.runtime.segments.preview(SegmentQuery("all_with_phone"), body=body).render
     assert report is not None
     assert report["ucs2_sources"]["\u2019"] == {"in_body": False, "first_names": 0,
-                                                "last_names": 1}
+                                                "last_names": 1,
+                                                "name": "right single quotation mark"}
     assert report["ucs2_characters"]["\U0001f338"] >= 1
     assert report["ucs2_sources"]["\u674e"]["last_names"] >= 1
     assert report["empty_placeholders"]["{customer_first_name}"] >= 2  # NULL and ""
@@ -201,8 +202,9 @@ def test_summary_shapes() -> None:
     assert report["segments_histogram"] == {"1": 6, "3": 4}
     assert report["segments_total"] == 6 + 12
     assert report["ucs2_characters"] == {"\u00eb": 4}
-    assert report["ucs2_sources"] == {"\u00eb": {"in_body": False, "first_names": 4,
-                                                 "last_names": 0}}
+    assert report["ucs2_sources"] == {"\u00eb": {
+        "in_body": False, "first_names": 4, "last_names": 0,
+        "name": "latin small letter e with diaeresis"}}
     assert report["ucs2_extra_segments"] == 4 * (3 - 1)  # 157 characters: 1 SMS in GSM-7
     assert "estimated_cost" not in report
     priced = summarise(body, Counter(rows), price_per_segment=Decimal("0.05")).to_dict()

@@ -23,6 +23,7 @@ of 100,000 long binary keys: 1.2 s against 0.7 s for reading the rows, bench/ren
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,9 +99,10 @@ def recipient_kinds(conn: Connection, recipients: Any, customers: Table,
 @dataclass
 class RenderReport:
     """The summary over every recipient (not a sample). `ucs2_sources` and
-    `ucs2_extra_segments` say, for the page, where the UCS-2 characters come from and what
-    they cost: segments beyond what the same messages would take with those characters
-    replaced by plain ones."""
+    `ucs2_extra_segments` say, for the page, where the UCS-2 characters come from (the body;
+    how many messages got one from a first or last name; its Unicode name) and what they
+    cost: segments beyond what the same messages would take with them replaced by plain
+    characters."""
 
     messages: int = 0
     segments_total: int = 0
@@ -219,7 +221,8 @@ def summarise(body: str, kinds: Mapping[tuple[Any, Any, Any], int], *,
         estimated_cost=(None if price_per_segment is None
                         else float(price_per_segment * segments_total)),
         ucs2_sources={char: {"in_body": char in body, "first_names": from_first[char],
-                             "last_names": from_last[char]}
+                             "last_names": from_last[char],
+                             "name": unicodedata.name(char, "").lower()}
                       for char in ordered},
         ucs2_extra_segments=extra_total,
     )

@@ -180,7 +180,7 @@ def campaign_audience(campaign_id: int) -> Any:
     preview = runtime.segments.preview(query, limit=0, body=campaign["body"],
                                        price_per_segment=runtime.segment_price(tenant()))
     return {"campaign_id": campaign_id, "status": campaign["status"],
-            "actions": campaign["actions"], **preview.to_dict()}
+            "actions": campaign["actions"], "body": campaign["body"], **preview.to_dict()}
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/progress")

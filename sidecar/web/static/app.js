@@ -274,13 +274,28 @@
   })();
 
   // Live character/segment counter for `textarea`, drawn into `root`'s counter elements.
+  // Over the limit the text stays whole (no maxlength: a browser would cut a paste short
+  // without a word): the counter says by how much, and the box is marked invalid.
   function attachCounter(textarea, root) {
     const count = makeCounter(TABLES);
     const part = (id) => root.querySelector("#" + id);
+    const counter = part("counter-chars").parentElement;
+    const over = document.createElement("div");
+    over.className = "error small";
+    over.id = (counter.id || "counter") + "-over";
+    over.hidden = true;
+    counter.append(over);
     function update() {
       const info = count(textarea.value);
       const chars = Array.from(textarea.value).length;
-      part("counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s");
+      part("counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s") +
+        (chars > TABLES.max ? " of " + TABLES.max : "");
+      over.hidden = chars <= TABLES.max;
+      over.textContent = over.hidden ? "" : "The message is " + (chars - TABLES.max) +
+        " character" + (chars - TABLES.max === 1 ? "" : "s") + " over the limit of " +
+        TABLES.max + ". Shorten it to save or send it.";
+      if (!over.hidden) textarea.setAttribute("aria-invalid", "true");
+      else if (!textarea.closest(".field.invalid")) textarea.removeAttribute("aria-invalid");
       part("counter-encoding").textContent = info.encoding;
       part("counter-segments").textContent = info.segments + " SMS" +
         (info.segments > 1 ? " (" + info.perSegment + " per part)" : "") + " per recipient" +
@@ -355,6 +370,6 @@
     attachCounter: attachCounter, bindShortcodes: bindShortcodes, showErrors: showErrors,
     result: result, focusOn: focusOn, focusKey: focusKey, restoreFocus: restoreFocus,
     refreshRegions: refreshRegions, modal: modal, submitOnce: submitOnce, tabbable: tabbable,
-    shown: shown, pages: pages,
+    shown: shown, pages: pages, smsTables: TABLES,
   };
 })();
