@@ -48,6 +48,7 @@ from tests.browser_support import (
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
 CURLY = "\u2019"
+SHOWN_CHARACTERS = 6  # report.js
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,13 @@ def money(amount: Decimal) -> str:
     text = f"{amount.quantize(Decimal('0.0001')):,.4f}"
     whole, cents = text.split(".")
     return whole + "." + (cents.rstrip("0").ljust(2, "0"))
+
+
+def ucs2_lines(report: dict[str, Any]) -> int:
+    """Lines the page lists for the characters that force UCS-2: one each, the first six,
+    then one "And N more characters" line."""
+    chars = len(report["ucs2_characters"])
+    return min(chars, SHOWN_CHARACTERS) + (chars > SHOWN_CHARACTERS)
 
 
 def open_form(page: Page, stack: Stack) -> FrameLocator:
@@ -149,7 +157,7 @@ def test_the_form_reports_segments_ucs2_and_empty_names_and_fixes_them(
     assert not any(source["in_body"] for source in report["ucs2_sources"].values())
     assert CURLY not in report["ucs2_characters"]  # the surname is not in this message
     expect(frame.locator("#report-segments")).to_have_text(f"{report['segments_total']:,}")
-    expect(ucs2.locator("li")).to_have_count(len(report["ucs2_characters"]))
+    expect(ucs2.locator("li")).to_have_count(ucs2_lines(report))
     expect(ucs2).not_to_contain_text("your message")
     expect(frame.locator("#report-fix-quotes")).to_be_hidden()
 
@@ -180,6 +188,8 @@ def test_the_form_reports_segments_ucs2_and_empty_names_and_fixes_them(
     expect(frame.locator("#skip-upcoming")).to_have_text(str(upcoming))
     expect(frame.locator("#report-messages")).to_have_text(f"{count:,}")
     audit(page, "booking-aware filter")
+    frame.locator("#f-upcoming").scroll_into_view_if_needed()
+    screenshot(page, "booking-aware-filter")
     mark_document(page)
     frame.locator("#save").click()
     wait_for_new_document(page, "campaigns")
@@ -240,11 +250,20 @@ def test_the_send_confirmation_states_recipients_segments_and_cost(
     expect(frame.locator("#send-title")).to_have_text("Send “Spring colours”?")
     expect(frame.locator("#send-recipients")).to_have_text(f"{count:,}")
     expect(frame.locator("#send-segments")).to_have_text(f"{report['segments_total']:,}")
+    assert report["ucs2_extra_segments"] > 1
     cost = Decimal("0.0079") * report["segments_total"]
     assert report["estimated_cost"] == float(cost)
     expect(frame.locator("#send-cost")).to_have_text(money(cost))
     expect(frame.locator("#send-confirm")).to_have_text(f"Send to {count:,} recipients")
     expect(frame.locator("#send-no-price")).to_be_hidden()
+    expect(frame.locator("#send-cost-note")).to_be_visible()
+    # The names bring accented letters: the confirmation says what they cost and where
+    # they come from.
+    expect(frame.locator("#send-ucs2-cost")).to_have_text(
+        f"These switch {report['encoding']['ucs2']:,} messages to UCS-2, 70 characters per SMS "
+        f"instead of 160: {report['ucs2_extra_segments']:,} more SMS segments to pay for.")
+    expect(frame.locator("#send-ucs2-list li")).to_have_count(ucs2_lines(report))
+    expect(frame.locator("#send-empty")).to_be_hidden()  # the full name is never empty
     audit(page, "send confirmation")
     screenshot(page, "send-confirmation")
 
@@ -269,6 +288,39 @@ def test_the_send_confirmation_states_recipients_segments_and_cost(
                               phone=r["phone"])).segments
         for r in stack.recipients(campaign_id) if r["status"] == "failed")
     assert billed == report["segments_total"]
+
+
+def test_the_confirmation_offers_the_full_name_for_missing_first_names(
+        page: Page, stack: Stack) -> None:
+    add_customer(stack, None, "Nameless", "+14155553002")
+    body = "Hi {customer_first_name}, your next visit is on us this month!"
+    campaign_id = stack.create_campaign("Free visit", "all_with_phone", body)
+    count, report = server_report(stack, body)
+    empties = report["empty_placeholders"]["{customer_first_name}"]
+    assert empties > 1
+    frame = open_sidecar(page, stack)
+    row(frame, campaign_id).locator("button[data-action=send]").click()
+    expect(frame.locator("#send-empty-list")).to_have_text(
+        f"{empties:,} recipients have no first name: they would get “Hi , your next visit is on…”.")
+    expect(frame.locator("#send-no-price")).to_be_visible()
+    expect(frame.locator("#send-cost")).to_have_text("—")
+    audit(page, "send confirmation with missing first names")
+    screenshot(page, "send-missing-names")
+    # With the keyboard: the offer saves the campaign with {customer_name} and the dialog
+    # counts again; focus goes to Send.
+    frame.locator("#send-use-name").focus()
+    page.keyboard.press("Enter")
+    expect(frame.locator("#send-empty")).to_be_hidden()
+    expect_focus(frame, "#send-confirm")
+    named = body.replace("{customer_first_name}", "{customer_name}")
+    saved = stack.campaign(campaign_id)
+    assert saved["body"] == named and saved["status"] == "draft"
+    count, report = server_report(stack, named)
+    expect(frame.locator("#send-recipients")).to_have_text(f"{count:,}")
+    expect(frame.locator("#send-segments")).to_have_text(f"{report['segments_total']:,}")
+    page.keyboard.press("Escape")
+    expect(frame.locator("#send-dialog")).to_be_hidden()
+    assert stack.received_count() == 0
 
 
 def test_nobody_to_send_to_offers_no_send(page: Page, stack: Stack) -> None:
@@ -309,6 +361,10 @@ def test_a_sent_campaign_is_shown_read_only(page: Page, stack: Stack) -> None:
     expect(frame.locator("#save")).to_have_count(0)
     expect(frame.locator("#f-body")).to_be_disabled()
     expect(frame.locator("#f-name")).to_be_disabled()
+    expect(frame.locator("#counter-chars")).to_have_text("23 characters")
+    expect(frame.locator("#counter-segments")).to_contain_text("1 SMS")
+    expect(frame.locator("#f-template")).to_be_hidden()
+    expect(frame.locator(".shortcodes")).to_be_hidden()
     expect(frame.locator("#sent-summary")).to_contain_text(str(done["sent"]))
     audit(page, "a sent campaign, read-only")
     screenshot(page, "campaign-read-only")
@@ -338,14 +394,14 @@ def test_the_wizard_says_how_many_wait_to_retry_and_when(page: Page, stack: Stac
     row(frame, campaign_id).locator("button[data-action=send]").click()
     confirm_send(frame)
     retry = frame.locator("#wizard-retry")
-    expect(retry).to_have_text(f"3 messages waiting to retry at {iso(start + 1)}.",
-                               timeout=SEND_TIMEOUT)
+    expect(retry).to_have_text(f"3 messages waiting to retry at {iso(start + 1)}. "
+                               "They are retried automatically.", timeout=SEND_TIMEOUT)
     expect(frame.locator("#wizard-status")).to_have_text("Sending…")
     audit(page, "wizard with retries waiting")
     screenshot(page, "wizard-retries")
     stack.clock.advance(1)  # due: the worker tries again, and they wait longer
-    expect(retry).to_have_text(f"3 messages waiting to retry at {iso(start + 1 + 2)}.",
-                               timeout=SEND_TIMEOUT)
+    expect(retry).to_contain_text(f"3 messages waiting to retry at {iso(start + 1 + 2)}.",
+                                  timeout=SEND_TIMEOUT)
     stack.clock.advance(2)  # the third failure is final
     expect(frame.locator("#wizard-status")).to_have_text(re.compile(r"^Done: "),
                                                           timeout=SEND_TIMEOUT)

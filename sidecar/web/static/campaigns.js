@@ -82,8 +82,8 @@
       const retry = $("#wizard-retry");
       const waiting = active ? p.retry_waiting || 0 : 0;
       retry.hidden = !waiting;
-      retry.textContent = waiting ? plural(waiting, "message") + " waiting to retry at " +
-        p.next_retry_text + "." : "";
+      retry.textContent = waiting ? waiting + (waiting === 1 ? " message" : " messages") +
+        " waiting to retry at " + p.next_retry_text + ". They are retried automatically." : "";
       state.status = p.status;
       const finished = p.status === "completed" || p.status === "failed";
       $("#wizard-pause").hidden = !active;
@@ -138,161 +138,6 @@
     return { open: open, poll: poll, close: () => m.close() };
   };
 
-  /* ---------------------------------------------------------------- render report */
-  // The words for the render report (POST /api/v1/segments/preview with a body, and the
-  // campaign's audience in the Send confirmation): what a salon owner needs to decide.
-  const NUM = new Intl.NumberFormat("en");
-  const MONEY = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 4 });
-  const num = (x) => NUM.format(x);
-  const plural = (count, one, many) => num(count) + " " + (count === 1 ? one : many || one + "s");
-  // Characters people paste from word processors that have a plain GSM-7 twin.
-  const PLAIN = { "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'", "\u00b4": "'",
-                  "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2013": "-", "\u2014": "-",
-                  "\u2026": "...", "\u00a0": " " };
-  const PLAIN_RE = new RegExp("[" + Object.keys(PLAIN).join("") + "]", "g");
-
-  function charLabel(char, source) {
-    const shown = char === "\u00a0" ? "A non-breaking space" : "“" + char + "”";
-    return shown + (source.name && char !== "\u00a0" ? " (" + source.name + ")" : "");
-  }
-
-  const report = {
-    // "1,100 in GSM-7 and 134 in UCS-2" / "All in GSM-7 (160 characters per SMS)".
-    encoding(r) {
-      if (!r.encoding.ucs2) return "All in GSM-7: 160 characters per SMS.";
-      if (!r.encoding.gsm7) return "All in UCS-2: 70 characters per SMS.";
-      return num(r.encoding.gsm7) + " in GSM-7 (160 characters per SMS), " + num(r.encoding.ucs2) +
-        " in UCS-2 (70 per SMS).";
-    },
-    // "1,000 messages fit in 1 SMS, 234 take 2."
-    histogram(r) {
-      const parts = Object.entries(r.segments_histogram).map(([size, count], i) =>
-        (i === 0 ? plural(count, "message") : num(count)) +
-        (size === "1" ? (count === 1 && i === 0 ? " fits" : " fit") + " in 1 SMS" : " take " + size));
-      return parts.length ? parts.join(", ") + "." : "";
-    },
-    // One line per character that forces UCS-2, and where it comes from.
-    ucs2(r) {
-      return Object.keys(r.ucs2_characters).map((char) => {
-        const s = r.ucs2_sources[char] || {};
-        const where = [];
-        if (s.in_body) where.push("your message");
-        if (s.first_names) where.push(plural(s.first_names, "first name"));
-        if (s.last_names) where.push(plural(s.last_names, "last name"));
-        return charLabel(char, s) + " in " + where.join(" and ") + ".";
-      });
-    },
-    ucs2Cost(r) {
-      const switched = "These switch " + plural(r.encoding.ucs2, "message") +
-        " to UCS-2, 70 characters per SMS instead of 160";
-      return switched + (r.ucs2_extra_segments
-        ? ": " + plural(r.ucs2_extra_segments, "more SMS segment") + " to pay for."
-        : ", at no extra cost for this text.");
-    },
-    // Recipients for whom a shortcode comes out empty; `body` shows what they would get.
-    empties(r, body) {
-      return Object.entries(r.empty_placeholders).filter(([, n]) => n).map(([code, n]) => {
-        const who = n === 1 ? "1 recipient has" : num(n) + " recipients have";
-        if (code === "{customer_first_name}") {
-          const start = body.indexOf(code);
-          let example = body.slice(Math.max(0, start - 12), start + code.length + 24)
-            .split(code).join("");
-          if (start + code.length + 24 < body.length) example += "…";
-          return who + " no first name: they would get “" + example.trim() + "”.";
-        }
-        return who + " nothing in " + code + ".";
-      });
-    },
-    cost(r) {
-      return r.estimated_cost === undefined || r.estimated_cost === null ? null : MONEY.format(r.estimated_cost);
-    },
-    fixableInBody(r) {
-      return Object.keys(r.ucs2_characters).some((c) => PLAIN[c] && (r.ucs2_sources[c] || {}).in_body);
-    },
-  };
-
-  function fillList(list, lines) {
-    list.replaceChildren(...lines.map((line) => {
-      const li = document.createElement("li");
-      li.textContent = line;
-      return li;
-    }));
-  }
-
-  /* ---------------------------------------------------------------- send confirmation */
-  // The dialog before Send: recipients, segments and cost of the campaign as it would go out
-  // now. Resolves true when the user confirms; with nobody to send to, it offers no Send.
-  function sendConfirmation() {
-    const dialog = $("#send-dialog");
-    if (!dialog) return null;
-    let answer = null;
-    const settle = (value) => { const done = answer; answer = null; if (done) done(value); };
-    const m = S.modal(dialog, () => { settle(false); return null; });
-    $("#send-cancel").addEventListener("click", () => m.close());
-    $("#send-confirm").addEventListener("click", () => { settle(true); m.close(); });
-
-    function show(part) {
-      ["#send-checking", "#send-ready", "#send-nobody", "#send-error"].forEach((sel) => {
-        $(sel).hidden = sel !== part;
-      });
-    }
-
-    function fill(id, a) {
-      const r = a.render;
-      if (!a.count) {
-        show("#send-nobody");
-        const why = [];
-        if (a.skipped_invalid_phone) why.push(plural(a.skipped_invalid_phone, "customer") + " without a valid phone");
-        if (a.skipped_duplicate_phone) why.push(num(a.skipped_duplicate_phone) + " sharing a phone");
-        if (a.skipped_suppressed) why.push(num(a.skipped_suppressed) + " on the suppression list");
-        if (a.skipped_upcoming) why.push(num(a.skipped_upcoming) + " with an appointment coming up");
-        $("#send-nobody-why").textContent = why.length
-          ? "Everyone in its audience is left out: " + why.join(", ") + "."
-          : "No customer is in its audience right now.";
-        const edit = $("#send-edit");
-        edit.hidden = !a.actions.includes("edit");
-        edit.href = url("/ui/campaigns/" + id + "/edit");
-        $("#send-cancel").textContent = "Close";
-        $("#send-confirm").hidden = true;
-        S.focusOn($("#send-title"));
-        return;
-      }
-      show("#send-ready");
-      $("#send-recipients").textContent = num(a.count);
-      $("#send-segments").textContent = num(r.segments_total);
-      const cost = report.cost(r);
-      $("#send-cost").textContent = cost === null ? "—" : cost;
-      $("#send-no-price").hidden = cost !== null;
-      $("#send-detail").textContent = report.histogram(r) + " " + report.encoding(r);
-      const warnings = report.ucs2(r).concat(r.encoding.ucs2 ? [report.ucs2Cost(r)] : [],
-                                               report.empties(r, a.body || ""));
-      fillList($("#send-warnings"), warnings);
-      const confirm = $("#send-confirm");
-      confirm.hidden = false;
-      confirm.textContent = "Send to " + plural(a.count, "recipient");
-      $("#send-cancel").textContent = "Cancel";
-    }
-
-    return function ask(id, name, opener) {
-      $("#send-name").textContent = "“" + name + "”";
-      $("#send-cancel").textContent = "Cancel";
-      $("#send-confirm").hidden = true;
-      $("#send-edit").hidden = true;
-      show("#send-checking");
-      settle(false);
-      const result = new Promise((resolve) => { answer = resolve; });
-      m.open($("#send-title"), opener);
-      api("GET", "/api/v1/campaigns/" + id + "/audience").then((a) => {
-        if (m.isOpen) fill(id, a);
-      }).catch((err) => {
-        if (!m.isOpen) return;
-        show("#send-error");
-        $("#send-error").textContent = "Could not check who would get it: " + err.message;
-      });
-      return result;
-    };
-  }
-
   /* ---------------------------------------------------------------- campaign list */
   function fillBars() {
     $$(".mini-bar span").forEach((bar) => { bar.style.width = Math.min(+bar.dataset.fill || 0, 100) + "%"; });
@@ -322,7 +167,7 @@
       await refreshList(better);
       return better;
     }, "Still sending in the background. Reopen it any time with Progress.");
-    const confirmSend = sendConfirmation();
+    const confirmSend = S.report.sendConfirmation();
     // Delegated from <main>: the list is re-rendered in place after each action.
     $("main").addEventListener("click", async (event) => {
       const button = event.target.closest("#campaign-table button[data-action]");
@@ -369,6 +214,8 @@
   /* ---------------------------------------------------------------- campaign form */
   function initCampaignForm() {
     const form = $("#campaign-form");
+    const body = $("#f-body");
+    const updateCounter = S.attachCounter(body, $("#sms-counter"));
     if (form.dataset.readonly) {
       // A campaign that was sent is shown, not edited: the one action is a fresh copy.
       $("#duplicate-readonly").addEventListener("click", async (event) => {
@@ -379,8 +226,6 @@
       });
       return;
     }
-    const body = $("#f-body");
-    const updateCounter = S.attachCounter(body, $("#sms-counter"));
     const bodyChanged = () => { updateCounter(); schedulePreview(500); };
     S.bindShortcodes(body, bodyChanged);
 
@@ -426,53 +271,7 @@
       return text.trim() && Array.from(text).length <= S.smsTables.max ? text : null;
     }
 
-    function showReport(r, problem) {
-      const box = $("#render-report");
-      box.removeAttribute("aria-busy");
-      const none = $("#report-empty"), shown = $("#report-body");
-      if (!r) {
-        shown.hidden = true;
-        none.hidden = false;
-        none.textContent = problem ? "Fix the message to see how many SMS it takes."
-          : "Write the message to see how many SMS it takes.";
-        return;
-      }
-      none.hidden = true;
-      shown.hidden = false;
-      $("#report-segments").textContent = num(r.segments_total);
-      $("#report-segments-word").textContent = r.segments_total === 1 ? "segment" : "segments";
-      $("#report-messages").textContent = num(r.messages);
-      $("#report-messages-word").textContent = r.messages === 1 ? "message" : "messages";
-      const cost = report.cost(r);
-      $("#report-cost").hidden = cost === null;
-      $("#report-cost-value").textContent = cost || "";
-      $("#report-no-price").hidden = cost !== null || !r.messages;
-      fillList($("#report-lines"), r.messages ? [report.histogram(r), report.encoding(r)] : []);
-      const ucs2 = report.ucs2(r);
-      $("#report-ucs2").hidden = !ucs2.length;
-      fillList($("#report-ucs2-list"), ucs2);
-      $("#report-ucs2-cost").textContent = ucs2.length ? report.ucs2Cost(r) : "";
-      $("#report-fix-quotes").hidden = !report.fixableInBody(r);
-      const empties = report.empties(r, body.value);
-      $("#report-empty-codes").hidden = !empties.length;
-      fillList($("#report-empty-list"), empties);
-      $("#report-use-name").hidden = !r.empty_placeholders["{customer_first_name}"];
-    }
-
-    // Fixes the report offers: the text changes, the counter and the report follow, and
-    // focus goes to the text (the button that was pressed goes away).
-    function rewrite(change, message) {
-      body.value = change(body.value);
-      bodyChanged();
-      body.focus();
-      toast(message);
-    }
-    $("#report-fix-quotes").addEventListener("click", () => rewrite(
-      (text) => text.replace(PLAIN_RE, (c) => PLAIN[c]),
-      "Curly quotes, long dashes and the like are now plain characters."));
-    $("#report-use-name").addEventListener("click", () => rewrite(
-      (text) => text.split("{customer_first_name}").join("{customer_name}"),
-      "{customer_first_name} is now {customer_name}: the full name, or the phone number when there is no name."));
+    const showReport = S.report.formReport(body, bodyChanged);
 
     let previewSeq = 0, previewTimer = null;
     async function refreshPreview() {
