@@ -135,7 +135,7 @@ def test_the_form_reports_segments_ucs2_and_empty_names_and_fixes_them(
     expect(frame.locator("#report-messages")).to_have_text(f"{count:,}")
     assert report["encoding"]["ucs2"] == count  # the body's curly apostrophe: every message
     ucs2 = frame.locator("#report-ucs2-list")
-    expect(ucs2).to_contain_text(f"“{CURLY}” (right single quotation mark) in your message.")
+    expect(ucs2).to_contain_text(f"{CURLY} (right single quotation mark) in your message.")
     expect(frame.locator("#report-ucs2-cost")).to_contain_text(
         f"These switch {count:,} messages to UCS-2")
     empties = report["empty_placeholders"]["{customer_first_name}"]
@@ -145,6 +145,7 @@ def test_the_form_reports_segments_ucs2_and_empty_names_and_fixes_them(
         "they would get “Hi , it")
     expect(frame.locator("#report-no-price")).to_be_visible()
     audit(page, "render report with UCS-2 and empty names")
+    frame.locator("#render-report").scroll_into_view_if_needed()
     screenshot(page, "render-report-form")
 
     # Plain quotes in the message: what is left comes from names only (the sample data
@@ -169,12 +170,13 @@ def test_the_form_reports_segments_ucs2_and_empty_names_and_fixes_them(
     count, report = server_report(stack, named)
     assert report["ucs2_sources"][CURLY]["last_names"] == 1
     expect(frame.locator("#report-empty-codes")).to_be_hidden()
-    expect(ucs2).to_contain_text(f"“{CURLY}” (right single quotation mark) in 1 last name.")
+    expect(ucs2).to_contain_text(f"{CURLY} (right single quotation mark) in 1 last name.")
     expect(frame.locator("#report-segments")).to_have_text(f"{report['segments_total']:,}")
     gsm7, ucs2_count = report["encoding"]["gsm7"], report["encoding"]["ucs2"]
     expect(frame.locator("#report-lines")).to_contain_text(
         f"{gsm7:,} in GSM-7 (160 characters per SMS), {ucs2_count:,} in UCS-2 (70 per SMS).")
     audit(page, "render report after the fixes")
+    frame.locator("#render-report").scroll_into_view_if_needed()
     screenshot(page, "render-report-fixed")
 
     # Booking-aware: leave out whoever is booked in the next 7 days.

@@ -24,8 +24,9 @@
   // and names a symbol the browser may not draw; an accented letter needs none.
   function charLabel(char, source) {
     if (char === "\u00a0") return "A non-breaking space";
-    const named = source.name && !/^\p{L}$/u.test(char);
-    return "“" + char + "”" + (named ? " (" + source.name + ")" : "");
+    // Quotes around a quotation mark would only confuse: a named character stands bare.
+    if (source.name && !/^\p{L}$/u.test(char)) return char + " (" + source.name + ")";
+    return "“" + char + "”";
   }
 
   const words = {
@@ -45,7 +46,9 @@
     },
     // One line per character that forces UCS-2, and where it comes from.
     ucs2(r) {
-      const chars = Object.keys(r.ucs2_characters);
+      // What the message itself brings first: that one the writer can change.
+      const inBody = (c) => ((r.ucs2_sources[c] || {}).in_body ? 0 : 1);
+      const chars = Object.keys(r.ucs2_characters).sort((a, b) => inBody(a) - inBody(b));
       const lines = chars.slice(0, SHOWN_CHARACTERS).map((char) => {
         const s = r.ucs2_sources[char] || {};
         const where = [];
