@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -52,6 +53,9 @@ class Runtime:
     public_urls: PublicUrls
     opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
+    # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
+    # report's estimated cost, None when unknown: the tenant settings answer it (build()).
+    segment_price: Callable[[int | None], Decimal | None] = field(default=lambda _tenant: None)
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None,
@@ -87,6 +91,7 @@ class Runtime:
             opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
                                    clock=clock),
             clock=clock,
+            segment_price=lambda tenant: tenant_settings.for_tenant(tenant).price_per_segment,
         )
 
     def close(self) -> None:

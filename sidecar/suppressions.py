@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select
 
 from .db import contains_text, insert_ignore
 from .errors import Invalid, NotFound
@@ -28,6 +28,8 @@ REASON_MAX = 255
 SOURCES = ("manual", "keyword", "provider")
 BULK_MAX = 5000
 _SPLIT = re.compile(r"[\n,;\t]+")
+# What people type around a phone number's digits.
+_PHONE_FORMATTING = re.compile(r"[\s()+.\-/]")
 
 
 class SuppressionError(Invalid):
@@ -130,12 +132,28 @@ class SuppressionService:
                 raise SuppressionError({"source": f"must be one of {', '.join(SOURCES)}"})
             where.append(s.c.source == source)
         if query.strip():
-            where.append(contains_text(query.strip(), [s.c.reason], ascii_columns=[s.c.phone]))
+            where.append(or_(contains_text(query.strip(), [s.c.reason],
+                                           ascii_columns=[s.c.phone]),
+                             *self._phone_matches(tenant_id, query)))
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
             rows = conn.execute(select(s).where(*where).order_by(s.c.id.desc())
                                 .limit(limit).offset(offset)).mappings().all()
         return [self._public(r) for r in rows], int(total)
+
+    def _phone_matches(self, tenant_id: int | None, query: str) -> list[Any]:
+        """A search typed as a phone number ("+1 415 555 0183", "(415) 555-0183"): the
+        number it is in the tenant's region, and its digits anywhere in a stored number
+        (a national number without a region, or a partial one)."""
+        s = self.tables.suppressions
+        matches = []
+        phone = normalise_phone(query, self.regions.region(tenant_id))
+        if phone is not None:
+            matches.append(s.c.phone == phone)
+        digits = _PHONE_FORMATTING.sub("", query)
+        if digits.isdigit() and digits.isascii() and len(digits) >= 3:
+            matches.append(contains_text(digits, [], ascii_columns=[s.c.phone]))
+        return matches
 
     def is_suppressed(self, tenant_id: int | None, phone: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

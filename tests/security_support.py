@@ -149,6 +149,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/campaigns/{id}/resume", (VIEW, SEND), 200, state="paused"),
     Endpoint("POST", "/api/v1/campaigns/{id}/duplicate", (VIEW, CREATE), 201),
     Endpoint("GET", "/api/v1/campaigns/{id}/progress", (VIEW,), 200),
+    Endpoint("GET", "/api/v1/campaigns/{id}/audience", (VIEW, SEND), 200),
     Endpoint("GET", "/api/v1/segments", (VIEW,), 200),
     Endpoint("POST", "/api/v1/segments/preview", (VIEW, CREATE), 200, {"segment": "repeat"}),
     Endpoint("GET", "/api/v1/status", (VIEW,), 200),

@@ -79,6 +79,7 @@ NULLABLE_OBJECTS = frozenset({"quiet_hours"})
 WEBHOOK_POISON = {"From": lambda text: not text.strip().startswith("+")}
 FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_ids",
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
+                 "exclude_upcoming_days",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
                  "page", "per_page", "status", "q", "progress"})
 

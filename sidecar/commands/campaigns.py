@@ -17,9 +17,12 @@ SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pe
                "finished_at", "actions", "delivered", "undelivered")
 
 
-def _show(campaign: dict[str, Any], as_json: bool) -> None:
+def _show(campaign: dict[str, Any], as_json: bool,
+          progress: dict[str, Any] | None = None) -> None:
+    retries = {k: (progress or {}).get(k) for k in ("retry_waiting", "next_retry_at")}
     if as_json:
-        print_json({k: campaign[k] for k in SHOW_FIELDS})
+        print_json({**{k: campaign[k] for k in SHOW_FIELDS},
+                    **({} if progress is None else retries)})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
@@ -29,6 +32,22 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
+    if retries["retry_waiting"]:
+        print(f"  {_retries(progress or {})}")
+
+
+def _retries(p: dict[str, Any]) -> str:
+    """ "4 waiting to retry at …" (the time as the pages show it), or ""."""
+    if not p.get("retry_waiting"):
+        return ""
+    return f"{p['retry_waiting']} waiting to retry at {p['next_retry_text']}"
+
+
+def _progress(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
+    """The campaign's progress, its next retry time written in the business timezone."""
+    p = rt.campaigns.progress(tenant, campaign_id)
+    p["next_retry_text"] = rt.booknetic.business_zone(tenant).format(p["next_retry_at"])
+    return p
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -54,7 +73,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _show(runtime().campaigns.get(args.tenant, args.id), args.json)
+    rt = runtime()
+    _show(rt.campaigns.get(args.tenant, args.id), args.json,
+          _progress(rt, args.tenant, args.id))
     return 0
 
 
@@ -79,7 +100,7 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
     rt.outbox.kick(campaign_id)  # its first batch straight away
     try:
         while True:
-            p = rt.campaigns.progress(tenant, campaign_id)
+            p = _progress(rt, tenant, campaign_id)
             line = _bar(p)
             if tty:
                 print("\r" + line, end="", file=sys.stderr, flush=True)
@@ -101,9 +122,10 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     total = max(int(p["total"]), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
+    retries = _retries(p)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"delivered {p['delivered']}  ({p['status']})")
+            f"delivered {p['delivered']}  ({p['status']})" + (f"  {retries}" if retries else ""))
 
 
 def _simple(action: str) -> Any:

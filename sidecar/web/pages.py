@@ -78,6 +78,9 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
+        # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
+        # shown read-only, with a way to send it again.
+        readonly=campaign is not None and "edit" not in campaign["actions"],
         **_chrome("campaigns"))
 
 
