@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select, update
 
 from sidecar.config import Settings
-from sidecar.delivery_log import iso
 from sidecar.phones import normalise_phone
 from sidecar.runtime import Runtime
 from sidecar.sample_data import build_booknetic, set_option
@@ -230,6 +229,8 @@ def test_show_says_how_many_wait_to_retry_and_when(sqlite_url: str, engine_for) 
                                                              next_attempt_at=later))
     shown = run_cli(sqlite_url, "campaigns", "show", str(cid))
     assert shown.returncode == 0, shown.stderr
-    assert f"4 waiting to retry at {iso(later)}" in shown.stdout
+    # In the business timezone with its name, as the pages show it.
+    when = runtime.booknetic.business_zone(None).format(later)
+    assert f"4 waiting to retry at {when}" in shown.stdout
     data = json.loads(run_cli(sqlite_url, "campaigns", "show", str(cid), "--json").stdout)
     assert (data["retry_waiting"], data["next_retry_at"]) == (4, later)
