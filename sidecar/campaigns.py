@@ -64,6 +64,7 @@ TRANSITIONS: dict[str, Transition] = {
     "complete": Transition(ACTIVE, Status.COMPLETED),
     "fail": Transition(ACTIVE, Status.FAILED),
     "halt": Transition(ACTIVE, Status.PAUSED),  # a configuration error stopped all sending
+    "autopause": Transition(ACTIVE, Status.PAUSED),  # too many failures (outbox/autopause.py)
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
