@@ -108,3 +108,55 @@ def test_transient_failures_count_and_the_cli_shows_the_reason(shop: Shop) -> No
     assert as_json["status"] == "paused"
     assert as_json["status_reason"] == progress["status_reason"]
 
+
+# -- resend to failed ------------------------------------------------------------------------
+
+
+def test_resend_to_failed_takes_only_failures_another_try_may_fix(shop: Shop) -> None:
+    from sidecar.resend import NothingToResend, resend_failed
+
+    svc = shop.runtime.campaigns
+    _without_magic_numbers(shop)
+    cid = shop.create(body="Hello {customer_first_name}")
+    svc.send(None, cid)
+    rows = shop.rows(cid)
+    phones = [str(r["phone"]) for r in rows]
+    shop.fake.script_error(phones[0], 21211, status=400, message="Invalid To")  # never
+    shop.fake.script_error(phones[1], 21614, status=400, message="Not mobile")  # never
+    shop.fake.script_error(phones[2], 21610, status=400, message="Unsubscribed")  # opted out
+    shop.fake.script_error(phones[3], 30007, status=400, message="Filtered")  # may work
+    shop.fake.script_error(phones[4], 30007, status=400, message="Filtered")  # suppressed later
+    shop.fake.script_error(phones[5], 20429, status=429, message="Too Many Requests")  # gave up
+    shop.runtime.outbox.run_queue()
+    for delay in (2, 4):  # the retry delays of the shop
+        shop.clock.advance(delay)
+        shop.runtime.outbox.run_queue()
+    done = shop.assert_counters_match_rows(cid)
+    assert done["status"] == "completed" and done["failed"] == 6, done
+    shop.runtime.suppressions.add(None, phones[4], "asked us")
+    shop.fake.faults.clear_scripts()
+
+    draft = resend_failed(svc, None, cid, user_id=7)
+    assert draft["status"] == "draft" and draft["name"] == "Resend of Test all_with_phone"
+    assert draft["resend_recipients"] == 2 and draft["body"] == "Hello {customer_first_name}"
+    assert draft["total"] == 0 and shop.rows(draft["id"]) == []
+    # Editing the draft keeps what it resends.
+    svc.update(None, draft["id"], {"name": "Second try", "segment": "all_with_phone",
+                                   "body": "Hi again {customer_first_name}"})
+    queued = svc.send(None, draft["id"])
+    assert queued["total"] == queued["pending"] == 2
+    again = shop.rows(draft["id"])
+    assert [r["phone"] for r in again] == [phones[3], phones[5]]
+    assert [(r["first_name"], r["last_name"]) for r in again] == [
+        (rows[3]["first_name"], rows[3]["last_name"]),
+        (rows[5]["first_name"], rows[5]["last_name"])]
+    before = len(shop.fake.received())
+    shop.runtime.outbox.run_queue()
+    assert shop.assert_counters_match_rows(draft["id"])["status"] == "completed"
+    resent = shop.fake.received()[before:]
+    assert sorted(m.to for m in resent) == sorted([phones[3], phones[5]])
+    assert resent[0].body.startswith("Hi again ")
+    # Nothing left to resend: refused, and no draft made.
+    with pytest.raises(NothingToResend, match="no failed messages"):
+        resend_failed(svc, None, draft["id"])
+    assert svc.list(None)[1] == 2
