@@ -136,7 +136,9 @@ def test_resend_to_failed_takes_only_failures_another_try_may_fix(shop: Shop) ->
     shop.runtime.suppressions.add(None, phones[4], "asked us")
     shop.fake.faults.clear_scripts()
 
-    draft = resend_failed(svc, None, cid, user_id=7)
+    made = run_cli(shop.url, "campaigns", "resend-failed", str(cid), "--json")
+    assert made.returncode == 0, made.stderr
+    draft = json.loads(made.stdout)
     assert draft["status"] == "draft" and draft["name"] == "Resend of Test all_with_phone"
     assert draft["resend_recipients"] == 2 and draft["body"] == "Hello {customer_first_name}"
     assert draft["total"] == 0 and shop.rows(draft["id"]) == []
