@@ -15,7 +15,7 @@ from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
 from ..dashboard import chart_svg
-from ..delivery_log import EXPORT_CAP, STATUSES, iso
+from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES, iso
 from ..errors import Invalid
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
@@ -26,6 +26,10 @@ from .inputs import page_args
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
 STATUS_TABS = [("", "All")] + [(s.value, s.value.capitalize()) for s in Status]
+# The logs page's delivery filter (delivery_log.DELIVERY_FILTERS), in words.
+DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
+                          ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
+                          ("pending", "No delivery report yet")]
 
 
 def _chrome(active: str) -> dict[str, Any]:
@@ -141,16 +145,23 @@ def campaign_logs(campaign_id: int) -> str:
     if status and status not in STATUSES:
         raise Invalid({"status": f"use one of {', '.join(STATUSES)}"},
                       message=f"unknown status {status!r}")
+    delivery = request.args.get("delivery") or ""
+    if delivery and delivery not in DELIVERY_FILTERS:
+        raise Invalid({"delivery": f"use one of {', '.join(DELIVERY_FILTERS)}"},
+                      message=f"unknown delivery status {delivery!r}")
     query = request.args.get("q", "")[:100]
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)
     rows, total = logs.rows(tenant(), campaign_id, status=status or None, query=query,
-                            limit=per_page, offset=(page - 1) * per_page)
-    csv_query = urlencode([(k, v) for k, v in (("status", status), ("q", query)) if v])
+                            limit=per_page, offset=(page - 1) * per_page,
+                            delivery=delivery or None)
+    csv_query = urlencode([(k, v) for k, v in (("status", status), ("delivery", delivery),
+                                               ("q", query)) if v])
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
-        statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP,
+        statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP, delivery=delivery,
+        delivery_filters=DELIVERY_FILTER_LABELS,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
         **_chrome("campaigns"))
