@@ -4,11 +4,11 @@ attempts failed, it is paused with a reason naming the most common error and its
 An *attempt* is a recipient row whose last try reached a decision: `sent`, `failed`, or
 `pending` with an error (a transient failure waiting for its retry). Each row counts once,
 as its latest attempt, so the window is the 40 rows recorded most recently (by
-`updated_at`, then id). Rows still claimed by a batch are not decided yet, and rows failed
-for being on the suppression list never reached the provider: neither counts. Only rows
-recorded since the campaign last started (`started_at`, set again by the first claim after a
-resume) count, so resuming gives the campaign a fresh window instead of pausing it again at
-the next failure.
+`updated_at`, then id; read along the queue index, see `_last_attempts`). Rows still
+claimed by a batch are not decided yet, and rows failed for being on the suppression list
+never reached the provider: neither counts. Only rows recorded since the campaign last
+started (`started_at`, set again by the first claim after a resume) count, so resuming
+gives the campaign a fresh window instead of pausing it again at the next failure.
 
 "25% of the last 40" is read as at least ERROR_THRESHOLD (10) failures among them: a
 campaign with fewer than 40 attempts so far pauses once 10 of them failed, and one with 9
@@ -24,8 +24,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select
 
 from ..campaigns import transition
 from ..schema import SmsTables
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW = 40
 ERROR_THRESHOLD = WINDOW // 4  # 25% of the window
+CANDIDATES = 2 * WINDOW  # rows read per status (see _last_attempts)
 _GAVE_UP = re.compile(r"^gave up after \d+ attempts: ")
 
 
@@ -49,23 +51,42 @@ def pause_on_error_rate(engine: Engine, tables: SmsTables, campaign_id: int,
         return None
 
 
-def _check(engine: Engine, tables: SmsTables, campaign_id: int, now: int) -> str | None:
+def _last_attempts(engine: Engine, tables: SmsTables, campaign_id: int) -> list[Any]:
+    """The campaign's last WINDOW decided rows since it last started, newest first.
+
+    Read along the queue index (campaign_id, status, next_attempt_at, id), never the whole
+    campaign: rows are claimed in (next_attempt_at, id) order, so the rows decided last are
+    the last ones of that order in each status — first attempts by id, retries by their
+    due time after them. CANDIDATES per status are read that way and the newest WINDOW
+    kept by updated_at; batches recorded out of claim order (SEND_CONCURRENCY, several
+    processes) are within the candidates' margin.
+    """
     r, c = tables.recipients, tables.campaigns
-    since = select(c.c.started_at).where(c.c.id == campaign_id).scalar_subquery()
-    decided = and_(
-        r.c.campaign_id == campaign_id,
-        r.c.attempts > 0,
-        r.c.claimed_by.is_(None),
-        r.c.updated_at >= since,
-        or_(r.c.status.in_(["sent", "failed"]),
-            and_(r.c.status == "pending", r.c.last_error != "")),
-        # never reached the provider: suppressed at send time, held for quiet hours
-        r.c.last_error.not_like("skipped%"), r.c.last_error.not_like("held until%"),
-    )
     with engine.connect() as conn:
-        last = conn.execute(
-            select(r.c.status, r.c.last_error).where(decided)
-            .order_by(r.c.updated_at.desc(), r.c.id.desc()).limit(WINDOW)).all()
+        since = conn.execute(select(c.c.started_at).where(c.c.id == campaign_id)).scalar()
+        rows: list[Any] = []
+        for status in ("sent", "failed", "pending"):
+            where = [r.c.campaign_id == campaign_id, r.c.status == status]
+            if status == "pending":  # waiting for a retry; never-tried rows are due at 0
+                where.append(r.c.next_attempt_at > 0)
+            rows += conn.execute(
+                select(r.c.id, r.c.status, r.c.last_error, r.c.updated_at, r.c.attempts,
+                       r.c.claimed_by)
+                .where(*where).order_by(r.c.next_attempt_at.desc(), r.c.id.desc())
+                .limit(CANDIDATES)).all()
+    decided = [
+        x for x in rows
+        if x.attempts > 0 and x.claimed_by is None and x.updated_at >= (since or 0)
+        and (x.status != "pending" or x.last_error)
+        # never reached the provider: suppressed at send time, held for quiet hours
+        and not str(x.last_error).startswith(("skipped", "held until"))]
+    decided.sort(key=lambda x: (x.updated_at, x.id), reverse=True)
+    return decided[:WINDOW]
+
+
+def _check(engine: Engine, tables: SmsTables, campaign_id: int, now: int) -> str | None:
+    c = tables.campaigns
+    last = _last_attempts(engine, tables, campaign_id)
     errors = Counter(_GAVE_UP.sub("", str(x.last_error)) or "unknown error"
                      for x in last if x.status != "sent")
     failed = sum(errors.values())
