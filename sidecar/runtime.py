@@ -22,6 +22,7 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
@@ -47,6 +48,7 @@ class Runtime:
     regions: RegionResolver
     deliveries: DeliveryService
     public_urls: PublicUrls
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -77,6 +79,8 @@ class Runtime:
             regions=regions,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
         )
 

@@ -134,10 +134,14 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("tenant_id", Integer, nullable=False, server_default="0"),
         Column("phone", _Phone, nullable=False),
         Column("reason", String(255), nullable=False, server_default=""),
-        Column("source", String(16), nullable=False, server_default="manual"),
+        Column("source", String(16), nullable=False, server_default="manual",
+               comment="manual (an admin, one or pasted) | keyword (replied STOP) | "
+                       "provider (Twilio refused the number)"),
         Column("created_by", Integer, nullable=True),
         Column("created_at", Integer, nullable=False),
         UniqueConstraint("tenant_id", "phone", name=f"{p}suppressions_tenant_phone"),
+        # An inbound START clears the number in every tenant at once.
+        Index(f"{p}suppressions_phone", "phone"),
         comment="Numbers a tenant never sends to.",
         **_TABLE_ARGS,
     )
@@ -265,7 +269,8 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     # Messages per tenant and UTC day, incremented by the statement that records a batch,
-    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients.
+    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients;
+    # opt-outs likewise, by the statement that adds the suppression row (opt_outs.py).
     daily = Table(
         p + "daily_stats",
         md,
@@ -278,7 +283,9 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="of the messages sent that day"),
         Column("undelivered", Integer, nullable=False, server_default="0",
                comment="of the messages sent that day (undelivered or failed)"),
-        comment="Messages sent and failed per tenant and day (dashboard).",
+        Column("opt_outs", Integer, nullable=False, server_default="0",
+               comment="numbers added to the suppression list by a keyword or the provider"),
+        comment="Messages sent and failed, and opt-outs, per tenant and day (dashboard).",
         **_TABLE_ARGS,
     )
 

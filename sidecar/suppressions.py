@@ -1,8 +1,10 @@
 """The suppression ("never SMS") list of each tenant.
 
 Numbers are stored in E.164, unique per tenant. Segments leave them out and the engine
-checks them again just before each send (outbox/); opt-outs Twilio reports (STOP,
-error 21610) are added here automatically with source 'opt_out'.
+checks them again just before each send (outbox/). Every row says where it came from
+(`source`, DESIGN.md §10): `manual` — an admin added it, one number or a pasted list (this
+module); `keyword` — the customer replied STOP; `provider` — Twilio refused the number
+(21610, 30004, 30005, 30006). The last two are added and taken back by sidecar/opt_outs.py.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .schema import SmsTables
 from .segments import tenant_key
 
 REASON_MAX = 255
+SOURCES = ("manual", "keyword", "provider")
 BULK_MAX = 5000
 _SPLIT = re.compile(r"[\n,;\t]+")
 
@@ -57,8 +60,9 @@ class SuppressionService:
         self.regions, self.clock = regions, clock
 
     def add(self, tenant_id: int | None, raw_phone: str, reason: str = "", *,
-            user_id: int | None = None, source: str = "manual") -> dict[str, Any]:
-        """Add one number; `added` is False when it was already on the list."""
+            user_id: int | None = None) -> dict[str, Any]:
+        """Add one number by hand (source `manual`); `added` is False when it was already
+        on the list."""
         reason = (reason or "").strip()
         if len(reason) > REASON_MAX:
             raise SuppressionError({"reason": f"at most {REASON_MAX} characters"})
@@ -69,7 +73,7 @@ class SuppressionService:
         with self.engine.begin() as conn:
             added = insert_ignore(conn, self.tables.suppressions, [{
                 "tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
-                "source": source, "created_by": user_id, "created_at": int(self.clock())}])
+                "source": "manual", "created_by": user_id, "created_at": int(self.clock())}])
             row = self._find(conn, tenant_id, phone)
         return {**row, "added": added == 1}
 
@@ -100,7 +104,7 @@ class SuppressionService:
         with self.engine.begin() as conn:
             added = insert_ignore(conn, self.tables.suppressions, [
                 {"tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
-                 "source": "bulk", "created_by": user_id, "created_at": now}
+                 "source": "manual", "created_by": user_id, "created_at": now}
                 for phone in valid])
         return BulkResult(added, len(valid) - added, invalid)
 
@@ -113,11 +117,18 @@ class SuppressionService:
             raise SuppressionNotFound(f"suppression {suppression_id} not found")
 
     def list(self, tenant_id: int | None, *, query: str = "", limit: int = 50,
-             offset: int = 0, only_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+             offset: int = 0, only_id: int | None = None,
+             source: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """One page of the tenant's list, newest first, and how many rows match; `query`
+        searches phone and reason, `source` keeps one of SOURCES."""
         s = self.tables.suppressions
         where = [s.c.tenant_id == tenant_key(tenant_id)]
         if only_id is not None:
             where.append(s.c.id == only_id)
+        if source is not None:
+            if source not in SOURCES:
+                raise SuppressionError({"source": f"must be one of {', '.join(SOURCES)}"})
+            where.append(s.c.source == source)
         if query.strip():
             where.append(contains_text(query.strip(), [s.c.reason], ascii_columns=[s.c.phone]))
         with self.engine.connect() as conn:

@@ -63,7 +63,7 @@ from tests.web_support import (
     settle,
     tampered_identity,
 )
-from tests.webhook_support import FORM, status_form, twilio_signed
+from tests.webhook_support import FORM, inbound_form, public_url, status_form, twilio_signed
 
 # The identity the matrix signs with: tenant 1, every capability (cron included).
 ALL = replace(TENANT1, caps=tuple(CAPABILITIES))
@@ -89,7 +89,7 @@ def _one_off() -> dict[str, Any]:
 
 WEBHOOK = "twilio_webhook"
 # Routes that take form bodies and no page token (server to server).
-FORM_ROUTES = ("/bridge/tick", "/twilio/status")
+FORM_ROUTES = ("/bridge/tick", "/twilio/status", "/twilio/inbound")
 
 
 def failed_campaign(web: Web, name: str) -> int:
@@ -200,6 +200,10 @@ ENDPOINTS = [
     # Twilio's status callback for a message nobody sent: accepted (204), changes nothing.
     Endpoint("POST", "/twilio/status", (WEBHOOK,), 204, status_form, operator=True,
              webhook=True),
+    # An inbound STOP from a number no customer has: accepted (200, empty TwiML), it adds
+    # the number to the no-tenant list — so a refusal that changed anything would show.
+    Endpoint("POST", "/twilio/inbound", (WEBHOOK,), 200, lambda: inbound_form(fresh_phone()),
+             operator=True, webhook=True, mimetype="text/xml"),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
@@ -263,7 +267,8 @@ def prepare(sec: Sec, ep: Endpoint, method: str, path: str, who: Who, **kw: Any)
     Twilio signed for the Web's public URL, with the headers the bridge adds."""
     if not ep.webhook:
         return sec.client.prepare(method, path, ep.payload(), who=who, **kw)
-    body, headers = twilio_signed(sec.web.twilio_token, ep.payload())
+    body, headers = twilio_signed(sec.web.twilio_token, ep.payload(),
+                                  url=public_url(ep.template))
     kw.setdefault("content_type", FORM)
     signed = sec.client.prepare(method, path, raw_body=body, who=who, **kw)
     return replace(signed, headers={**signed.headers, **headers})
@@ -320,6 +325,9 @@ def assert_ok(reply: Reply, ep: Endpoint) -> None:
     if ep.is_page:
         assert reply.mimetype == "text/html", reply
         assert "Content-Security-Policy" in reply.headers
+    elif ep.webhook and ep.mimetype == "text/xml":  # Twilio's inbound webhook: TwiML
+        assert reply.mimetype == ep.mimetype, reply
+        assert reply.text.endswith("<Response />"), reply
     elif ep.mimetype != "application/json":
         assert reply.mimetype == ep.mimetype, reply
         assert reply.headers["Content-Disposition"].startswith("attachment;"), reply.headers

@@ -261,7 +261,7 @@ def test_bulk_add_saves_nothing_when_a_line_is_invalid_unless_told_to_skip(
     assert suppression_count(web, 1) == before + 2
     for phone in (a, b):
         (row,) = api.get(f"/api/v1/suppressions?q={quote(phone)}").json()["suppressions"]
-        assert (row["phone"], row["reason"], row["source"]) == (phone, "import", "bulk")
+        assert (row["phone"], row["reason"], row["source"]) == (phone, "import", "manual")
     again = api.post("/api/v1/suppressions/bulk", {"numbers": f"{b}\t{a}"})
     assert again.status == 200 and again.json() == {"added": 0, "already": 2, "invalid": []}
 
