@@ -118,14 +118,32 @@ def test_delivery_figures_filter_and_resend_to_failed(page: Page, stack: Stack) 
     assert [r[column["delivery_status"]] for r in lines[1:]] == ["undelivered"] * 2
     assert all("Twilio 30003" in r[column["delivery_error"]] for r in lines[1:])
 
-    # The dashboard: the delivery rate of the messages sent in the last 30 days.
+    # A customer replies STOP (the inbound keyword path's service).
+    stack.runtime.opt_outs.opt_out(phones[2], "Replied STOP")
+
+    # The dashboard: the delivery rate of the messages sent in the last 30 days, opt-outs.
     goto_tab(frame, "dashboard")
+    expect(frame.locator("#stat-opt-outs")).to_have_text("1")
     rate = 3 / campaign["sent"]
     expect(frame.locator("#stat-delivery-rate")).to_have_text(f"{rate * 100:.1f}%")
     expect(frame.locator("#stat-delivery-detail")).to_have_text(
         f"3 of {campaign['sent']} sent · 2 undelivered")
     audit(page)
     screenshot(page, "dashboard-delivery")
+
+    # The suppression list says where each number came from and when; filter by source.
+    goto_tab(frame, "suppressions")
+    frame.locator("#s-source").select_option("keyword")
+    submit_search(page, frame, "#suppress-search", "suppressions")
+    listed = frame.locator("#suppress-table tbody tr")
+    expect(listed).to_have_count(1)
+    expect(listed.first).to_have_attribute("data-phone", phones[2])
+    expect(listed.first.locator(".badge")).to_have_text("replied STOP")
+    expect(listed.first.locator("td").nth(3)).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d .* UTC$"))
+    frame.locator("#s-source").select_option("manual")
+    submit_search(page, frame, "#suppress-search", "suppressions")
+    expect(frame.locator("#suppress-empty")).to_have_text("No number comes from there.")
+    audit(page)
 
     # Resend to failed, by keyboard: a draft for the one failure another try may fix.
     goto_tab(frame, "campaigns")

@@ -26,6 +26,9 @@ from .inputs import page_args
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
 STATUS_TABS = [("", "All")] + [(s.value, s.value.capitalize()) for s in Status]
+# Where a suppression came from (DESIGN.md §10), for the suppression list's filter.
+SOURCE_LABELS = [("manual", "Added by hand"), ("keyword", "Replied STOP"),
+                 ("provider", "Refused by Twilio or the carrier")]
 # The logs page's delivery filter (delivery_log.DELIVERY_FILTERS), in words.
 DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
                           ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
@@ -120,10 +123,12 @@ def suppressions() -> str:
     require("sms_campaign_suppressions")
     page, per_page = page_args(default=50)
     query = request.args.get("q", "")[:100]
+    source = request.args.get("source") or ""  # manual | keyword | provider (422 otherwise)
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
-                                         offset=(page - 1) * per_page)
+                                         offset=(page - 1) * per_page, source=source or None)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
                            pages=max((total + per_page - 1) // per_page, 1), q=query, iso=iso,
+                           source=source, sources=SOURCE_LABELS,
                            **_chrome("suppressions"))
 
 
