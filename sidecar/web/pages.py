@@ -123,7 +123,10 @@ def suppressions() -> str:
     require("sms_campaign_suppressions")
     page, per_page = page_args(default=50)
     query = request.args.get("q", "")[:100]
-    source = request.args.get("source") or ""  # manual | keyword | provider (422 otherwise)
+    source = request.args.get("source") or ""
+    if source and source not in dict(SOURCE_LABELS):
+        raise Invalid({"source": f"use one of {', '.join(dict(SOURCE_LABELS))}"},
+                      message=f"unknown source {source!r}")
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
                                          offset=(page - 1) * per_page, source=source or None)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
