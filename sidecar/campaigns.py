@@ -64,6 +64,7 @@ TRANSITIONS: dict[str, Transition] = {
     "complete": Transition(ACTIVE, Status.COMPLETED),
     "fail": Transition(ACTIVE, Status.FAILED),
     "halt": Transition(ACTIVE, Status.PAUSED),  # a configuration error stopped all sending
+    "autopause": Transition(ACTIVE, Status.PAUSED),  # too many failures (outbox/autopause.py)
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
@@ -284,9 +285,12 @@ class CampaignService:
         """Edit a draft, paused or failed campaign: it becomes a draft and loses its logs."""
         fields = validate_input(data, tenant_id)
         with self.engine.begin() as conn:
+            from .resend import resend_marker  # resend.py imports this module
+            resend = resend_marker(self._row(conn, tenant_id, campaign_id))
             self._transition(conn, tenant_id, campaign_id, "edit", {
                 "name": fields.name, "segment": fields.query.segment,
-                "filters": json.dumps(fields.query.filters()), "body": fields.body,
+                "filters": json.dumps({**fields.query.filters(), **resend}),
+                "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
             })
             self._clear_logs(conn, campaign_id)
@@ -336,10 +340,9 @@ class CampaignService:
             self._transition(conn, tenant_id, campaign_id, "send",
                              {**self._reset_values(), "queued_at": now})
             self._clear_logs(conn, campaign_id)
-            inserted = conn.execute(
-                self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
-                                              now=now)
-            ).rowcount
+            from .resend import snapshot_insert  # the segment's, or a resend's (resend.py)
+            inserted = conn.execute(snapshot_insert(self.segments, self.tables, campaign,
+                                                    query, region, now)).rowcount
             c = self.tables.campaigns
             conn.execute(update(c).where(c.c.id == campaign_id)
                          .values(total=inserted, pending=inserted))

@@ -92,6 +92,14 @@ WEBHOOK = "twilio_webhook"
 FORM_ROUTES = ("/bridge/tick", "/twilio/status", "/twilio/inbound")
 
 
+def failed_campaign(web: Web, name: str) -> int:
+    """A tenant-1 campaign whose logs hold a failure another try may fix (resend-failed)."""
+    cid = web.campaign(1, name=name)
+    web.recipient_rows(cid, 1, [{"phone": fresh_phone(), "status": "failed", "attempts": 3,
+                                 "last_error": "gave up after 3 attempts: timeout"}])
+    return cid
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -102,7 +110,8 @@ class Endpoint:
     state: str = "draft"  # the campaign status a successful call needs
     operator: bool = False  # only for identities without a tenant (the site operator)
     # What "{id}" is: "campaign" (in `state`), "logs" (a campaign with recipient rows, i.e.
-    # message logs), "template" (a tenant's own template), "suppression" (a list row).
+    # message logs), "template" (a tenant's own template), "suppression" (a list row),
+    # "failed" (a campaign with a failure worth resending).
     target: str = "campaign"
     any_of: tuple[str, ...] = ()  # besides `caps`, any one of these is enough
     mimetype: str = "application/json"  # of a successful answer (pages: text/html)
@@ -148,6 +157,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/campaigns/{id}/pause", (VIEW, SEND), 200, state="queued"),
     Endpoint("POST", "/api/v1/campaigns/{id}/resume", (VIEW, SEND), 200, state="paused"),
     Endpoint("POST", "/api/v1/campaigns/{id}/duplicate", (VIEW, CREATE), 201),
+    Endpoint("POST", "/api/v1/campaigns/{id}/resend-failed", (VIEW, CREATE), 201,
+             target="failed"),
     Endpoint("GET", "/api/v1/campaigns/{id}/progress", (VIEW,), 200),
     Endpoint("GET", "/api/v1/campaigns/{id}/audience", (VIEW, SEND), 200),
     Endpoint("GET", "/api/v1/segments", (VIEW,), 200),
@@ -246,6 +257,8 @@ class Sec:
         settle()
         if ep.target == "logs":
             return self.victims["logs"]
+        if ep.target == "failed":
+            return failed_campaign(self.web, f"target of {ep.name}")
         if ep.target == "template":
             return self.web.template(1, name=f"target of {ep.name}")
         if ep.target == "suppression":
@@ -281,10 +294,12 @@ def open_sec(web: Web) -> Iterator[Sec]:
     victims = {"campaign": victim,
                "logs": web.sent_campaign(1, name=names["logs"]),
                "template": web.template(1, name=names["template"]),
-               "suppression": web.suppression(1, reason=names["suppression"])}
+               "suppression": web.suppression(1, reason=names["suppression"]),
+               "failed": failed_campaign(web, f"Failed-victim-{tag}")}
     others = {"campaign": other, "logs": other,
               "template": web.template(1, name="Other tenant-1 template"),
-              "suppression": web.suppression(1, reason="Other tenant-1 suppression")}
+              "suppression": web.suppression(1, reason="Other tenant-1 suppression"),
+              "failed": other}
     yield Sec(web, victim, other, name, second, pristine, victims, others, names)
     settle()
     assert web.booknetic_fingerprint() == pristine, "Booknetic's tables changed"

@@ -128,6 +128,21 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
             f"delivered {p['delivered']}  ({p['status']})" + (f"  {retries}" if retries else ""))
 
 
+def cmd_resend_failed(args: argparse.Namespace) -> int:
+    from ..resend import resend_failed
+
+    draft = resend_failed(runtime().campaigns, args.tenant, args.id)
+    if args.json:
+        print_json({**{k: draft[k] for k in SHOW_FIELDS},
+                    "resend_recipients": draft["resend_recipients"]})
+        return 0
+    _show(draft, False)
+    print(f"  a draft for the {draft['resend_recipients']} failed recipient(s) of campaign "
+          f"{args.id} that may succeed on another try; send it with "
+          f"`bkntc-sms campaigns send {draft['id']}`")
+    return 0
+
+
 def _simple(action: str) -> Any:
     def handler(args: argparse.Namespace) -> int:
         service = runtime().campaigns
@@ -170,6 +185,8 @@ def register(sub: Any) -> None:
         ("resume", _simple("resume"), "resume a paused campaign"),
         ("duplicate", _simple("duplicate"), "copy a campaign into a new draft"),
         ("delete", _simple("delete"), "delete a campaign and its logs"),
+        ("resend-failed", cmd_resend_failed,
+         "a new draft for the failed recipients that may succeed on another try"),
     ):
         p = actions.add_parser(name, help=text)
         p.add_argument("id", type=int, metavar="ID")

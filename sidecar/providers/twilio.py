@@ -122,6 +122,11 @@ DELIVERY_ERRORS: dict[int, str] = {
     30034: "the sender number is not registered for US A2P 10DLC messaging",
 }
 
+# Failures that another try cannot fix for that number (DESIGN.md §12 "Resend to failed"):
+# invalid or unreachable numbers, opt-outs, landlines, blocked numbers.
+NOT_WORTH_RESENDING: frozenset[int] = frozenset(
+    {21211, 21214, 21610, 21612, 21614, 30004, 30005, 30006})
+
 _MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from ..campaigns import body_error
 from ..errors import Invalid
+from ..resend import resend_failed
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
 from . import localtime, require
@@ -127,6 +128,15 @@ def delete_campaign(campaign_id: int) -> Any:
     require("sms_campaigns_delete")
     rt().campaigns.delete(tenant(), campaign_id)
     return Response(status=204)
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/resend-failed")
+def resend_failed_campaign(campaign_id: int) -> Any:
+    """A new draft for the failed recipients that may succeed on another try (§12)."""
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    return jsonify(resend_failed(rt().campaigns, tenant(), campaign_id,
+                                 user_id=g.identity.user_id)), 201
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/send")

@@ -28,6 +28,13 @@ from .inputs import page_args
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
 STATUS_TABS = [("", "All")] + [(s.value, s.value.capitalize()) for s in Status]
+# Where a suppression came from (DESIGN.md §10), for the suppression list's filter.
+SOURCE_LABELS = [("manual", "Added by hand"), ("keyword", "Replied STOP"),
+                 ("provider", "Refused by Twilio or the carrier")]
+# The logs page's delivery filter (delivery_log.DELIVERY_FILTERS), in words.
+DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
+                          ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
+                          ("pending", "No delivery report yet")]
 
 
 def _chrome(active: str) -> dict[str, Any]:
@@ -121,10 +128,15 @@ def suppressions() -> str:
     require("sms_campaign_suppressions")
     page, per_page = page_args(default=50)
     query = request.args.get("q", "")[:100]
+    source = request.args.get("source") or ""
+    if source and source not in dict(SOURCE_LABELS):
+        raise Invalid({"source": f"use one of {', '.join(dict(SOURCE_LABELS))}"},
+                      message=f"unknown source {source!r}")
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
-                                         offset=(page - 1) * per_page)
+                                         offset=(page - 1) * per_page, source=source or None)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
                            pages=max((total + per_page - 1) // per_page, 1), q=query,
+                           source=source, sources=SOURCE_LABELS,
                            **_chrome("suppressions"))
 
 
@@ -161,7 +173,7 @@ def campaign_logs(campaign_id: int) -> str:
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
-        statuses=STATUSES, export_cap=EXPORT_CAP,
+        statuses=STATUSES, export_cap=EXPORT_CAP, delivery_filters=DELIVERY_FILTER_LABELS,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
         delivery=delivery, opt_out_codes=OPT_OUT_CODES,

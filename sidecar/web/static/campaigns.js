@@ -13,15 +13,18 @@
   S.wizard = function wizard(afterClose, hiddenMessage) {
     const dialog = $("#progress-dialog");
     if (!dialog) return null;
-    const state = { id: null, timer: null, status: null,
-                    canLogs: !!($("#list-state") || {}).dataset?.canLogs };
+    const state = { id: null, timer: null, status: null, after: null,
+                    canLogs: !!($("#list-state") || {}).dataset?.canLogs,
+                    canCreate: !!($("#list-state") || {}).dataset?.canCreate };
     const isActive = (status) => status === "queued" || status === "sending";
 
     const m = S.modal(dialog, (key) => {
       stop();
       const wasActive = isActive(state.status);
       if (wasActive) toast(hiddenMessage);
-      return afterClose ? afterClose(key, state.id) : null;
+      const after = state.after;  // where focus goes instead (the draft Resend made)
+      state.after = null;
+      return afterClose ? afterClose(after || key, state.id) : null;
     });
 
     function setStage(stage) {
@@ -53,6 +56,8 @@
       $("#count-sent").textContent = p.sent;
       $("#count-failed").textContent = p.failed;
       $("#count-pending").textContent = p.pending;
+      $("#count-delivered").textContent = p.delivered || 0;
+      $("#count-undelivered").textContent = p.undelivered || 0;
       $("#wizard-bar span").style.width = pct + "%";
       const bar = $("#wizard-bar");
       bar.setAttribute("aria-valuenow", String(pct));
@@ -98,6 +103,7 @@
       close.textContent = p.status === "paused" ? "Close (it stays paused)" : "Close";
       const logs = $("#wizard-logs");
       logs.hidden = !(finished && state.canLogs);
+      $("#wizard-resend").hidden = !((finished || p.status === "paused") && p.failed > 0 && state.canCreate);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
       if (dialog.open && ((hadFocus && !S.shown(focused)) || document.activeElement === document.body)) {
         nextControl(p.status).some((sel) => S.focusOn($(sel)));
@@ -138,8 +144,24 @@
     $("#wizard-pause").addEventListener("click", () => act("pause"));
     $("#wizard-resume").addEventListener("click", () => act("resume"));
     $("#wizard-hide").addEventListener("click", () => m.close());
+    $("#wizard-resend").addEventListener("click", async () => {
+      try {
+        const draft = await S.resendFailed(state.id);
+        state.after = { row: String(draft.id), action: "send" };
+        m.close();
+      } catch (err) { toast(err.message, true); }
+    });
     $("#wizard-close").addEventListener("click", () => m.close());
     return { open: open, poll: poll, close: () => m.close() };
+  };
+
+  // Resend to failed: a new draft for the failed recipients another try may reach; the
+  // list shows it with its Send button focused.
+  S.resendFailed = async function resendFailed(id) {
+    const draft = await api("POST", "/api/v1/campaigns/" + id + "/resend-failed");
+    toast("Draft “" + draft.name + "” made for " + draft.resend_recipients + " recipient" +
+          (draft.resend_recipients === 1 ? "" : "s") + ". Check it, then send it.");
+    return draft;
   };
 
   /* ---------------------------------------------------------------- campaign list */
@@ -196,6 +218,9 @@
         } else if (action === "duplicate") {
           const copy = await api("POST", "/api/v1/campaigns/" + id + "/duplicate");
           S.go("/ui/campaigns/" + copy.id + "/edit", ["#f-name"]);
+        } else if (action === "resend-failed") {
+          const draft = await S.resendFailed(id);
+          await refreshList({ row: String(draft.id), action: "send" });
         } else if (action === "delete") {
           if (!window.confirm("Delete “" + name + "” and its logs? This cannot be undone.")) return;
           await api("DELETE", "/api/v1/campaigns/" + id);
