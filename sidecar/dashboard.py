@@ -1,5 +1,5 @@
 """The dashboard's figures, from counters kept as messages are recorded (cheap to read):
-campaign totals from the campaign rows, the 30-day chart and delivery rate from
+campaign totals from the campaign rows, the 30-day chart, delivery rate and opt-outs from
 `bkntc_sms_daily_stats` (delivered and undelivered messages count on the day they were
 sent, so the rate is delivered / sent of the messages sent in the window)."""
 
@@ -48,7 +48,8 @@ class Dashboard:
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
             rows = conn.execute(
-                select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered)
+                select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered,
+                       d.c.opt_outs)
                 .where(d.c.tenant_id == key, d.c.day >= first_day, d.c.day <= today)).all()
         days = {int(r.day): (int(r.sent), int(r.failed)) for r in rows}
         sent_30 = sum(int(r.sent) for r in rows)
@@ -60,6 +61,7 @@ class Dashboard:
                 "completed": int(totals["completed"] or 0),
                 "sent": int(totals["sent"]), "failed": int(totals["failed"]),
                 "pending": int(totals["pending"]),
+                "opt_outs": sum(int(r.opt_outs) for r in rows),
                 "recent": [dict(r) for r in recent], "chart": chart,
                 "deliveries": {
                     "days": CHART_DAYS, "sent": sent_30, "delivered": delivered_30,

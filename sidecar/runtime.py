@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -22,6 +23,7 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .outcomes import Attribution
 from .outcomes.report import ReportService
@@ -53,7 +55,11 @@ class Runtime:
     public_urls: PublicUrls
     attribution: Attribution  # attributed bookings (outcomes/attribution.py)
     reports: ReportService  # campaign reports (outcomes/report.py)
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
+    # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
+    # report's estimated cost, None when unknown: the tenant settings answer it (build()).
+    segment_price: Callable[[int | None], Decimal | None] = field(default=lambda _tenant: None)
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None,
@@ -94,7 +100,10 @@ class Runtime:
             attribution=attribution,
             reports=ReportService(engine, tables, default_days=lambda tenant: (
                 tenant_settings.for_tenant(tenant).attribution_days)),
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
+            segment_price=lambda tenant: tenant_settings.for_tenant(tenant).price_per_segment,
         )
 
     def close(self) -> None:

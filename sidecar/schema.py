@@ -83,8 +83,8 @@ class SmsTables:
     locks: Table
     nonces: Table
     daily: Table
-    settings: Table
     early_statuses: Table
+    settings: Table
     attributions: Table
 
 
@@ -136,10 +136,14 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("tenant_id", Integer, nullable=False, server_default="0"),
         Column("phone", _Phone, nullable=False),
         Column("reason", String(255), nullable=False, server_default=""),
-        Column("source", String(16), nullable=False, server_default="manual"),
+        Column("source", String(16), nullable=False, server_default="manual",
+               comment="manual (an admin, one or pasted) | keyword (replied STOP) | "
+                       "provider (Twilio refused the number)"),
         Column("created_by", Integer, nullable=True),
         Column("created_at", Integer, nullable=False),
         UniqueConstraint("tenant_id", "phone", name=f"{p}suppressions_tenant_phone"),
+        # An inbound START clears the number in every tenant at once.
+        Index(f"{p}suppressions_phone", "phone"),
         comment="Numbers a tenant never sends to.",
         **_TABLE_ARGS,
     )
@@ -292,7 +296,8 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     # Messages per tenant and UTC day, incremented by the statement that records a batch,
-    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients.
+    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients;
+    # opt-outs likewise, by the statement that adds the suppression row (opt_outs.py).
     daily = Table(
         p + "daily_stats",
         md,
@@ -305,7 +310,25 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="of the messages sent that day"),
         Column("undelivered", Integer, nullable=False, server_default="0",
                comment="of the messages sent that day (undelivered or failed)"),
-        comment="Messages sent and failed per tenant and day (dashboard).",
+        Column("opt_outs", Integer, nullable=False, server_default="0",
+               comment="numbers added to the suppression list by a keyword or the provider"),
+        comment="Messages sent and failed, and opt-outs, per tenant and day (dashboard).",
+        **_TABLE_ARGS,
+    )
+
+    # Status callbacks that came before the batch holding their message was recorded (the
+    # message id reaches its row only then): applied when it is, forgotten after an hour.
+    early_statuses = Table(
+        p + "early_statuses",
+        md,
+        Column("message_sid", _ascii(64), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("error_code", Integer, nullable=True),
+        Column("error", String(255), nullable=False, server_default=""),
+        Column("received_at", Integer, nullable=False),
+        PrimaryKeyConstraint("message_sid", "status"),
+        Index(f"{p}early_statuses_received", "received_at"),
+        comment="Delivery statuses for message ids no recipient row has yet.",
         **_TABLE_ARGS,
     )
 
@@ -324,22 +347,6 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("updated_at", Integer, nullable=False),
         comment="Per-tenant settings: quiet hours, frequency cap, attribution, holdout, "
                 "price, country.",
-        **_TABLE_ARGS,
-    )
-
-    # Status callbacks that came before the batch holding their message was recorded (the
-    # message id reaches its row only then): applied when it is, forgotten after an hour.
-    early_statuses = Table(
-        p + "early_statuses",
-        md,
-        Column("message_sid", _ascii(64), nullable=False),
-        Column("status", String(16), nullable=False),
-        Column("error_code", Integer, nullable=True),
-        Column("error", String(255), nullable=False, server_default=""),
-        Column("received_at", Integer, nullable=False),
-        PrimaryKeyConstraint("message_sid", "status"),
-        Index(f"{p}early_statuses_received", "received_at"),
-        comment="Delivery statuses for message ids no recipient row has yet.",
         **_TABLE_ARGS,
     )
 
@@ -372,8 +379,7 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, settings, early_statuses,
-                     attributions)
+                     locks, nonces, daily, early_statuses, settings, attributions)
 
 
 # Built-in templates, seeded once per database. Keys are stable: the seed never overwrites

@@ -208,11 +208,13 @@ class Stack:
 
 def form_filters(service_ids: list[int] | None = None, location_ids: list[int] | None = None,
                  statuses: list[str] | None = None, min_appointments: int | None = None,
-                 exclude_suppressed: bool = True) -> dict[str, Any]:
+                 exclude_suppressed: bool = True,
+                 exclude_upcoming_days: int | None = None) -> dict[str, Any]:
     """Filters exactly as the campaign form's collect() sends them."""
     return {"service_ids": service_ids or [], "location_ids": location_ids or [],
             "statuses": statuses or [], "min_appointments": min_appointments,
-            "exclude_suppressed": exclude_suppressed}
+            "exclude_suppressed": exclude_suppressed,
+            "exclude_upcoming_days": exclude_upcoming_days}
 
 
 def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
@@ -366,6 +368,15 @@ def reload_admin(page: Page) -> FrameLocator:
 
 def row(frame: FrameLocator, campaign_id: int) -> Any:
     return frame.locator(f'#campaign-table tr[data-id="{campaign_id}"]')
+
+
+def confirm_send(frame: FrameLocator) -> None:
+    """In the Send confirmation (opened by a row's Send), wait for the audience and press
+    "Send to N recipients"."""
+    expect(frame.locator("#send-dialog")).to_be_visible()
+    confirm = frame.locator("#send-confirm")
+    expect(confirm).to_be_visible()
+    confirm.click()
 
 
 def call_api(frame: FrameLocator, method: str, path: str,

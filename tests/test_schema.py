@@ -20,8 +20,6 @@ from tests.upgrade_support import create_0_1_0_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_FILE = ROOT / "sql" / "schema.sql"
-# Tables that revisions after 0002 create (a development build at 0002 lacked them).
-ADDED_AFTER_0002 = ("early_statuses", "settings", "attributions")
 
 
 def test_sql_file_is_generated_from_schema_py() -> None:

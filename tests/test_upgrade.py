@@ -64,7 +64,7 @@ APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
 # Every revision after the baseline, as `migrate` reports applying them.
 AFTER_BASELINE = [r for r in revisions() if r.id != "0001"]
 APPLIED = [f"applied {r.id}: {r.description}" for r in AFTER_BASELINE]
-APPLIED_0003 = "applied 0003: delivery status per recipient"
+APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
 
 
 @dataclass
@@ -234,10 +234,15 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
     assert sorted(t["id"] for t in templates["templates"]) == legacy.tenant1_templates
     suppressions = api.get("/api/v1/suppressions").json()["suppressions"]
     assert sorted(s["phone"] for s in suppressions) == legacy.tenant1_suppressions
-    assert {s["source"] for s in suppressions} == {"manual", "bulk", "opt_out"}
-    chart = {d["day"]: (d["sent"], d["failed"]) for d in api.get("/api/v1/dashboard")
-             .json()["chart"]}
+    # 0004: the automatic 21610 opt-out is a provider row, by hand and pasted are manual.
+    assert {s["phone"]: s["source"] for s in suppressions} == dict(zip(
+        legacy.tenant1_suppressions, ["manual", "manual", "provider"], strict=True))
+    assert [s["phone"] for s in api.get("/api/v1/suppressions?source=provider").json()
+            ["suppressions"]] == [legacy.tenant1_suppressions[2]]
+    dashboard = api.get("/api/v1/dashboard").json()
+    chart = {d["day"]: (d["sent"], d["failed"]) for d in dashboard["chart"]}
     assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
+    assert dashboard["opt_outs"] == 1  # that opt-out, two days before the upgrade
     assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
     # Revision 0005's settings: every tenant starts with the defaults, and a change is kept
     # for its tenant only.
@@ -313,6 +318,17 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     assert dump(old.engine) == before
 
 
+def _sources(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {r.phone: r.source for r in conn.execute(
+            text(f"SELECT phone, source FROM {PREFIX}bkntc_sms_suppressions"))}
+
+
+def _scalar(engine: Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
 def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> None:
     engine = old.engine
     before = dump(engine)
@@ -325,25 +341,54 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
     assert dump(engine) == before
     assert migrate(engine, PREFIX) == [f"applied {newest.id}: {newest.description}"]
 
-    # Reverting 0003 takes the delivery data with it and leaves 0.1.0's data as it was.
-    with engine.begin() as conn:  # a delivery reported since the upgrade
+    kept = _sources(engine)
+    day = START // 86400 - 3  # tenant 2 has a daily_stats row that day since 0.1.0
+    with engine.begin() as conn:
+        # A STOP reply (0004's own source) and deliveries (0003's) since the upgrade.
+        conn.execute(text(f"INSERT INTO {PREFIX}bkntc_sms_suppressions (tenant_id, phone, "
+                          "reason, source, created_at) VALUES (2, '+16175552950', "
+                          f"'Replied STOP', 'keyword', {day * 86400 + 60})"))
         conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_recipients SET delivery_status = "
                           "'delivered', delivered_at = sent_at + 5 WHERE status = 'sent'"))
-    down = run_cli(old.url, "migrate", "--to", "0002")
+    delivered = f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients WHERE delivered_at > 0"
+    assert _scalar(engine, delivered) == 8
+
+    down = run_cli(old.url, "migrate", "--to", "0003")
     assert down.returncode == 0, down.stderr
-    assert APPLIED_0003.replace("applied", "reverted") in down.stdout.splitlines()
+    assert down.stdout.splitlines()[-1] == ("reverted 0004: suppression sources manual, "
+                                            "keyword, provider; opt-outs per day")
+    assert status(engine, PREFIX).current == "0003"
+    assert "opt_outs" not in columns(engine, "daily_stats")
+    assert _scalar(engine, delivered) == 8  # 0003's data is not 0004's to touch
+    # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).
+    assert kept == {"+16175552910": "manual", "+16175552920": "manual",
+                    "+16175552930": "provider", "+16175552940": "manual"}
+    assert _sources(engine) == {**kept, "+16175552930": "opt_out", "+16175552950": "opt_out"}
+    # Up again: the STOP reply comes back as a provider row (which automatic source it was
+    # is what the downgrade loses) and is counted on its day.
+    assert migrate(engine, PREFIX)[0] == APPLIED_0004
+    assert _sources(engine) == {**kept, "+16175552950": "provider"}
+    assert _scalar(engine, f"SELECT opt_outs FROM {PREFIX}bkntc_sms_daily_stats "
+                           f"WHERE tenant_id = 2 AND day = {day}") == 1
+    assert run_cli(old.url, "migrate", "--to", "0003").returncode == 0
+
+    # Down to 0002 with those deliveries: 0003's columns and table go.
+    to_0002 = run_cli(old.url, "migrate", "--to", "0002")
+    assert to_0002.returncode == 0, to_0002.stderr
+    assert to_0002.stdout.splitlines()[-1] == "reverted 0003: delivery status per recipient"
     assert status(engine, PREFIX).current == "0002"
     assert not {"delivery_status", "delivery_check_at"} & set(columns(engine, "recipients"))
     assert "delivered" not in columns(engine, "campaigns") + columns(engine, "daily_stats")
     assert "wp_bkntc_sms_early_statuses" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {PREFIX}bkntc_sms_suppressions "
+                          "WHERE phone = '+16175552950'"))
     assert dump(engine) == before
-    migrate(engine, PREFIX)
 
     # Every revision reverted, back to 0.1.0's own tables, and up again.
     back = run_cli(old.url, "migrate", "--to", "0001")
     assert back.returncode == 0, back.stderr
-    assert back.stdout.splitlines() == [f"reverted {r.id}: {r.description}"
-                                        for r in reversed(AFTER_BASELINE)]
+    assert back.stdout.splitlines() == [APPLIED_0002.replace("applied", "reverted")]
     assert status(engine, PREFIX).current == "0001"
     assert columns(engine, "phones") == ["customer_id", "tenant_id", "raw_phone", "e164",
                                          "checked_at"]
@@ -356,6 +401,7 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
         down_one(engine, PREFIX)
     assert migrate(engine, PREFIX) == APPLIED
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
+    assert _sources(engine) == kept
 
 
 def test_three_processes_upgrading_at_once(old: Old) -> None:
