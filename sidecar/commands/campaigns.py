@@ -7,14 +7,15 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import add_filter_flags, filters_from_args, print_json, runtime
+from . import add_filter_flags, filters_from_args, outcomes, print_json, runtime
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
                "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
-               "finished_at", "actions", "delivered", "undelivered")
+               "finished_at", "actions", "delivered", "undelivered", "holdout_percent",
+               "holdout")
 
 
 def _show(campaign: dict[str, Any], as_json: bool,
@@ -30,6 +31,9 @@ def _show(campaign: dict[str, Any], as_json: bool,
           f"  pending {campaign['pending']}")
     print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
+    if campaign["holdout_percent"]:
+        print(f"  holdout {campaign['holdout_percent']}%: {campaign['holdout']} held back "
+              f"(never sent)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
     if retries["retry_waiting"]:
@@ -54,7 +58,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     rt = runtime()
     campaign = rt.campaigns.create(args.tenant, {
         "name": args.name, "segment": args.segment, "body": args.body,
-        "filters": filters_from_args(args)})
+        "filters": filters_from_args(args), "holdout_percent": args.holdout_percent})
     _show(campaign, args.json)
     return 0
 
@@ -119,7 +123,7 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
 
 
 def _bar(p: dict[str, Any], width: int = 30) -> str:
-    total = max(int(p["total"]), 1)
+    total = max(int(p["total"]) - int(p.get("holdout") or 0), 1)  # holdout: never sent
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
     retries = _retries(p)
@@ -167,8 +171,12 @@ def register(sub: Any) -> None:
     p.add_argument("--segment", required=True, metavar="KEY")
     p.add_argument("--body", required=True, help="message text; shortcodes allowed")
     add_filter_flags(p)
+    p.add_argument("--holdout-percent", type=int, default=None, metavar="N",
+                   help="hold back N%% of the recipients as a control group (0-50; "
+                        "default: the settings' holdout_percent)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
+    outcomes.register_report(actions)
 
     p = actions.add_parser("list", help="list campaigns, newest first")
     p.add_argument("--tenant", type=int, default=None, metavar="ID")

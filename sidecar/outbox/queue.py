@@ -110,6 +110,9 @@ class Outbox:
         self.poller = DeliveryPoller(engine, tables, self.deliveries, clock, pool=self._pool)
         self._runner = Runner(self._kicked_run)
         self._run_lock = threading.Lock()  # runs of one process never overlap either
+        # Work every queue run ends with, whether or not it could send (the attribution
+        # refresh, DESIGN.md §12). Each must not raise.
+        self.after_run: list[Callable[[], object]] = []
 
     # -- provider -----------------------------------------------------------------------
 
@@ -171,6 +174,11 @@ class Outbox:
         none has a due recipient. Never raises: errors are logged and reported."""
         with self._run_lock:
             report = self._run_queue()
+            for work in self.after_run:
+                try:
+                    work()
+                except Exception:  # a scheduled job never lets an exception escape
+                    logger.exception("after-run work failed")
         polled = report.polled
         if report.ran and (report.campaigns or (polled and (polled.due or polled.gave_up))):
             logger.info("queue run", extra={

@@ -199,3 +199,10 @@ def campaign_progress(campaign_id: int) -> Any:
     # Shown as "4 waiting to retry at …": the time through the pages' one time format.
     progress["next_retry_text"] = localtime(progress["next_retry_at"])
     return progress
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/report")
+def campaign_report(campaign_id: int) -> Any:
+    """DESIGN.md §12: the campaign's funnel, bookings, revenue and lift (one row read)."""
+    require("sms_campaigns")
+    return rt().reports.report(tenant(), campaign_id)

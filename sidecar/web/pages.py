@@ -85,6 +85,7 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
+        holdout_default=runtime.tenant_settings.for_tenant(tenant()).holdout_percent,
         # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
         # shown read-only, with a way to send it again.
         readonly=campaign is not None and "edit" not in campaign["actions"],
