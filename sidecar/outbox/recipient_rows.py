@@ -130,7 +130,7 @@ class RecipientRows:
         now = int(self.clock())
         max_attempts = self.settings.max_attempts
         delays = self.settings.retry_delays
-        sent: dict[int, dict[str, Any]] = {}
+        sent: dict[int, str] = {}  # row id -> the provider's message id
         failed: dict[int, dict[str, Any]] = {}
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
@@ -145,12 +145,7 @@ class RecipientRows:
                                    "unsure_since": row.unsure_since if earlier else None}
                 continue
             if result.outcome is Outcome.SENT:
-                # Accepted, so queued at the provider; the poller asks 10 minutes on unless
-                # a status callback says more first (step 4).
-                message_id = result.message_id or ""
-                sent[row.id] = {"provider_message_id": message_id,
-                                "delivery_status": "queued" if message_id else None,
-                                "delivery_check_at": now + FIRST_CHECK if message_id else None}
+                sent[row.id] = result.message_id or ""
                 continue
             error = (result.error or result.outcome.value)[:500]
             retryable = result.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
@@ -173,11 +168,18 @@ class RecipientRows:
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
         done = {"lease_until": None, "claimed_by": None, "updated_at": now}
+        sent_values = {**done, "status": "sent", "sent_at": now, "unsure_since": None,
+                       "last_error": "", "error_code": None, "delivery_checks": 0}
+        # Accepted, so queued at the provider; the poller asks 10 minutes on unless a
+        # status callback says more first (step 4). Only the message id differs per row.
+        tracked = {i: {"provider_message_id": m} for i, m in sent.items() if m}
+        untracked = {i: {"provider_message_id": m} for i, m in sent.items() if not m}
         with self.engine.begin() as conn:
-            n_sent = update_by_id(conn, r, sent, {**done, "status": "sent", "sent_at": now,
-                                                  "unsure_since": None, "last_error": "",
-                                                  "error_code": None,
-                                                  "delivery_checks": 0}, mine)
+            n_sent = update_by_id(conn, r, tracked, {
+                **sent_values, "delivery_status": "queued",
+                "delivery_check_at": now + FIRST_CHECK}, mine)
+            n_sent += update_by_id(conn, r, untracked, {
+                **sent_values, "delivery_status": None, "delivery_check_at": None}, mine)
             n_failed = update_by_id(conn, r, failed, {**done, "status": "failed",
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
@@ -191,9 +193,7 @@ class RecipientRows:
                           {"sent": n_sent, "failed": n_failed})
             if n_sent:
                 # Status callbacks that beat this transaction waited for these ids.
-                self.deliveries.take_early_in(conn, [v["provider_message_id"] for v in
-                                                     sent.values() if v["provider_message_id"]],
-                                              now)
+                self.deliveries.take_early_in(conn, [m for m in sent.values() if m], now)
             if suppress:
                 insert_ignore(conn, self.tables.suppressions, [
                     {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
