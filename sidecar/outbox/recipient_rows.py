@@ -87,39 +87,44 @@ class RecipientRows:
             "unsure_since": func.coalesce(r.c.unsure_since, now),
             "updated_at": now,
         }
+        listed = (exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
+                  .label("suppressed"))
+        wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
+                  r.c.unsure_since, listed)
         with self.engine.begin() as conn:
             if is_mysql(conn):
-                # Ordered like the (campaign_id, status, next_attempt_at) index, so the
-                # locking read touches only the rows it takes, not every row already sent.
-                ids = conn.execute(
-                    select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
+                # One locking read takes the rows and everything sending needs of them.
+                # Ordered like the (campaign_id, status, next_attempt_at) index, so it
+                # touches only the rows it takes, not every row already sent. Under READ
+                # COMMITTED its subqueries (suppressions, the campaign's status) are plain
+                # consistent reads: they neither lock nor skip rows another transaction
+                # holds (checked on MariaDB 10.11; MySQL documents the same).
+                taken = conn.execute(
+                    select(*wanted).where(due).order_by(r.c.next_attempt_at, r.c.id)
                     .limit(self.settings.batch_size).with_for_update(skip_locked=True)
-                ).scalars().all()
-                if not ids:
+                ).all()
+                if not taken:
                     return []
-                conn.execute(update(r).where(r.c.id.in_(ids)).values(claim_values))
-                mine = r.c.id.in_(ids)
+                conn.execute(update(r).where(r.c.id.in_([x.id for x in taken]))
+                             .values(claim_values))
+                # What the UPDATE wrote, from what was read: we hold these rows' locks.
+                rows = [(x.id, x.phone, x.first_name, x.last_name, x.attempts + 1,
+                         now if x.unsure_since is None else x.unsure_since, x.suppressed)
+                        for x in sorted(taken, key=lambda x: int(x.id))]
             else:  # SQLite serialises writers: one UPDATE claims atomically
                 chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
                           .limit(self.settings.batch_size).scalar_subquery())
                 conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
-                mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
-            rows = conn.execute(
-                select(r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
-                       r.c.unsure_since,
-                       exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
-                       .label("suppressed"))
-                .where(mine, r.c.claimed_by == token)
-                .order_by(r.c.id)
-            ).all()
+                rows = [tuple(x) for x in conn.execute(
+                    select(*wanted).where(r.c.campaign_id == campaign_id,
+                                          r.c.status == "pending", r.c.claimed_by == token)
+                    .order_by(r.c.id)).all()]
             if rows and start:
                 transition(conn, c, "start", c.c.id == campaign_id, now=now,
                            values={"started_at": now, "status_reason": ""})
-        return [Claimed(int(x.id), str(x.phone), str(x.first_name), str(x.last_name),
-                        int(x.attempts),
-                        None if x.unsure_since is None else int(x.unsure_since),
-                        bool(x.suppressed))
-                for x in rows]
+        return [Claimed(int(i), str(phone), str(first), str(last), int(attempts),
+                        None if unsure is None else int(unsure), bool(listed_now))
+                for i, phone, first, last, attempts, unsure, listed_now in rows]
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
                results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
