@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 import sidecar
+from sidecar.delivery_log import iso
 from sidecar.segments import SEGMENTS, SegmentQuery
+from sidecar.segments.phone_upkeep import STALE_AFTER_SECONDS, phones_note
 from tests.api_support import api_web
 from tests.conftest import MariaDBServer
 from tests.web_support import (
@@ -131,13 +133,18 @@ def test_preview_matches_the_segment_service(web: Web, api: SignedClient, who: W
         payload["limit"] = limit
     reply = api.post("/api/v1/segments/preview", payload, who=who)
     assert reply.status == 200, reply
-    expected = web.runtime.segments.preview(
+    found = web.runtime.segments.preview(
         SegmentQuery.from_filters(segment, concrete, who.tenant_id),
-        limit=10 if limit is None else limit).to_dict()
+        limit=10 if limit is None else limit)
+    expected = {**found.to_dict(), "phones_checked_at": found.phones_checked_at,
+                "phones_note": phones_note(found.phones_checked_at,
+                                           int(web.runtime.clock()))}
     assert reply.json() == expected
     data = reply.json()
     assert set(data) == {"segment", "count", "sample", "skipped_invalid_phone",
-                         "skipped_duplicate_phone", "skipped_suppressed"}
+                         "skipped_duplicate_phone", "skipped_suppressed",
+                         "phones_checked_at", "phones_note"}
+    assert isinstance(data["phones_checked_at"], int)
     assert len(data["sample"]) <= (10 if limit is None else limit)
     assert all(set(s) == {"customer_id", "first_name", "last_name", "phone"}
                and s["phone"].startswith("+") for s in data["sample"])
@@ -238,3 +245,18 @@ def test_a_signed_tenant_that_booknetic_lacks_can_neither_read_nor_write(
                  for t in (tables.templates, tables.suppressions, tables.campaigns,
                            tables.recipients)}
     assert after == before
+
+
+def test_preview_says_how_old_the_phones_are_once_older_than_a_minute(
+        web: Web, api: SignedClient) -> None:
+    """The preview only reads the phones as last checked; past a minute it says when."""
+    payload = {"segment": "all_with_phone", "limit": 0}
+    web.runtime.segments.refresh_phones(TENANT2.tenant_id,
+                                        web.runtime.segments.region(TENANT2.tenant_id))
+    fresh = api.post("/api/v1/segments/preview", payload, who=TENANT2).json()
+    assert fresh["phones_checked_at"] == int(web.runtime.clock())
+    assert fresh["phones_note"] == ""
+    web.shop.clock.advance(STALE_AFTER_SECONDS + 1)
+    stale = api.post("/api/v1/segments/preview", payload, who=TENANT2).json()
+    assert stale["phones_checked_at"] == fresh["phones_checked_at"]  # not checked again
+    assert iso(fresh["phones_checked_at"]) in stale["phones_note"]

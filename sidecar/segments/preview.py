@@ -20,9 +20,15 @@ class Preview:
     skipped_invalid_phone: int = 0
     skipped_duplicate_phone: int = 0
     skipped_suppressed: int = 0
+    # When the phones read were last checked against Booknetic (epoch s; None = never).
+    # Not part of the answer's contract (DESIGN.md §7) nor of its equality.
+    phones_checked_at: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The answer as DESIGN.md §7 prints it (without phones_checked_at)."""
+        data = asdict(self)
+        del data["phones_checked_at"]
+        return data
 
 
 def segment_preview_select(groups: Any, customers: Table, limit: int) -> Select[Any]:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from ..errors import Invalid
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
+from ..segments.phone_upkeep import phones_note
 from . import require
 from .inputs import json_object, page_args
 
@@ -73,7 +74,9 @@ def preview() -> Any:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 100:
         raise Invalid({"limit": "must be a whole number from 0 to 100"},
                       message="limit must be 0-100")
-    return rt().segments.preview(query, limit=limit).to_dict()
+    found = rt().segments.preview(query, limit=limit)
+    return {**found.to_dict(), "phones_checked_at": found.phones_checked_at,
+            "phones_note": phones_note(found.phones_checked_at, int(rt().clock()))}
 
 
 # -- campaigns ---------------------------------------------------------------------------
