@@ -4,11 +4,26 @@ row starts its delivery status there: step 4, delivery_rows.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ..campaigns import ACTIVE, transition
 from ..config import Settings
@@ -68,63 +83,35 @@ class RecipientRows:
         Each row also says whether its phone is on the suppression list now: the list is
         checked again just before sending (DESIGN.md §5), in the same read.
         """
-        r = self.tables.recipients
-        c = self.tables.campaigns
-        s = self.tables.suppressions
-        due = and_(
-            r.c.campaign_id == campaign_id,
-            r.c.status == "pending",
-            r.c.next_attempt_at <= now,
-            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
-            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
-            exists().where(c.c.id == campaign_id,
-                           c.c.status.in_([s.value for s in ACTIVE])),
-        )
-        claim_values = {
-            "claimed_by": token,
-            "lease_until": now + self.settings.lease_seconds,
-            "attempts": r.c.attempts + 1,
-            "unsure_since": func.coalesce(r.c.unsure_since, now),
-            "updated_at": now,
-        }
-        listed = (exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
-                  .label("suppressed"))
-        wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
-                  r.c.unsure_since, listed)
+        q = self._claim_sql
+        lease = now + self.settings.lease_seconds
         with self.engine.begin() as conn:
             if is_mysql(conn):
-                # One locking read takes the rows and everything sending needs of them.
-                # Ordered like the (campaign_id, status, next_attempt_at) index, so it
-                # touches only the rows it takes, not every row already sent. Under READ
-                # COMMITTED its subqueries (suppressions, the campaign's status) are plain
-                # consistent reads: they neither lock nor skip rows another transaction
-                # holds (checked on MariaDB 10.11; MySQL documents the same).
-                taken = conn.execute(
-                    select(*wanted).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                    .limit(self.settings.batch_size).with_for_update(skip_locked=True)
-                ).all()
+                taken = conn.execute(q.take, {"c_campaign": campaign_id, "c_now": now}).all()
                 if not taken:
                     return []
-                conn.execute(update(r).where(r.c.id.in_([x.id for x in taken]))
-                             .values(claim_values))
+                conn.execute(q.stamp_ids, {"c_ids": [x.id for x in taken], "c_now": now,
+                                           "c_token": token, "c_lease": lease})
                 # What the UPDATE wrote, from what was read: we hold these rows' locks.
                 rows = [(x.id, x.phone, x.first_name, x.last_name, x.attempts + 1,
                          now if x.unsure_since is None else x.unsure_since, x.suppressed)
                         for x in sorted(taken, key=lambda x: int(x.id))]
             else:  # SQLite serialises writers: one UPDATE claims atomically
-                chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                          .limit(self.settings.batch_size).scalar_subquery())
-                conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
+                conn.execute(q.stamp_due, {"c_campaign": campaign_id, "c_now": now,
+                                           "c_token": token, "c_lease": lease})
                 rows = [tuple(x) for x in conn.execute(
-                    select(*wanted).where(r.c.campaign_id == campaign_id,
-                                          r.c.status == "pending", r.c.claimed_by == token)
-                    .order_by(r.c.id)).all()]
+                    q.read_mine, {"c_campaign": campaign_id, "c_token": token}).all()]
             if rows and start:
+                c = self.tables.campaigns
                 transition(conn, c, "start", c.c.id == campaign_id, now=now,
                            values={"started_at": now, "status_reason": ""})
         return [Claimed(int(i), str(phone), str(first), str(last), int(attempts),
                         None if unsure is None else int(unsure), bool(listed_now))
                 for i, phone, first, last, attempts, unsure, listed_now in rows]
+
+    @functools.cached_property
+    def _claim_sql(self) -> _ClaimSql:
+        return _ClaimSql.build(self.tables, self.settings.batch_size)
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
                results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
@@ -220,3 +207,62 @@ class RecipientRows:
                                       else_=r.c.unsure_since),
                     updated_at=int(self.clock()))
             ).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _ClaimSql:
+    """The claim's statements, built once with bind parameters: building a statement and
+    its cache key on every claim cost more Python than running it.
+
+    Parameters: c_campaign, c_now, c_token, c_lease (the claim's lease_until), c_ids.
+    """
+
+    take: Select[Any]  # MySQL: the due rows, locked, with what sending needs of them
+    stamp_ids: Update  # MySQL: stamp the rows taken
+    stamp_due: Update  # SQLite: take and stamp in one UPDATE
+    read_mine: Select[Any]  # SQLite: the rows just stamped
+
+    @classmethod
+    def build(cls, tables: SmsTables, batch_size: int) -> _ClaimSql:
+        r, c, s = tables.recipients, tables.campaigns, tables.suppressions
+        campaign_id = bindparam("c_campaign", type_=Integer)
+        now = bindparam("c_now", type_=Integer)
+        token = bindparam("c_token", type_=String)
+        due = and_(
+            r.c.campaign_id == campaign_id,
+            r.c.status == "pending",
+            r.c.next_attempt_at <= now,
+            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
+            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
+            exists().where(c.c.id == campaign_id, c.c.status.in_([x.value for x in ACTIVE])),
+        )
+        stamp = {
+            "claimed_by": token,
+            "lease_until": bindparam("c_lease", type_=Integer),
+            "attempts": r.c.attempts + 1,
+            "unsure_since": func.coalesce(r.c.unsure_since, now),
+            "updated_at": now,
+        }
+        wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
+                  r.c.unsure_since,
+                  exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
+                  .label("suppressed"))
+        # Ordered like the (campaign_id, status, next_attempt_at) index, so the locking
+        # read touches only the rows it takes, not every row already sent. Under READ
+        # COMMITTED its subqueries (suppressions, the campaign's status) are plain
+        # consistent reads: they neither lock nor skip rows another transaction holds
+        # (checked on MariaDB 10.11; MySQL documents the same), so one read brings the
+        # rows and everything sending needs of them.
+        first = (r.c.next_attempt_at, r.c.id)
+        return cls(
+            take=select(*wanted).where(due).order_by(*first).limit(batch_size)
+            .with_for_update(skip_locked=True),
+            stamp_ids=update(r).where(r.c.id.in_(bindparam("c_ids", expanding=True)))
+            .values(stamp),
+            stamp_due=update(r).where(r.c.id.in_(
+                select(r.c.id).where(due).order_by(*first).limit(batch_size)
+                .scalar_subquery())).values(stamp),
+            read_mine=select(*wanted).where(r.c.campaign_id == campaign_id,
+                                            r.c.status == "pending", r.c.claimed_by == token)
+            .order_by(r.c.id),
+        )
