@@ -25,6 +25,10 @@ from datetime import datetime
 from typing import Any
 
 import requests
+
+# The library imports its Messages API on the first request; imported with this module
+# instead, so the first batch of a queue run does not wait for it (~0.1-0.2 s).
+import twilio.rest.api.v2010.account.message  # noqa: F401
 from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
