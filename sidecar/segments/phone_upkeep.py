@@ -12,6 +12,7 @@ and a preview whose phones are older than STALE_AFTER_SECONDS says so on the pag
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from ..delivery_log import iso
 from .service import SegmentService
@@ -45,14 +46,16 @@ def keep_phones_fresh(segments: SegmentService, *, max_age: float = UPKEEP_SECON
     return changed
 
 
-def phones_note(checked_at: int | None, now: int) -> str:
+def phones_note(checked_at: int | None, now: int, *,
+                show: Callable[[int], str] = iso) -> str:
     """What a preview page says about the age of the phone numbers it read: nothing while
-    they were checked within STALE_AFTER_SECONDS, else when (the one time formatter)."""
+    they were checked within STALE_AFTER_SECONDS, else when (`show`: the pages pass their
+    business-timezone formatter)."""
     if checked_at is None:
         return ("Phone numbers have not been checked against Booknetic yet; the worker "
                 "checks them within a minute.")
     if now - checked_at <= STALE_AFTER_SECONDS:
         return ""
-    return (f"Phone numbers as checked against Booknetic at {iso(checked_at)}; changes "
+    return (f"Phone numbers as checked against Booknetic at {show(checked_at)}; changes "
             "made since then show once the worker checks again. Sending always checks "
             "first.")
