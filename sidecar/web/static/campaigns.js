@@ -355,6 +355,9 @@
         });
         $("#preview-note").textContent = p.count > p.sample.length
           ? "Showing the first " + p.sample.length + " of " + p.count + "." : "Updates as you change the audience.";
+        // How old the phone numbers are, when older than a minute (the worker checks them).
+        $("#preview-phones").textContent = p.phones_note;
+        $("#preview-phones").hidden = !p.phones_note;
         S.showErrors(problem ? { body: problem } : {}, form);
         showReport(p.render || null, problem || over);
       } catch (err) {
