@@ -21,7 +21,6 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 from sqlalchemy import Engine
 
-from sidecar.delivery_log import iso
 from sidecar.segments import SegmentQuery
 from sidecar.sms_text import MAX_BODY_CHARS, count_segments, render
 from tests.a11y_support import audit
@@ -396,13 +395,18 @@ def test_the_wizard_says_how_many_wait_to_retry_and_when(page: Page, stack: Stac
     row(frame, campaign_id).locator("button[data-action=send]").click()
     confirm_send(frame)
     retry = frame.locator("#wizard-retry")
-    expect(retry).to_have_text(f"3 messages waiting to retry at {iso(start + 1)}. "
+    when = stack.runtime.booknetic.business_zone(None).format(start + 1)
+    expect(retry).to_have_text(f"3 messages waiting to retry at {when}. "
                                "They are retried automatically.", timeout=SEND_TIMEOUT)
     expect(frame.locator("#wizard-status")).to_have_text("Sending…")
     audit(page, "wizard with retries waiting")
     screenshot(page, "wizard-retries")
     stack.clock.advance(1)  # due: the worker tries again, and they wait longer
-    expect(retry).to_contain_text(f"3 messages waiting to retry at {iso(start + 1 + 2)}.",
+    wait_until(lambda: stack.runtime.campaigns.progress(None, campaign_id)["next_retry_at"]
+               == start + 1 + 2, SEND_TIMEOUT / 1000, "the second retry to be scheduled")
+    # The page shows minutes: the later time reads the same here, so the API said it above.
+    later = stack.runtime.booknetic.business_zone(None).format(start + 1 + 2)
+    expect(retry).to_contain_text(f"3 messages waiting to retry at {later}.",
                                   timeout=SEND_TIMEOUT)
     stack.clock.advance(2)  # the third failure is final
     expect(frame.locator("#wizard-status")).to_have_text(re.compile(r"^Done: "),

@@ -261,7 +261,7 @@ def test_every_page_shows_times_in_the_tenants_zone(page: Page, saas: Stack) -> 
     mark_document(page)
     row(frame, sent["id"]).locator("[data-action=logs]").click()
     wait_for_new_document(page, "logs")
-    sent_cells = frame.locator('#log-table tr[data-status="sent"] td:nth-child(6)')
+    sent_cells = frame.locator('#log-table tr[data-status="sent"] td[data-label="Sent at"]')
     expect(sent_cells.first).to_have_text(CHICAGO_TEXT)
     assert set(sent_cells.all_inner_texts()) == {CHICAGO_TEXT}
     screenshot(page, "logs-chicago")

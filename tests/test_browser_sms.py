@@ -221,7 +221,7 @@ def test_one_off_sms_to_customers_and_to_pasted_numbers(page: Page, stack: Stack
         [full_name(r) for r in by_id])
     expect(log_rows.locator("td:nth-child(2)")).to_have_text([r["phone"] for r in by_id])
     expect(log_rows.locator("td:nth-child(3)")).to_have_text(["sent", "sent"])
-    expect(log_rows.locator("td:nth-child(7)")).to_have_text(
+    expect(log_rows.locator('td[data-label="Message id"]')).to_have_text(
         [r["provider_message_id"] for r in by_id])
 
     # Pasted numbers: newlines and commas, duplicates in other formats, one invalid and
