@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, RowMapping, Table, delete, func, inse
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Conflict, Invalid, NotFound, SidecarError
+from .quiet_hours import stamp_zones
 from .schema import ID_MAX, SmsTables, is_row_id
 from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
 from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
@@ -235,12 +236,14 @@ class CampaignService:
         return [self._public(r) for r in rows], int(total)
 
     def progress(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        """Counters and status from the campaign row alone (one primary-key read)."""
+        """Counters and status from the campaign row alone (one primary-key read); while
+        quiet hours hold rows, `status_reason` says "3 held until 09:00 (America/Chicago)"."""
         c = self.tables.campaigns
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.started_at, c.c.finished_at, c.c.updated_at)
+                       c.c.pending, c.c.skipped, c.c.started_at, c.c.finished_at,
+                       c.c.updated_at)
                 .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
             ).mappings().first()
         if row is None:
@@ -327,6 +330,9 @@ class CampaignService:
                 self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
                                               now=now)
             ).rowcount
+            # Each recipient's zone, once (DESIGN.md §11): quiet hours apply in it.
+            stamp_zones(conn, self.tables.recipients, campaign_id,
+                        lambda ids: self.segments.bk.recipient_zones(tenant_id, ids))
             c = self.tables.campaigns
             conn.execute(update(c).where(c.c.id == campaign_id)
                          .values(total=inserted, pending=inserted))

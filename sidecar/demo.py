@@ -121,7 +121,10 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
         "BKNTC_SMS_TICK_SECONDS": "5",
     })
     runtime = Runtime.build(settings)
-    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT})
+    # Quiet hours off: the demo runs on the real clock, and a campaign tried at night should
+    # still go out. Setting them under Settings shows messages held until the window opens.
+    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT,
+                                          "quiet_hours": None})
     demo = Demo("", db, runtime, fake)
     sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
     demo.servers.append(sidecar)

@@ -185,6 +185,11 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("queued_at", Integer, nullable=True),
         Column("started_at", Integer, nullable=True),
         Column("finished_at", Integer, nullable=True),
+        Column("send_at", Integer, nullable=True, comment="scheduled start (DESIGN.md §11)"),
+        Column("latest_start", Integer, nullable=True,
+               comment="a scheduled campaign not started by then is paused, not sent late"),
+        Column("skipped", Integer, nullable=False, server_default="0",
+               comment="recipients not sent by policy (suppressed at send time, frequency cap)"),
         Index(f"{p}campaigns_tenant_status", "tenant_id", "status"),
         Index(f"{p}campaigns_status", "status"),
         comment="Campaigns and their lifecycle (DESIGN.md §4).",
@@ -216,8 +221,13 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("provider_message_id", String(64), nullable=True),
         Column("sent_at", Integer, nullable=True),
         Column("updated_at", Integer, nullable=False, server_default="0"),
+        Column("timezone", String(64), nullable=True,
+               comment="the recipient's own zone, resolved at snapshot (NULL = the business "
+                       "zone); quiet hours apply in it"),
         UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
         Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
+        # The frequency cap counts one number's recent sends across the tenant's campaigns.
+        Index(f"{p}recipients_tenant_phone", "tenant_id", "phone", "sent_at"),
         comment="Per-recipient send queue and log.",
         **_TABLE_ARGS,
     )

@@ -1,5 +1,5 @@
 -- Booknetic SMS Campaigns: the sidecar's own tables.
--- Generated from sidecar/schema.py (revision 0005) by
+-- Generated from sidecar/schema.py (revision 0006) by
 --   bkntc-sms migrate --print-sql
 -- The sidecar applies this itself at start (bkntc-sms migrate). To apply it by hand
 -- instead, run it once on a database that does not have these tables yet (replace
@@ -31,6 +31,9 @@ CREATE TABLE wp_bkntc_sms_campaigns (
 	queued_at INTEGER, 
 	started_at INTEGER, 
 	finished_at INTEGER, 
+	send_at INTEGER COMMENT 'scheduled start (DESIGN.md §11)', 
+	latest_start INTEGER COMMENT 'a scheduled campaign not started by then is paused, not sent late', 
+	skipped INTEGER NOT NULL COMMENT 'recipients not sent by policy (suppressed at send time, frequency cap)' DEFAULT '0', 
 	PRIMARY KEY (id)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Campaigns and their lifecycle (DESIGN.md §4).' COLLATE utf8mb4_unicode_520_ci;
 
@@ -99,11 +102,14 @@ CREATE TABLE wp_bkntc_sms_recipients (
 	provider_message_id VARCHAR(64), 
 	sent_at INTEGER, 
 	updated_at INTEGER NOT NULL DEFAULT '0', 
+	timezone VARCHAR(64) COMMENT 'the recipient''s own zone, resolved at snapshot (NULL = the business zone); quiet hours apply in it', 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_recipients_campaign_phone UNIQUE (campaign_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-recipient send queue and log.' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
+
+CREATE INDEX wp_bkntc_sms_recipients_tenant_phone ON wp_bkntc_sms_recipients (tenant_id, phone, sent_at);
 
 CREATE TABLE wp_bkntc_sms_settings (
 	tenant_id INTEGER NOT NULL COMMENT '0 = no tenant (single-site, or Booknetic''s NULL tenant)', 
@@ -140,4 +146,4 @@ CREATE TABLE wp_bkntc_sms_templates (
 
 CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
 
-INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0005');
+INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0006');

@@ -45,9 +45,9 @@ def api(web: Web) -> SignedClient:
 CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", "filters", "body",
                  "template_id", "status", "status_reason", "total", "sent", "failed", "pending",
                  "created_by", "created_at", "updated_at", "queued_at", "started_at",
-                 "finished_at", "actions"}
+                 "finished_at", "actions", "skipped", "send_at", "latest_start"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
-                 "started_at", "finished_at", "updated_at"}
+                 "skipped", "started_at", "finished_at", "updated_at"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
                    "min_appointments": None, "exclude_suppressed": True}
 

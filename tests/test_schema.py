@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text
 
 from sidecar.migrations import head, revisions, version_table_name
+from sidecar.migrations import migrate as migrate_to
 from sidecar.schema import BUILTIN_TEMPLATES, migrate, schema_ddl, sms_tables
 from tests.conftest import MariaDBServer
 from tests.upgrade_support import create_0_1_0_schema
@@ -143,12 +144,16 @@ def test_a_development_build_before_migrations_is_stamped_where_it_stands(
     `schema_version` 2: their tables are the head already, so they are only stamped."""
     engine = engine_for(any_url)
     tables = sms_tables("wp_")
-    later = {version_table_name("wp_"), *(f"wp_bkntc_sms_{name}" for name in ADDED_AFTER_0002)}
-    tables.metadata.create_all(engine, tables=[
-        t for t in tables.metadata.sorted_tables if t.name not in later])
+    # Such a build's tables are revision 0002's (later revisions add tables and columns),
+    # without the version table and the built-ins that `migrate` adds.
+    migrate_to(engine, "wp_", to="0002")
     with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {version_table_name('wp_')}"))
+        conn.execute(delete(tables.templates))
         conn.execute(insert(tables.meta), [
             {"name": "schema_version", "value": "2", "updated_at": 1}])
+    assert not {f"wp_bkntc_sms_{name}" for name in ADDED_AFTER_0002} & set(
+        inspect(engine).get_table_names())
     after = [r for r in revisions() if r.id > "0002"]
     assert migrate(engine, "wp_") == [
         "recognised an install made before migrations were recorded: stamped at revision 0002",

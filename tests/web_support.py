@@ -511,12 +511,13 @@ class Web:
 
 
 def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: int = 40,
-             env: Mapping[str, str] | None = None) -> Web:
+             env: Mapping[str, str] | None = None, quiet_hours: bool = False) -> Web:
     database = mariadb.create_database("web")
     url = mariadb.url(database)
     engine = make_engine(url)
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
-                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})})
+                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})},
+                     quiet_hours=quiet_hours)
     app = create_app(shop.runtime)
     _OPEN_RUNTIMES.append(shop.runtime)
     return Web(mariadb, database, url, shop, app,

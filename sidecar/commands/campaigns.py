@@ -7,19 +7,20 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..quiet_hours import held_summary
 from . import add_filter_flags, filters_from_args, print_json, runtime
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
-               "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
-               "finished_at", "actions")
+               "skipped", "status_reason", "body", "filters", "created_at", "queued_at",
+               "started_at", "finished_at", "send_at", "latest_start", "actions")
 
 
 def _show(campaign: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print_json({k: campaign[k] for k in SHOW_FIELDS})
+        print_json({k: campaign[k] for k in (*SHOW_FIELDS, "held") if k in campaign})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
@@ -52,7 +53,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _show(runtime().campaigns.get(args.tenant, args.id), args.json)
+    rt = runtime()
+    campaign = rt.campaigns.get(args.tenant, args.id)
+    with rt.engine.connect() as conn:  # quiet hours: the held rows by zone
+        campaign["held"] = held_summary(conn, rt.tables.recipients, args.id,
+                                        rt.booknetic.business_zone(args.tenant))
+    _show(campaign, args.json)
     return 0
 
 
@@ -101,7 +107,7 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     filled = int(width * done / total)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"({p['status']})")
+            f"({p['status']})" + (f"  {p['status_reason']}" if p["status_reason"] else ""))
 
 
 def _simple(action: str) -> Any:

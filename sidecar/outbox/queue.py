@@ -26,9 +26,11 @@ from ..db import LeaseLock
 from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..schema import SmsTables
+from ..tenant_settings import SettingsService
 from .batches import BatchReport, BatchSender
 from .gate import SETTLE_SECONDS, SendGate
 from .halts import Halts
+from .holds import note_held, sweep
 from .recipient_rows import QueuedCampaign, RecipientRows
 from .retry import DatabaseRetry, RetryStopped
 from .runner import Runner
@@ -91,6 +93,7 @@ class Outbox:
         self.limiter = RateLimiter(settings.rate_per_second)
         self.rows = RecipientRows(engine, tables, settings, clock)
         self.halts = Halts(engine, tables, booknetic, clock)
+        self.tenant_settings = SettingsService(engine, tables, clock=clock)
         self.gate = SendGate(self._is_active)
         self._closing = threading.Event()
         self._retry = DatabaseRetry(self._closing)
@@ -252,13 +255,19 @@ class Outbox:
         c = self.tables.campaigns
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(c.c.id, c.c.tenant_id, c.c.body, c.c.filters, c.c.status)
+                select(c.c.id, c.c.tenant_id, c.c.body, c.c.filters, c.c.status, c.c.kind)
                 .where(c.c.id == campaign_id)).first()
         if row is None or row.status not in ACTIVE_VALUES:
             return None
-        return QueuedCampaign(int(row.id), int(row.tenant_id), str(row.body),
-                              bool(json.loads(row.filters or "{}").get("exclude_suppressed",
-                                                                        True)))
+        campaign = QueuedCampaign(int(row.id), int(row.tenant_id), str(row.body),
+                                  bool(json.loads(row.filters or "{}")
+                                       .get("exclude_suppressed", True)))
+        if row.kind == "campaign":  # quiet hours are not for test or one-off SMS
+            tenant = int(row.tenant_id) or None
+            campaign.is_campaign = True
+            campaign.quiet = self.tenant_settings.for_tenant(tenant).quiet_hours
+            campaign.business = self.bk.business_zone(tenant)
+        return campaign
 
     def _is_active(self, campaign_id: int) -> bool:
         c = self.tables.campaigns
@@ -297,6 +306,13 @@ class Outbox:
                                         lambda: self._stopping(stop))
         except RetryStopped:
             return total
+        if campaign is not None and campaign.is_campaign:
+            try:
+                self._retry.call("apply quiet hours", lambda: sweep(
+                    self.engine, self.tables, campaign, int(self.clock())),
+                    lambda: self._stopping(stop))
+            except RetryStopped:
+                return total
         if campaign is not None:
             budget = None if max_batches is None else threading.Semaphore(max_batches)
             started = threading.Event()  # queued → sending, with the first claim
@@ -323,6 +339,11 @@ class Outbox:
             else:
                 for future in [self._pool.submit(loop) for _ in range(workers)]:
                     total.add(future.result())
+            if campaign.is_campaign:
+                with contextlib.suppress(RetryStopped):  # the next drain says it
+                    self._retry.call("note held rows", lambda: note_held(
+                        self.engine, self.tables, campaign, int(self.clock())),
+                        lambda: self._stopping(stop))
         self._finish_if_done(campaign_id, stop)
         return total
 

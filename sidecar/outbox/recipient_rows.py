@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
@@ -14,6 +15,8 @@ from ..config import Settings
 from ..db import increment, insert_ignore, is_mysql, update_by_id
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
+from ..tenant_settings import QuietHours
+from ..zones import UTC_ZONE, BusinessZone, zone_named
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Claimed:
     attempts: int
     unsure_since: int | None
     suppressed: bool = False  # on the tenant's suppression list at claim time
+    timezone: str | None = None  # resolved at snapshot; None: the business zone
 
 
 @dataclass
@@ -37,6 +41,28 @@ class QueuedCampaign:
     tenant_id: int
     body: str
     exclude_suppressed: bool
+    # Quiet hours (DESIGN.md §11) as the tenant's settings say at this drain; None: off,
+    # or a one-off SMS, to which they do not apply.
+    quiet: QuietHours | None = None
+    business: BusinessZone = UTC_ZONE
+    is_campaign: bool = False  # not a test or one-off SMS
+
+    def zone_for(self, name: str | None) -> tuple[tzinfo, str]:
+        """The zone a recipient row's `timezone` means and its name (the business zone
+        for NULL, or for a name this machine's zone database no longer knows)."""
+        zone = zone_named(name) if name else None
+        if zone is None or name is None:
+            return self.business.zone, self.business.name
+        return zone, name
+
+
+@dataclass(frozen=True)
+class Held:
+    """A claimed row kept for later by quiet hours: released untouched (no attempt
+    counted), due again at `until`, with `reason` as its last_error."""
+
+    until: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +73,7 @@ class Recorded:
     failed: int
     retried: int
     released: int
+    held: int = 0
 
 
 class RecipientRows:
@@ -102,7 +129,7 @@ class RecipientRows:
                 mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
             rows = conn.execute(
                 select(r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
-                       r.c.unsure_since,
+                       r.c.unsure_since, r.c.timezone,
                        exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
                        .label("suppressed"))
                 .where(mine, r.c.claimed_by == token)
@@ -114,13 +141,15 @@ class RecipientRows:
         return [Claimed(int(x.id), str(x.phone), str(x.first_name), str(x.last_name),
                         int(x.attempts),
                         None if x.unsure_since is None else int(x.unsure_since),
-                        bool(x.suppressed))
+                        bool(x.suppressed), x.timezone)
                 for x in rows]
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
-               results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
+               results: Mapping[int, SendResult | Held], token: str,
+               claimed_at: int) -> Recorded:
         """Step 3: write every outcome of a batch and move the counters, in one transaction.
-        A row without a result was not attempted: it is released with its attempt back.
+        A row without a result was not attempted: it is released with its attempt back; a
+        held one too, due again when its window opens.
         Guarded by the claim token, so recording a batch twice changes nothing the second
         time."""
         now = int(self.clock())
@@ -131,14 +160,20 @@ class RecipientRows:
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
         suppress: dict[str, Suppress] = {}
+        held: dict[int, dict[str, Any]] = {}
         for row in rows:
             result = results.get(row.id)
-            if result is None or result.outcome is Outcome.HALT:
+            if result is None or isinstance(result, Held) or result.outcome is Outcome.HALT:
                 # Not attempted (or not the recipient's fault): give the attempt back.
                 # unsure_since older than this claim came from an earlier, unknown attempt.
                 earlier = row.unsure_since is not None and row.unsure_since < claimed_at
-                release[row.id] = {"attempts": max(row.attempts - 1, 0),
-                                   "unsure_since": row.unsure_since if earlier else None}
+                back = {"attempts": max(row.attempts - 1, 0),
+                        "unsure_since": row.unsure_since if earlier else None}
+                if isinstance(result, Held):
+                    held[row.id] = {**back, "next_attempt_at": result.until,
+                                    "last_error": result.reason[:500]}
+                else:
+                    release[row.id] = back
                 continue
             if result.outcome is Outcome.SENT:
                 sent[row.id] = {"provider_message_id": result.message_id or ""}
@@ -172,6 +207,7 @@ class RecipientRows:
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
             released = update_by_id(conn, r, release, done, mine)
+            n_held = update_by_id(conn, r, held, done, mine)
             if n_sent or n_failed:
                 conn.execute(update(c).where(c.c.id == campaign.id).values(
                     sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
@@ -184,7 +220,7 @@ class RecipientRows:
                     {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
                      "reason": entry.reason[:255], "created_at": now}
                     for phone, entry in suppress.items()])
-        return Recorded(n_sent, n_failed, retried, released)
+        return Recorded(n_sent, n_failed, retried, released, n_held)
 
     def release(self, token: str, claimed_at: int) -> int:
         """Give back every row still claimed by `token` untouched (attempt returned), for a

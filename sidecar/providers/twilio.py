@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -123,9 +124,12 @@ class TwilioProvider:
             return {"messaging_service_sid": self.sender}
         return {"from_": self.sender}
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, *, validity_period: int | None = None) -> SendResult:
+        extra: dict[str, Any] = self._sender_args()
+        if validity_period is not None:  # quiet hours: Twilio's queue must not send at night
+            extra["validity_period"] = validity_period
         try:
-            message = self.client.messages.create(to=to, body=body, **self._sender_args())
+            message = self.client.messages.create(to=to, body=body, **extra)
         except TwilioRestException as exc:
             outcome, meaning = classify(exc.status, exc.code)
             detail = _twilio_message(exc)

@@ -404,4 +404,5 @@ class FakeTwilio:
             status="queued" if from_ else "accepted",
             messaging_service_sid=service or None,
             num_segments=count_segments(body).segments,
+            validity_period=int(form_value(form, "ValidityPeriod") or 0) or None,
         )
