@@ -24,10 +24,12 @@ from sqlalchemy import Connection, Engine, RowMapping, Table, delete, func, inse
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Conflict, Invalid, NotFound, SidecarError
+from .frequency_cap import skip_capped_at_snapshot
 from .quiet_hours import stamp_zones
 from .schema import ID_MAX, SmsTables, is_row_id
 from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
 from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
+from .tenant_settings import TenantSettings
 
 
 class Status(StrEnum):
@@ -37,6 +39,7 @@ class Status(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED = "paused"
+    SCHEDULED = "scheduled"  # waiting for its start time (DESIGN.md §11, schedules.py)
 
 
 ACTIVE = frozenset({Status.QUEUED, Status.SENDING})
@@ -51,13 +54,21 @@ class Transition(NamedTuple):
 # action -> Transition. This table is the whole lifecycle: every status write goes through
 # transition() below (a new campaign starts as a draft; "duplicate" makes a new draft).
 TRANSITIONS: dict[str, Transition] = {
-    "edit": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED}), Status.DRAFT),
+    "edit": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED,
+                                  Status.SCHEDULED}), Status.DRAFT),
     "delete": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED,
-                                    Status.COMPLETED}), None),
+                                    Status.COMPLETED, Status.SCHEDULED}), None),
     "send": Transition(frozenset({Status.DRAFT, Status.FAILED}), Status.QUEUED),
     "pause": Transition(ACTIVE, Status.PAUSED),
     "resume": Transition(frozenset({Status.PAUSED}), Status.QUEUED),
     "duplicate": Transition(frozenset(Status), Status.DRAFT),
+    # A schedule (schedules.py): set or moved, and taken back.
+    "schedule": Transition(frozenset({Status.DRAFT, Status.SCHEDULED}), Status.SCHEDULED),
+    "unschedule": Transition(frozenset({Status.SCHEDULED}), Status.DRAFT),
+    # the queue run's, for a scheduled campaign: started when due (snapshot then), or
+    # paused when its window was missed while the service was down
+    "begin": Transition(frozenset({Status.SCHEDULED}), Status.QUEUED),
+    "miss": Transition(frozenset({Status.SCHEDULED}), Status.PAUSED),
     # the engine's
     "start": Transition(frozenset({Status.QUEUED}), Status.SENDING),  # first batch claimed
     # Finishing, once nothing is pending: "complete" when at least one message was sent,
@@ -68,7 +79,8 @@ TRANSITIONS: dict[str, Transition] = {
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
-USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate")
+USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate", "schedule",
+                "unschedule")
 
 _REFUSAL_HINTS = {
     ("edit", Status.QUEUED): "pause it first",
@@ -80,6 +92,10 @@ _REFUSAL_HINTS = {
     ("send", Status.PAUSED): "resume it instead",
     ("send", Status.QUEUED): "it is already queued",
     ("send", Status.SENDING): "it is already sending",
+    ("schedule", Status.QUEUED): "it is already queued",
+    ("schedule", Status.SENDING): "it is already sending",
+    ("schedule", Status.COMPLETED): "duplicate it to send a new version",
+    ("schedule", Status.PAUSED): "resume it, or edit it and schedule it again",
 }
 
 NAME_MAX = 191
@@ -111,7 +127,8 @@ class CampaignInvalid(CampaignError, Invalid):
 
 def _past(action: str) -> str:
     return {"edit": "edited", "delete": "deleted", "send": "sent", "pause": "paused",
-            "resume": "resumed", "duplicate": "duplicated"}.get(action, action)
+            "resume": "resumed", "duplicate": "duplicated", "schedule": "scheduled",
+            "unschedule": "unscheduled"}.get(action, action)
 
 
 def allowed_actions(status: Status | str) -> list[str]:
@@ -201,7 +218,8 @@ class CampaignService:
     def __init__(self, engine: Engine, tables: SmsTables, segments: SegmentService, *,
                  clock: Callable[[], float] = time.time,
                  check_provider: Callable[[], object] | None = None,
-                 on_pause: Callable[[int], object] | None = None) -> None:
+                 on_pause: Callable[[int], object] | None = None,
+                 settings_of: Callable[[int | None], TenantSettings] | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.segments = segments
@@ -211,6 +229,7 @@ class CampaignService:
         # Called with the campaign id once a pause is committed: the send engine returns
         # only when no process may start another message of it (Outbox.paused).
         self.on_pause = on_pause
+        self.settings_of = settings_of  # the tenant's §11 settings (the frequency cap)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -278,6 +297,7 @@ class CampaignService:
                 "name": fields.name, "segment": fields.query.segment,
                 "filters": json.dumps(fields.query.filters()), "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
+                "send_at": None, "latest_start": None,
             })
             self._clear_logs(conn, campaign_id)
             row = self._row(conn, tenant_id, campaign_id)
@@ -305,16 +325,27 @@ class CampaignService:
         }, user_id=user_id, kind=source["kind"])
 
     def send(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        """Snapshot the recipients and queue the campaign (DESIGN.md §4).
+        """Snapshot the recipients and queue the campaign (DESIGN.md §4)."""
+        campaign = self.start_snapshot(tenant_id, campaign_id, "send")
+        assert campaign is not None
+        return campaign
+
+    def start_snapshot(self, tenant_id: int | None, campaign_id: int,
+                       action: str) -> dict[str, Any] | None:
+        """Queue the campaign through `action` ("send"; "resume" of a campaign that never
+        had a snapshot; the engine's "begin" of a due scheduled one) with its recipients.
 
         The snapshot is one INSERT … SELECT in a short READ COMMITTED transaction together
         with the status change, so either the campaign is queued with all its recipients or
-        nothing happened. No recipients → `failed` with the reason.
+        nothing happened. No recipients → `failed` with the reason. For "begin" a campaign
+        someone else started (or changed) first gives None instead of a refusal.
         """
         campaign = self.get(tenant_id, campaign_id)
-        if Status(campaign["status"]) not in TRANSITIONS["send"].sources:
-            raise TransitionRefused("send", Status(campaign["status"]), campaign["name"])
-        if self.check_provider is not None:
+        if Status(campaign["status"]) not in TRANSITIONS[action].sources:
+            if action == "begin":
+                return None
+            raise TransitionRefused(action, Status(campaign["status"]), campaign["name"])
+        if self.check_provider is not None and action != "begin":
             self.check_provider()
         query = SegmentQuery.from_filters(campaign["segment"], campaign["filters"], tenant_id)
         # Parse new/changed phones first, outside the transaction (Python work); the
@@ -323,8 +354,14 @@ class CampaignService:
         self.segments.refresh_phones(tenant_id, region)
         now = int(self.clock())
         with self.engine.begin() as conn:
-            self._transition(conn, tenant_id, campaign_id, "send",
-                             {**self._reset_values(), "queued_at": now})
+            values = {**self._reset_values(), "queued_at": now}
+            if action == "begin":  # exactly one of two racing processes wins
+                c = self.tables.campaigns
+                if not transition(conn, c, action, c.c.id == campaign_id, now=now,
+                                  values=values):
+                    return None
+            else:
+                self._transition(conn, tenant_id, campaign_id, action, values)
             self._clear_logs(conn, campaign_id)
             inserted = conn.execute(
                 self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
@@ -333,9 +370,17 @@ class CampaignService:
             # Each recipient's zone, once (DESIGN.md §11): quiet hours apply in it.
             stamp_zones(conn, self.tables.recipients, campaign_id,
                         lambda ids: self.segments.bk.recipient_zones(tenant_id, ids))
+            cap = self.settings_of(tenant_id).frequency_cap if self.settings_of else None
+            skipped = skip_capped_at_snapshot(conn, self.tables, campaign_id,
+                                              tenant_key(tenant_id), cap, now)
             c = self.tables.campaigns
-            conn.execute(update(c).where(c.c.id == campaign_id)
-                         .values(total=inserted, pending=inserted))
+            conn.execute(update(c).where(c.c.id == campaign_id).values(
+                total=inserted, pending=inserted - skipped, skipped=skipped))
+            if inserted and inserted == skipped:
+                transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
+                    "finished_at": now,
+                    "status_reason": f"No recipients: all {skipped} reached the frequency "
+                                     "cap."})
             if inserted == 0:
                 transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
                     "finished_at": now,
@@ -355,7 +400,18 @@ class CampaignService:
         return campaign
 
     def resume(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        """paused → queued; a campaign paused before its snapshot (a missed schedule)
+        takes it now."""
+        if self.get(tenant_id, campaign_id)["queued_at"] is None:
+            campaign = self.start_snapshot(tenant_id, campaign_id, "resume")
+            assert campaign is not None
+            return campaign
         return self._simple(tenant_id, campaign_id, "resume", {"status_reason": ""})
+
+    def simple_action(self, tenant_id: int | None, campaign_id: int, action: str,
+                      values: dict[str, Any]) -> dict[str, Any]:
+        """Apply a user action that only changes the campaign row (schedules.py)."""
+        return self._simple(tenant_id, campaign_id, action, values)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -384,7 +440,8 @@ class CampaignService:
         raise TransitionRefused(action, Status(row["status"]), str(row["name"]))
 
     def _reset_values(self) -> dict[str, Any]:
-        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "status_reason": "",
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "skipped": 0,
+                "status_reason": "",
                 "queued_at": None, "started_at": None, "finished_at": None}
 
     def _clear_logs(self, conn: Connection, campaign_id: int) -> None:

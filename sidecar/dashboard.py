@@ -45,6 +45,11 @@ class Dashboard:
                        c.c.updated_at)
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
+            # What goes out next on its own (DESIGN.md §11): scheduled, soonest first.
+            scheduled = conn.execute(
+                select(c.c.id, c.c.name, c.c.send_at)
+                .where(c.c.tenant_id == key, is_campaign, c.c.status == "scheduled")
+                .order_by(c.c.send_at, c.c.id).limit(5)).mappings().all()
             days = {int(r.day): (int(r.sent), int(r.failed)) for r in conn.execute(
                 select(d.c.day, d.c.sent, d.c.failed)
                 .where(d.c.tenant_id == key, d.c.day >= first_day))}
@@ -55,7 +60,8 @@ class Dashboard:
                 "completed": int(totals["completed"] or 0),
                 "sent": int(totals["sent"]), "failed": int(totals["failed"]),
                 "pending": int(totals["pending"]),
-                "recent": [dict(r) for r in recent], "chart": chart}
+                "recent": [dict(r) for r in recent], "chart": chart,
+                "scheduled": [dict(r) for r in scheduled]}
 
 
 def chart_svg(chart: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any]:

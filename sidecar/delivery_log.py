@@ -25,9 +25,11 @@ from .segments import tenant_key
 
 EXPORT_CAP = 5000
 EXPORT_CHUNK = 1000
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sent", "failed", "skipped")
 CSV_COLUMNS = ("recipient_id", "customer_id", "first_name", "last_name", "phone", "status",
-               "attempts", "last_error", "error_code", "sent_at", "provider_message_id")
+               "attempts", "last_error", "error_code", "sent_at", "provider_message_id",
+               # when a pending row is due again (a retry, or held by quiet hours, §11)
+               "next_attempt_at")
 # Spreadsheets skip blanks before a formula, and some read the full-width signs as their
 # ASCII twins, so both count as a formula's start.
 _FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -111,7 +113,8 @@ class DeliveryLog:
                     chunk = conn.execute(
                         select(r.c.id, r.c.customer_id, r.c.first_name, r.c.last_name,
                                r.c.phone, r.c.status, r.c.attempts, r.c.last_error,
-                               r.c.error_code, r.c.sent_at, r.c.provider_message_id)
+                               r.c.error_code, r.c.sent_at, r.c.provider_message_id,
+                               r.c.next_attempt_at)
                         .where(*where, r.c.id > after).order_by(r.c.id)
                         .limit(min(EXPORT_CHUNK, EXPORT_CAP - written))).all()
                 if not chunk:
@@ -120,7 +123,8 @@ class DeliveryLog:
                     writer.writerow([neutralise(v) for v in (
                         row.id, row.customer_id, row.first_name, row.last_name, row.phone,
                         row.status, row.attempts, row.last_error, row.error_code,
-                        iso(row.sent_at), row.provider_message_id)])
+                        iso(row.sent_at), row.provider_message_id,
+                        iso(row.next_attempt_at) if row.status == "pending" else "")])
                 written += len(chunk)
                 after = int(chunk[-1].id)
                 yield buffer.getvalue()

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
     # still go out. Setting them under Settings shows messages held until the window opens.
     runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT,
                                           "quiet_hours": None})
+    schedule_demo_campaign(runtime)
     demo = Demo("", db, runtime, fake)
     sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
     demo.servers.append(sidecar)
@@ -146,6 +148,16 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
     return demo
 
 
+def schedule_demo_campaign(runtime: Runtime) -> None:
+    """A campaign scheduled for 10:00 tomorrow in the salon's zone (scheduled send)."""
+    zone = runtime.booknetic.business_zone(None)
+    tomorrow = (datetime.fromtimestamp(runtime.clock(), zone.zone) + timedelta(days=1)).date()
+    campaign = runtime.campaigns.create(None, {
+        "name": "Demo: weekend reminder", "segment": "upcoming_next_7",
+        "body": "Hi {customer_first_name}, see you soon! Reply STOP to opt out."})
+    runtime.schedules.schedule(None, campaign["id"], {"send_at": f"{tomorrow}T10:00"})
+
+
 def print_segment_overview(runtime: Runtime) -> None:
     for definition in SEGMENTS.values():
         preview = runtime.segments.preview(SegmentQuery(definition.key), limit=0)
@@ -161,7 +173,8 @@ def run_demo(data_dir: str | None, port: int) -> int:
           f"appointments in {demo.database.path}")
     print_segment_overview(demo.runtime)
     print(f"Times are shown in {demo.runtime.booknetic.business_zone(None).describe()}; "
-          "quiet hours and the other settings are under Settings.")
+          "quiet hours are off here (turn them on under Settings). \"Demo: weekend "
+          "reminder\" is scheduled for 10:00 tomorrow.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
           f"{demo.fake.base_url} (nothing is really sent). Press Ctrl-C to stop.", flush=True)

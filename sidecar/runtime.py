@@ -23,6 +23,7 @@ from .migrations import check_not_newer
 from .oneoff import OneOffService
 from .outbox import Outbox
 from .phone_region import RegionResolver
+from .schedules import CampaignSchedules
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -45,6 +46,7 @@ class Runtime:
     dashboard: Dashboard
     regions: RegionResolver
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
+    schedules: CampaignSchedules  # scheduled sends (schedules.py)
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
@@ -63,7 +65,11 @@ class Runtime:
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
-                                    check_provider=outbox.provider, on_pause=outbox.paused)
+                                    check_provider=outbox.provider, on_pause=outbox.paused,
+                                    settings_of=tenant_settings.for_tenant)
+        schedules = CampaignSchedules(engine, tables, campaigns, zone_of=booknetic.business_zone,
+                                      clock=clock)
+        outbox.before_run = schedules.start_due
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,
             templates=TemplateService(engine, tables, clock=clock),
@@ -74,6 +80,7 @@ class Runtime:
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
             tenant_settings=tenant_settings,
+            schedules=schedules,
             clock=clock,
         )
 

@@ -53,8 +53,9 @@ class Shop:
                                    tenant: int | None = None) -> dict[str, Any]:
         progress = self.runtime.campaigns.progress(tenant, campaign_id)
         counts = self.status_counts(campaign_id)
-        assert (progress["sent"], progress["failed"], progress["pending"]) == (
-            counts["sent"], counts["failed"], counts["pending"]), (progress, counts)
+        assert (progress["sent"], progress["failed"], progress["pending"],
+                progress["skipped"]) == (counts["sent"], counts["failed"], counts["pending"],
+                                         counts["skipped"]), (progress, counts)
         assert progress["total"] == sum(counts.values())
         return progress
 

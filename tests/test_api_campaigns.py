@@ -75,7 +75,7 @@ def test_create_returns_the_new_draft(web: Web, api: SignedClient) -> None:
                                   "exclude_suppressed": False}
     assert (created["total"], created["sent"], created["failed"], created["pending"]) == (
         0, 0, 0, 0)
-    assert created["actions"] == ["edit", "delete", "send", "duplicate"]
+    assert created["actions"] == ["edit", "delete", "send", "duplicate", "schedule"]
     shown = api.get(f"/api/v1/campaigns/{created['id']}")
     assert shown.status == 200 and shown.json() == created
 

@@ -8,6 +8,8 @@ The engine tests run at the test clock's START, 2026-05-28 20:26:40 UTC: 16:26 i
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from sidecar.delivery_log import iso
 from sidecar.phones import normalise_phone
 from sidecar.quiet_hours import (
     MAX_VALIDITY,
@@ -169,6 +172,10 @@ def test_recipients_outside_their_window_are_held_then_sent(shop: Shop) -> None:
     assert shop.received_to() == Counter(inside | tokyo)
     assert {m.validity_period for m in shop.fake.received() if m.to in tokyo} == {MAX_VALIDITY}
     berlin = by_zone["Europe/Berlin"]
+    chunks, _ = shop.runtime.logs.export_csv(None, cid)
+    table = list(csv.DictReader(io.StringIO("".join(chunks))))
+    assert Counter((r["status"], r["next_attempt_at"]) for r in table) == Counter(
+        {("sent", ""): len(zones) - berlin, ("pending", iso(BERLIN_OPENS)): berlin})
     assert svc.progress(None, cid)["status_reason"] == \
         f"{berlin} held until 09:00 (Europe/Berlin)"
     shown = run_cli(shop.url, "campaigns", "show", str(cid))

@@ -435,6 +435,8 @@ class Web:
             assert svc.send(tenant_id, cid)["status"] == "queued"
         if status == "paused":
             svc.pause(tenant_id, cid)
+        if status == "scheduled":  # far ahead: no queue run starts it
+            self.runtime.schedules.schedule(tenant_id, cid, {"send_at": 2**31 - 8000})
         assert svc.get(tenant_id, cid)["status"] == status
         return cid
 

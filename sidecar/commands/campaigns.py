@@ -20,7 +20,8 @@ SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pe
 
 def _show(campaign: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print_json({k: campaign[k] for k in (*SHOW_FIELDS, "held") if k in campaign})
+        print_json({k: campaign[k] for k in (*SHOW_FIELDS, "held", "send_at_text")
+                    if k in campaign})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
@@ -28,6 +29,8 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
           f"  pending {campaign['pending']}")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
+    if campaign.get("send_at_text") and campaign["status"] == "scheduled":
+        print(f"  scheduled for {campaign['send_at_text']}")
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -58,7 +61,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with rt.engine.connect() as conn:  # quiet hours: the held rows by zone
         campaign["held"] = held_summary(conn, rt.tables.recipients, args.id,
                                         rt.booknetic.business_zone(args.tenant))
-    _show(campaign, args.json)
+    _show(_with_times(rt, args.tenant, campaign), args.json)
     return 0
 
 
@@ -101,6 +104,29 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
     return rt.campaigns.get(tenant, campaign_id)
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    rt = runtime()
+    data = {"send_at": args.at}
+    if args.latest_start is not None:
+        data["latest_start"] = args.latest_start
+    _show(_with_times(rt, args.tenant, rt.schedules.schedule(args.tenant, args.id, data)),
+          args.json)
+    return 0
+
+
+def cmd_unschedule(args: argparse.Namespace) -> int:
+    _show(runtime().schedules.unschedule(args.tenant, args.id), args.json)
+    return 0
+
+
+def _with_times(rt: Runtime, tenant: int | None, campaign: dict[str, Any]) -> dict[str, Any]:
+    """The scheduled start as people read it, in the business timezone with its name."""
+    if campaign.get("send_at"):
+        campaign["send_at_text"] = rt.booknetic.business_zone(tenant).format(
+            campaign["send_at"])
+    return campaign
+
+
 def _bar(p: dict[str, Any], width: int = 30) -> str:
     total = max(int(p["total"]), 1)
     done = int(p["sent"]) + int(p["failed"])
@@ -140,7 +166,8 @@ def register(sub: Any) -> None:
     p = actions.add_parser("list", help="list campaigns, newest first")
     p.add_argument("--tenant", type=int, default=None, metavar="ID")
     p.add_argument("--status", default=None,
-                   choices=["draft", "queued", "sending", "completed", "failed", "paused"])
+                   choices=["draft", "scheduled", "queued", "sending", "completed", "failed",
+                            "paused"])
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
@@ -152,6 +179,8 @@ def register(sub: Any) -> None:
         ("resume", _simple("resume"), "resume a paused campaign"),
         ("duplicate", _simple("duplicate"), "copy a campaign into a new draft"),
         ("delete", _simple("delete"), "delete a campaign and its logs"),
+        ("schedule", cmd_schedule, "send a draft later, at --at"),
+        ("unschedule", cmd_unschedule, "make a scheduled campaign a draft again"),
     ):
         p = actions.add_parser(name, help=text)
         p.add_argument("id", type=int, metavar="ID")
@@ -160,4 +189,11 @@ def register(sub: Any) -> None:
         if name == "send":
             p.add_argument("--follow", action="store_true",
                            help="show a live progress bar until the campaign ends")
+        if name == "schedule":
+            when = ("epoch seconds, ISO 8601 with an offset, or YYYY-MM-DDTHH:MM in the "
+                    "business timezone")
+            p.add_argument("--at", required=True, metavar="WHEN", help=f"start time: {when}")
+            p.add_argument("--latest-start", default=None, metavar="WHEN",
+                           help="not started by then (service down) → paused; default "
+                                "--at + 2 h")
         p.set_defaults(handler=handler)

@@ -104,6 +104,9 @@ class Outbox:
                                         thread_name_prefix="sms-send")
         self._runner = Runner(self._kicked_run)
         self._run_lock = threading.Lock()  # runs of one process never overlap either
+        # Called at the start of every queue run that can send: starts the scheduled
+        # campaigns that are due (schedules.py; set by the runtime).
+        self.before_run: Callable[[], object] | None = None
 
     # -- provider -----------------------------------------------------------------------
 
@@ -217,6 +220,12 @@ class Outbox:
             self._note_waiting(str(exc))
             report.ran, report.skipped_reason = False, str(exc)
             return report
+        if self.before_run is not None:
+            try:
+                self._retry.call("start scheduled campaigns", self.before_run,
+                                 lambda: self._stopping(stop))
+            except RetryStopped:
+                return report
         # Keep serving while there is due work, so a campaign queued during this run (or
         # retries falling due) do not wait for the next tick; stop when a pass sends nothing.
         # A run still serves at most CAMPAIGNS_PER_TICK distinct campaigns.
@@ -265,7 +274,8 @@ class Outbox:
         if row.kind == "campaign":  # quiet hours are not for test or one-off SMS
             tenant = int(row.tenant_id) or None
             campaign.is_campaign = True
-            campaign.quiet = self.tenant_settings.for_tenant(tenant).quiet_hours
+            chosen = self.tenant_settings.for_tenant(tenant)
+            campaign.quiet, campaign.cap = chosen.quiet_hours, chosen.frequency_cap
             campaign.business = self.bk.business_zone(tenant)
         return campaign
 

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..db import increment, insert_ignore, is_mysql, update_by_id
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
-from ..tenant_settings import QuietHours
+from ..tenant_settings import FrequencyCap, QuietHours
 from ..zones import UTC_ZONE, BusinessZone, zone_named
 
 
@@ -46,6 +46,7 @@ class QueuedCampaign:
     quiet: QuietHours | None = None
     business: BusinessZone = UTC_ZONE
     is_campaign: bool = False  # not a test or one-off SMS
+    cap: FrequencyCap | None = None  # the tenant's frequency cap at this drain
 
     def zone_for(self, name: str | None) -> tuple[tzinfo, str]:
         """The zone a recipient row's `timezone` means and its name (the business zone
@@ -54,6 +55,15 @@ class QueuedCampaign:
         if zone is None or name is None:
             return self.business.zone, self.business.name
         return zone, name
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A claimed row not sent by policy (suppressed at send time, frequency cap): status
+    `skipped` with `reason`, its attempt given back, the campaign's `skipped` counter
+    moved."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Recorded:
     retried: int
     released: int
     held: int = 0
+    skipped: int = 0
 
 
 class RecipientRows:
@@ -145,7 +156,7 @@ class RecipientRows:
                 for x in rows]
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
-               results: Mapping[int, SendResult | Held], token: str,
+               results: Mapping[int, SendResult | Held | Skipped], token: str,
                claimed_at: int) -> Recorded:
         """Step 3: write every outcome of a batch and move the counters, in one transaction.
         A row without a result was not attempted: it is released with its attempt back; a
@@ -161,8 +172,13 @@ class RecipientRows:
         release: dict[int, dict[str, Any]] = {}
         suppress: dict[str, Suppress] = {}
         held: dict[int, dict[str, Any]] = {}
+        skipped: dict[int, dict[str, Any]] = {}
         for row in rows:
             result = results.get(row.id)
+            if isinstance(result, Skipped):
+                skipped[row.id] = {"last_error": result.reason[:500],
+                                   "attempts": max(row.attempts - 1, 0)}
+                continue
             if result is None or isinstance(result, Held) or result.outcome is Outcome.HALT:
                 # Not attempted (or not the recipient's fault): give the attempt back.
                 # unsure_since older than this claim came from an earlier, unknown attempt.
@@ -208,10 +224,13 @@ class RecipientRows:
             retried = update_by_id(conn, r, retry, done, mine)
             released = update_by_id(conn, r, release, done, mine)
             n_held = update_by_id(conn, r, held, done, mine)
-            if n_sent or n_failed:
+            n_skipped = update_by_id(conn, r, skipped, {**done, "status": "skipped",
+                                                        "unsure_since": None}, mine)
+            if n_sent or n_failed or n_skipped:
                 conn.execute(update(c).where(c.c.id == campaign.id).values(
                     sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
-                    pending=c.c.pending - (n_sent + n_failed), updated_at=now))
+                    skipped=c.c.skipped + n_skipped,
+                    pending=c.c.pending - (n_sent + n_failed + n_skipped), updated_at=now))
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
@@ -220,7 +239,7 @@ class RecipientRows:
                     {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
                      "reason": entry.reason[:255], "created_at": now}
                     for phone, entry in suppress.items()])
-        return Recorded(n_sent, n_failed, retried, released, n_held)
+        return Recorded(n_sent, n_failed, retried, released, n_held, n_skipped)
 
     def release(self, token: str, claimed_at: int) -> int:
         """Give back every row still claimed by `token` untouched (attempt returned), for a

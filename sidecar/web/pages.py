@@ -8,6 +8,7 @@ templates), never the sidecar's own address.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from ..errors import Invalid
 from ..phone_region import country_names
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
-from . import require
+from . import business_zone, require
 from .api import rt, tenant
 from .inputs import page_args
 
@@ -77,7 +78,15 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
-        **_chrome("campaigns"))
+        send_at_local=_local_input((campaign or {}).get("send_at")),
+        zone_name=business_zone().name, **_chrome("campaigns"))
+
+
+def _local_input(epoch: int | None) -> str:
+    """`epoch` as an <input type="datetime-local"> value in the business timezone."""
+    if not epoch:
+        return ""
+    return datetime.fromtimestamp(epoch, business_zone().zone).strftime("%Y-%m-%dT%H:%M")
 
 
 @blueprint.get("/campaigns/new")
