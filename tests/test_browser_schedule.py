@@ -1,5 +1,6 @@
-"""Browser test of scheduling (DESIGN.md §11): the date picker on the campaign page, the
-list showing when (in the business timezone, named), an edit while scheduled, Unschedule.
+"""Browser tests of scheduling and quiet hours (DESIGN.md §11): the date picker on the
+campaign page, the list and dashboard showing when (in the business timezone, named), an
+edit while scheduled, Unschedule; the progress wizard saying who is held until when.
 
 The stack's clock stands at START (2026-05-28 20:26:40 UTC); the tenant's Booknetic zone is
 America/Chicago, so "2026-06-02T09:30" typed in the picker is 14:30 UTC on 2 June.
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from sidecar.schedules import parse_when
 from sidecar.zones import UTC_ZONE
@@ -110,3 +111,37 @@ def test_schedule_with_the_date_picker_see_it_listed_edit_and_unschedule(
     row = frame.locator("#campaign-table tbody tr", has_text="Summer hours")
     expect(row.locator(".badge")).to_have_text("draft")
     assert saas.runtime.campaigns.get(1, campaign_id)["send_at"] is None
+
+
+@pytest.fixture
+def quiet_site(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
+    """Single-site, quiet hours on (09:00-20:00), the business in Chicago (15:26 at START);
+    customers with an even id booked from Tokyo (05:26 there: outside the window)."""
+    with running_stack(mysql_url, engine_for(mysql_url), customers=FEATURE_CUSTOMERS,
+                       quiet_hours=True) as s:
+        s.set_option("timezone_string", "America/Chicago")
+        with s.engine.begin() as conn:
+            conn.execute(text("UPDATE wp_bkntc_appointments SET client_timezone = CASE "
+                              "WHEN customer_id % 2 = 0 THEN 'Asia/Tokyo' ELSE NULL END"))
+        yield s
+
+
+def test_the_progress_wizard_says_who_is_held_until_when(page: Page, quiet_site: Stack) -> None:
+    frame = open_sidecar(page, quiet_site)
+    svc = quiet_site.runtime.campaigns
+    cid = int(svc.create(None, {"name": "Night owls", "segment": "all_with_phone",
+                                "body": "Hi {customer_first_name}!"})["id"])
+    svc.send(None, cid)
+    quiet_site.runtime.outbox.run_queue()
+    held = svc.progress(None, cid)
+    assert held["status"] == "sending" and "held until 09:00 (Asia/Tokyo)" in held[
+        "status_reason"]
+    mark_document(page)
+    page.reload()
+    wait_for_new_document(page, "campaigns")
+    row = frame.locator("#campaign-table tbody tr", has_text="Night owls")
+    expect(row.locator(".reason")).to_contain_text("held until 09:00 (Asia/Tokyo)")
+    row.locator("[data-action=progress]").click()
+    expect(frame.locator("#wizard-status")).to_contain_text(
+        re.compile(r"Sending… \d+ held until 09:00 \(Asia/Tokyo\)"))
+    screenshot(page, "quiet-hours-held")

@@ -27,10 +27,10 @@ from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..schema import SmsTables
 from ..tenant_settings import SettingsService
+from . import holds
 from .batches import BatchReport, BatchSender
 from .gate import SETTLE_SECONDS, SendGate
 from .halts import Halts
-from .holds import note_held, sweep
 from .recipient_rows import QueuedCampaign, RecipientRows
 from .retry import DatabaseRetry, RetryStopped
 from .runner import Runner
@@ -230,6 +230,7 @@ class Outbox:
         # retries falling due) do not wait for the next tick; stop when a pass sends nothing.
         # A run still serves at most CAMPAIGNS_PER_TICK distinct campaigns.
         limit = self.settings.campaigns_per_tick
+        swept: set[int] = set()
         while not self._stopping(stop):
             try:
                 due = self._retry.call("list active campaigns", lambda: self._active_ids(
@@ -244,7 +245,10 @@ class Outbox:
                     if len(report.campaigns) >= limit:
                         continue
                     report.campaigns.append(campaign_id)
-                batch = self.drain(campaign_id, provider=provider, stop=stop)
+                # Held rows are re-checked once per run and campaign (DESIGN.md §11).
+                batch = self.drain(campaign_id, provider=provider, stop=stop,
+                                   sweep_holds=campaign_id not in swept)
+                swept.add(campaign_id)
                 report.add(batch)
                 progressed = progressed or batch.claimed > 0
                 if report.halt is not None:
@@ -299,7 +303,8 @@ class Outbox:
 
     def drain(self, campaign_id: int, *, provider: SmsProvider | None = None,
               max_batches: int | None = None,
-              stop: threading.Event | None = None) -> BatchReport:
+              stop: threading.Event | None = None,
+              sweep_holds: bool = True) -> BatchReport:
         """Send a campaign's due recipients with up to SEND_CONCURRENCY batches in flight
         (one batch at a time, in the calling thread, when `max_batches` is 1).
 
@@ -316,13 +321,12 @@ class Outbox:
                                         lambda: self._stopping(stop))
         except RetryStopped:
             return total
-        if campaign is not None and campaign.is_campaign:
-            try:
-                self._retry.call("apply quiet hours", lambda: sweep(
+        # Quiet hours over all rows (holds.py); not for Send's first batch, checked row by row.
+        if campaign is not None and campaign.is_campaign and sweep_holds and not max_batches:
+            with contextlib.suppress(RetryStopped):  # the per-row check still holds them
+                self._retry.call("apply quiet hours", lambda: holds.sweep(
                     self.engine, self.tables, campaign, int(self.clock())),
                     lambda: self._stopping(stop))
-            except RetryStopped:
-                return total
         if campaign is not None:
             budget = None if max_batches is None else threading.Semaphore(max_batches)
             started = threading.Event()  # queued → sending, with the first claim
@@ -351,7 +355,7 @@ class Outbox:
                     total.add(future.result())
             if campaign.is_campaign:
                 with contextlib.suppress(RetryStopped):  # the next drain says it
-                    self._retry.call("note held rows", lambda: note_held(
+                    self._retry.call("note held rows", lambda: holds.note_held(
                         self.engine, self.tables, campaign, int(self.clock())),
                         lambda: self._stopping(stop))
         self._finish_if_done(campaign_id, stop)
