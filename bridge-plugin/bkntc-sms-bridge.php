@@ -1,7 +1,7 @@
 <?php
 /**
  * Plugin Name:       Booknetic SMS Campaigns (bridge)
- * Description:       Shows SMS Campaigns inside Booknetic's panel, tells the SMS Campaigns service who the user is (signed), and forwards Booknetic's cron tick. All logic lives in the service; this plugin only relays.
+ * Description:       Shows SMS Campaigns inside Booknetic's panel, tells the SMS Campaigns service who the user is (signed), and forwards Booknetic's cron tick and Twilio's webhooks. All logic lives in the service; this plugin only relays.
  * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      7.4
@@ -28,6 +28,7 @@ require_once __DIR__ . '/src/class-identity.php';
 require_once __DIR__ . '/src/class-sidecar.php';
 require_once __DIR__ . '/src/class-relay.php';
 require_once __DIR__ . '/src/class-cron.php';
+require_once __DIR__ . '/src/class-webhooks.php';
 require_once __DIR__ . '/src/class-settings.php';
 require_once __DIR__ . '/src/class-notices.php';
 require_once __DIR__ . '/src/class-versions.php';
@@ -46,6 +47,10 @@ function register_hooks() {
 
 	add_action( 'wp_ajax_' . Relay::ACTION, array( Relay::class, 'handle' ) );
 	add_action( 'bkntc_cronjob', array( Cron::class, 'tick' ) );
+	add_action( 'rest_api_init', array( Webhooks::class, 'register_routes' ) );
+	add_filter( 'rest_pre_serve_request', array( Webhooks::class, 'serve_raw' ), 10, 4 );
+	add_action( 'admin_init', array( Options::class, 'ensure_public_base_url' ) );
+	add_action( 'permalink_structure_changed', array( Options::class, 'record_public_base_url' ) );
 
 	add_action( 'admin_menu', array( Settings::class, 'add_page' ) );
 	add_action( 'admin_init', array( Settings::class, 'register' ) );

@@ -32,6 +32,9 @@ TWILIO_ADDON_SLUG = "booknetic-workflow-twilio-sms"
 TWILIO_ADDON_PLUGIN = f"{TWILIO_ADDON_SLUG}/init.php"
 TWILIO_OPTIONS = ("bkntc_sms_account_sid", "bkntc_sms_auth_token", "bkntc_sender_phone_number")
 BRIDGE_SECRET_OPTION = "bkntc_sms_bridge_secret"
+# Where Twilio reaches the bridge's public REST routes (rest_url('bkntc-sms/v1/')), written
+# by the bridge on activation and when its settings are saved (DESIGN.md §10).
+PUBLIC_BASE_OPTION = "bkntc_sms_public_base_url"
 # Booknetic's "Default phone country code" (Helper::setOption, so per tenant in SaaS).
 PHONE_COUNTRY_OPTION = "default_phone_country_code"
 # WordPress's timezone; in SaaS Booknetic's `bkntc_t{ID}_timezone` overrides it (Date.php).
@@ -194,6 +197,13 @@ class Booknetic:
 
     def option(self, name: str) -> str | None:
         return self.options([name]).get(name)
+
+    def webhook_options(self) -> tuple[str, str]:
+        """The Twilio add-on's Auth Token (what Twilio signs webhooks with) and the bridge's
+        public base URL, as stored ("" when missing), in one query."""
+        token_option = TWILIO_OPTIONS[1]
+        values = self.options([token_option, PUBLIC_BASE_OPTION])
+        return values.get(token_option, "").strip(), values.get(PUBLIC_BASE_OPTION, "").strip()
 
     def phone_country_options(self, tenant_id: int | None) -> list[tuple[str, str]]:
         """Booknetic's default phone country options that are set, as (name, value), the

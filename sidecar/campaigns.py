@@ -76,6 +76,7 @@ TRANSITIONS: dict[str, Transition] = {
     "complete": Transition(ACTIVE, Status.COMPLETED),
     "fail": Transition(ACTIVE, Status.FAILED),
     "halt": Transition(ACTIVE, Status.PAUSED),  # a configuration error stopped all sending
+    "autopause": Transition(ACTIVE, Status.PAUSED),  # too many failures (outbox/autopause.py)
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
@@ -255,19 +256,32 @@ class CampaignService:
         return [self._public(r) for r in rows], int(total)
 
     def progress(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        """Counters and status from the campaign row alone (one primary-key read); while
-        quiet hours hold rows, `status_reason` says "3 held until 09:00 (America/Chicago)"."""
-        c = self.tables.campaigns
+        """Counters and status from the campaign row (a primary-key read), and the retries
+        waiting: `retry_waiting` rows and the first `next_retry_at`, or None. While quiet
+        hours hold rows, `status_reason` says "3 held until 09:00 (America/Chicago)".
+
+        A retry waiting is a pending row already tried whose next attempt is still ahead:
+        the end of the campaign's pending range of the (campaign_id, status,
+        next_attempt_at) index, so only those rows are read, not every pending one."""
+        c, r = self.tables.campaigns, self.tables.recipients
+        now = int(self.clock())
+        waiting = ((r.c.campaign_id == c.c.id) & (r.c.status == "pending")
+                   & (r.c.next_attempt_at > now) & (r.c.attempts > 0))
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.skipped, c.c.started_at, c.c.finished_at,
-                       c.c.updated_at)
+                       c.c.pending, c.c.skipped, c.c.delivered, c.c.undelivered,
+                       c.c.started_at,
+                       c.c.finished_at, c.c.updated_at,
+                       select(func.count()).where(waiting).scalar_subquery()
+                       .label("retry_waiting"),
+                       select(func.min(r.c.next_attempt_at)).where(waiting).scalar_subquery()
+                       .label("next_retry_at"))
                 .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
             ).mappings().first()
         if row is None:
             raise CampaignNotFound(campaign_id)
-        return dict(row)
+        return {**row, "retry_waiting": int(row["retry_waiting"] or 0)}
 
     # -- changing -----------------------------------------------------------------------
 
@@ -293,9 +307,12 @@ class CampaignService:
         """Edit a draft, paused or failed campaign: it becomes a draft and loses its logs."""
         fields = validate_input(data, tenant_id)
         with self.engine.begin() as conn:
+            from .resend import resend_marker  # resend.py imports this module
+            resend = resend_marker(self._row(conn, tenant_id, campaign_id))
             self._transition(conn, tenant_id, campaign_id, "edit", {
                 "name": fields.name, "segment": fields.query.segment,
-                "filters": json.dumps(fields.query.filters()), "body": fields.body,
+                "filters": json.dumps({**fields.query.filters(), **resend}),
+                "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
                 "send_at": None, "latest_start": None,
             })
@@ -363,10 +380,9 @@ class CampaignService:
             else:
                 self._transition(conn, tenant_id, campaign_id, action, values)
             self._clear_logs(conn, campaign_id)
-            inserted = conn.execute(
-                self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
-                                              now=now)
-            ).rowcount
+            from .resend import snapshot_insert  # the segment's, or a resend's (resend.py)
+            inserted = conn.execute(snapshot_insert(self.segments, self.tables, campaign,
+                                                    query, region, now)).rowcount
             # Each recipient's zone, once (DESIGN.md §11): quiet hours apply in it.
             stamp_zones(conn, self.tables.recipients, campaign_id,
                         lambda ids: self.segments.bk.recipient_zones(tenant_id, ids))
@@ -441,7 +457,7 @@ class CampaignService:
 
     def _reset_values(self) -> dict[str, Any]:
         return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "skipped": 0,
-                "status_reason": "",
+                "delivered": 0, "undelivered": 0, "status_reason": "",
                 "queued_at": None, "started_at": None, "finished_at": None}
 
     def _clear_logs(self, conn: Connection, campaign_id: int) -> None:

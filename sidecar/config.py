@@ -43,6 +43,8 @@ class Settings:
     # Not in the DESIGN.md contract; operators rarely need them, tests shorten them.
     twilio_timeout: float = 15.0
     lease_seconds: int = 120
+    # Where Twilio reaches our webhooks (DESIGN.md §10); overrides the bridge's option.
+    public_url: str | None = None
 
     @property
     def max_attempts(self) -> int:
@@ -100,6 +102,16 @@ class Settings:
                 )
             values["twilio_base_url"] = base.rstrip("/")
 
+        public = _get(env, "PUBLIC_URL")
+        if public:
+            normalised = public_base(public)
+            if normalised is None:
+                raise ConfigError(
+                    f"{ENV_PREFIX}PUBLIC_URL must be the public http(s) URL of the bridge's "
+                    f"REST routes, such as https://example.com/wp-json/bkntc-sms/v1/, "
+                    f"got {public!r}")
+            values["public_url"] = normalised
+
         values["batch_size"] = _int(env, "BATCH_SIZE", 25, 1, 1000)
         values["campaigns_per_tick"] = _int(env, "CAMPAIGNS_PER_TICK", 5, 1, 100)
         values["tick_seconds"] = _int(env, "TICK_SECONDS", 60, 1, 3600)
@@ -114,6 +126,21 @@ class Settings:
                 f"5 s (a claimed message must be able to finish inside its lease)")
         values.update(overrides)
         return cls(**values)
+
+
+_PUBLIC_URL_RE = re.compile(r"^https?://[^/\s?#]+[^\s#]*$")
+
+
+def public_base(url: str) -> str | None:
+    """A base URL for the webhooks (`<base>twilio/status`), or None when `url` is not an
+    http(s) URL without spaces or fragment. A path gets its trailing slash; a base with a
+    query (WordPress's `?rest_route=/bkntc-sms/v1/` form) is kept as it is."""
+    url = url.strip()
+    if not _PUBLIC_URL_RE.match(url):
+        return None
+    if "?" not in url and not url.endswith("/"):
+        url += "/"
+    return url
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

@@ -1,5 +1,7 @@
 """The dashboard's figures, from counters kept as messages are recorded (cheap to read):
-campaign totals from the campaign rows, the 30-day chart from `bkntc_sms_daily_stats`."""
+campaign totals from the campaign rows, the 30-day chart, delivery rate and opt-outs from
+`bkntc_sms_daily_stats` (delivered and undelivered messages count on the day they were
+sent, so the rate is delivered / sent of the messages sent in the window)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ class Dashboard:
             ).where(c.c.tenant_id == key)).mappings().one()
             recent = conn.execute(
                 select(c.c.id, c.c.name, c.c.status, c.c.total, c.c.sent, c.c.failed,
-                       c.c.updated_at)
+                       c.c.delivered, c.c.undelivered, c.c.updated_at)
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
             # What goes out next on its own (DESIGN.md §11): scheduled, soonest first.
@@ -50,9 +52,13 @@ class Dashboard:
                 select(c.c.id, c.c.name, c.c.send_at)
                 .where(c.c.tenant_id == key, is_campaign, c.c.status == "scheduled")
                 .order_by(c.c.send_at, c.c.id).limit(5)).mappings().all()
-            days = {int(r.day): (int(r.sent), int(r.failed)) for r in conn.execute(
-                select(d.c.day, d.c.sent, d.c.failed)
-                .where(d.c.tenant_id == key, d.c.day >= first_day))}
+            rows = conn.execute(
+                select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered,
+                       d.c.opt_outs)
+                .where(d.c.tenant_id == key, d.c.day >= first_day, d.c.day <= today)).all()
+        days = {int(r.day): (int(r.sent), int(r.failed)) for r in rows}
+        sent_30 = sum(int(r.sent) for r in rows)
+        delivered_30 = sum(int(r.delivered) for r in rows)
         chart = [{"day": time.strftime("%Y-%m-%d", time.gmtime(day * 86400)),
                   "sent": days.get(day, (0, 0))[0], "failed": days.get(day, (0, 0))[1]}
                  for day in range(first_day, today + 1)]
@@ -60,8 +66,14 @@ class Dashboard:
                 "completed": int(totals["completed"] or 0),
                 "sent": int(totals["sent"]), "failed": int(totals["failed"]),
                 "pending": int(totals["pending"]),
+                "opt_outs": sum(int(r.opt_outs) for r in rows),
                 "recent": [dict(r) for r in recent], "chart": chart,
-                "scheduled": [dict(r) for r in scheduled]}
+                "scheduled": [dict(r) for r in scheduled],
+                "deliveries": {
+                    "days": CHART_DAYS, "sent": sent_30, "delivered": delivered_30,
+                    "undelivered": sum(int(r.undelivered) for r in rows),
+                    # delivered / sent of the messages sent in the window; null: none sent
+                    "rate": round(delivered_30 / sent_30, 4) if sent_30 else None}}
 
 
 def chart_svg(chart: list[dict[str, Any]], width: int = 720, height: int = 180) -> dict[str, Any]:

@@ -276,6 +276,20 @@ def update_by_id(
     return int(result.rowcount or 0)
 
 
+def add_by_id(conn: Connection, table: Table, per_row: dict[int, dict[str, int]]) -> int:
+    """One UPDATE adding per-row amounts to counter columns (`col + CASE id WHEN … END`),
+    for counters of several rows moved in one statement. Returns the rows matched."""
+    if not per_row:
+        return 0
+    id_col = table.c.id
+    columns = sorted({c for row in per_row.values() for c in row})
+    values = {column: table.c[column] + case(
+        {row_id: row.get(column, 0) for row_id, row in per_row.items()},
+        value=id_col, else_=0) for column in columns}
+    result = conn.execute(update(table).where(id_col.in_(list(per_row))).values(values))
+    return int(result.rowcount or 0)
+
+
 class LeaseLock:
     """A named lock held for `ttl` seconds at a time in the `locks` table.
 

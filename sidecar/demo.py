@@ -6,6 +6,13 @@ services and locations, some bad phones), starts the fake Twilio in-process with
 latency and a few failures so retries show, runs the sidecar's web app and worker, and a
 local relay with a demo sign-in in place of WordPress. Everything binds to 127.0.0.1.
 
+Deliveries arrive as they would on a live site: the relay serves the bridge's public
+webhook routes, BKNTC_SMS_PUBLIC_URL points there, and the fake Twilio calls back through
+them a few seconds after each message (DEMO_DELIVERY: some undelivered, some callbacks late,
+twice or lost — those the poller finds 10 minutes on). A customer's STOP reply comes in the
+same way: the demo prints the command (`inbound_command`) that has the fake Twilio post a
+signed inbound SMS to the relay's public inbound route.
+
 The same code paths run as in production; only the database URL, the Twilio base URL and
 the relay (the PHP bridge's job in production) differ.
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -24,13 +32,13 @@ from typing import Any
 
 from .config import Settings
 from .db import make_engine
-from .providers.fake_twilio import FakeTwilio
+from .providers.fake_twilio import DeliveryRules, FakeTwilio
 from .runtime import Runtime
 from .sample_data import build_booknetic, set_option
 from .segments import SEGMENTS, SegmentQuery
 from .web import create_app
-from .web.auth import CAPABILITIES
-from .web.relay import create_relay
+from .web.auth import CAPABILITIES, SERVER_CAPABILITIES
+from .web.relay import PUBLIC_PREFIX, create_relay
 from .web.server import BackgroundServer
 from .worker import build_scheduler
 
@@ -40,8 +48,12 @@ DEMO_TIMEZONE = "America/Chicago"
 # cost is estimated before it is sent.
 DEMO_PRICE_PER_SEGMENT = "0.0079"
 LOOPBACK = "127.0.0.1"
+# What becomes of the demo's messages (sidecar/providers/fake_twilio/lifecycle.py).
+DEMO_DELIVERY = DeliveryRules(queued_for=1.0, final_after=3.0, undelivered_rate=0.06,
+                              failed_rate=0.02, lost_rate=0.05, duplicate_rate=0.05,
+                              out_of_order_rate=0.05, seed=11)
 
-ALL_CAPS = [c for c in CAPABILITIES if c != "cron"]
+ALL_CAPS = [c for c in CAPABILITIES if c not in SERVER_CAPABILITIES]
 PERSONAS: dict[str, dict[str, Any]] = {
     "owner": {"user_id": 1, "user_login": "owner", "display_name": "Alex Morgan (owner)",
               "summary": "Salon owner: every permission.", "caps": ALL_CAPS},
@@ -97,6 +109,11 @@ class Demo:
     servers: list[BackgroundServer] = field(default_factory=list)
     scheduler: Any = None
 
+    @property
+    def inbound_url(self) -> str:
+        """Where Twilio would post a customer's reply: the relay's public inbound route."""
+        return self.url.rstrip("/") + PUBLIC_PREFIX + "twilio/inbound"
+
     def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -106,20 +123,36 @@ class Demo:
         self.runtime.close()
 
 
-def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> Demo:
+class _Later:
+    """A WSGI app set after its server is bound (the relay needs the sidecar's address,
+    the sidecar's settings need the relay's)."""
+
+    app: Any = None
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
+               delivery: DeliveryRules = DEMO_DELIVERY) -> Demo:
     db = seed_demo_database(directory)
     fake = FakeTwilio(db.options["bkntc_sms_account_sid"], db.options["bkntc_sms_auth_token"],
                       latency=0.05 if fake_faults else 0.0,
                       failure_rate_500=0.03 if fake_faults else 0.0,
                       failure_rate_429=0.02 if fake_faults else 0.0,
-                      lost_answer=fake_faults, seed=11).start()
+                      lost_answer=fake_faults, seed=11, delivery=delivery,
+                      auto_callbacks=True).start()
     secret = secrets.token_hex(24)
+    front_app = _Later()
+    front = BackgroundServer(front_app, LOOPBACK, port)  # bound now, serving once started
     settings = Settings.from_env({
         "BKNTC_SMS_DATABASE_URL": db.url,
         "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
         "BKNTC_SMS_BRIDGE_SECRET": secret,
         "BKNTC_SMS_RETRY_DELAYS": "10,20",  # short, so a retry is visible in a demo
         "BKNTC_SMS_TICK_SECONDS": "5",
+        # Twilio's callbacks come in through the relay's public routes, as through WordPress.
+        "BKNTC_SMS_PUBLIC_URL": front.url + PUBLIC_PREFIX,
     })
     runtime = Runtime.build(settings)
     # Quiet hours off: the demo runs on the real clock, and a campaign tried at night should
@@ -140,9 +173,9 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True) -> D
         return {k: persona[k] for k in ("user_id", "user_login", "display_name", "caps")} | {
             "tenant_id": None}
 
-    relay = create_relay(sidecar.url, lambda: secret, identity_for, demo_personas=PERSONAS,
-                         clock=runtime.clock)
-    front = BackgroundServer(relay, LOOPBACK, port).start()
+    front_app.app = create_relay(sidecar.url, lambda: secret, identity_for,
+                                 demo_personas=PERSONAS, clock=runtime.clock)
+    front.start()
     demo.servers.append(front)
     demo.url = front.url + "/"
     return demo
@@ -166,6 +199,15 @@ def print_segment_overview(runtime: Runtime) -> None:
               f"duplicate phones left out)")
 
 
+def inbound_command(demo: Demo, body: str = "STOP") -> str:
+    """The command line that texts `body` to the demo from a demo customer's number, as
+    Twilio would post it (signed with the demo's Auth Token)."""
+    sample = demo.runtime.segments.preview(SegmentQuery("all_with_phone"), limit=1).sample
+    return (f"{sys.executable} -m sidecar.providers.fake_twilio inbound --url "
+            f"{demo.inbound_url} --from {sample[0]['phone']} --body {body} "
+            f"--auth-token {demo.fake.auth_token}")
+
+
 def run_demo(data_dir: str | None, port: int) -> int:
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bkntc-sms-demo-"))
     demo = start_demo(directory, port=port)
@@ -177,7 +219,12 @@ def run_demo(data_dir: str | None, port: int) -> int:
           "reminder\" is scheduled for 10:00 tomorrow.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
-          f"{demo.fake.base_url} (nothing is really sent). Press Ctrl-C to stop.", flush=True)
+          f"{demo.fake.base_url} (nothing is really sent); its delivery reports come back "
+          f"through {demo.runtime.public_urls.status_callback()}.")
+    print("To reply STOP as a customer would (the number lands on the suppression list; "
+          "START takes it back), run:")
+    print(f"  {inbound_command(demo)}")
+    print("Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -17,12 +18,15 @@ from .campaigns import CampaignService
 from .config import Settings
 from .dashboard import Dashboard
 from .db import make_engine
+from .deliveries import DeliveryService
 from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
+from .public_url import PublicUrls
 from .schedules import CampaignSchedules
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
@@ -47,7 +51,13 @@ class Runtime:
     regions: RegionResolver
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
     schedules: CampaignSchedules  # scheduled sends (schedules.py)
+    deliveries: DeliveryService
+    public_urls: PublicUrls
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
+    # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
+    # report's estimated cost, None when unknown: the tenant settings answer it (build()).
+    segment_price: Callable[[int | None], Decimal | None] = field(default=lambda _tenant: None)
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None,
@@ -63,7 +73,9 @@ class Runtime:
         regions = RegionResolver(booknetic, override=settings.default_country,
                                  tenant_setting=tenant_settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
-        outbox = Outbox(engine, tables, booknetic, settings, clock=clock)
+        public_urls = PublicUrls(settings, booknetic)
+        outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
+                        public_urls=public_urls)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider, on_pause=outbox.paused,
                                     settings_of=tenant_settings.for_tenant)
@@ -81,7 +93,12 @@ class Runtime:
             regions=regions,
             tenant_settings=tenant_settings,
             schedules=schedules,
+            deliveries=DeliveryService(outbox),
+            public_urls=public_urls,
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
+            segment_price=lambda tenant: tenant_settings.for_tenant(tenant).price_per_segment,
         )
 
     def close(self) -> None:

@@ -83,6 +83,7 @@ class SmsTables:
     locks: Table
     nonces: Table
     daily: Table
+    early_statuses: Table
     settings: Table
 
 
@@ -134,10 +135,14 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("tenant_id", Integer, nullable=False, server_default="0"),
         Column("phone", _Phone, nullable=False),
         Column("reason", String(255), nullable=False, server_default=""),
-        Column("source", String(16), nullable=False, server_default="manual"),
+        Column("source", String(16), nullable=False, server_default="manual",
+               comment="manual (an admin, one or pasted) | keyword (replied STOP) | "
+                       "provider (Twilio refused the number)"),
         Column("created_by", Integer, nullable=True),
         Column("created_at", Integer, nullable=False),
         UniqueConstraint("tenant_id", "phone", name=f"{p}suppressions_tenant_phone"),
+        # An inbound START clears the number in every tenant at once.
+        Index(f"{p}suppressions_phone", "phone"),
         comment="Numbers a tenant never sends to.",
         **_TABLE_ARGS,
     )
@@ -185,6 +190,10 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("queued_at", Integer, nullable=True),
         Column("started_at", Integer, nullable=True),
         Column("finished_at", Integer, nullable=True),
+        # Delivery counters (DESIGN.md §10), moved with the recipient rows' delivery status.
+        Column("delivered", Integer, nullable=False, server_default="0"),
+        Column("undelivered", Integer, nullable=False, server_default="0",
+               comment="delivery status undelivered or failed"),
         Column("send_at", Integer, nullable=True, comment="scheduled start (DESIGN.md §11)"),
         Column("latest_start", Integer, nullable=True,
                comment="a scheduled campaign not started by then is paused, not sent late"),
@@ -221,11 +230,28 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("provider_message_id", String(64), nullable=True),
         Column("sent_at", Integer, nullable=True),
         Column("updated_at", Integer, nullable=False, server_default="0"),
+        # What happened after the provider accepted the message (DESIGN.md §10; the
+        # protocol in sidecar/outbox/__init__.py, step 4): only ever moves forward.
+        Column("delivery_status", String(16), nullable=True,
+               comment="queued | sent | delivered | undelivered | failed; NULL = none known"),
+        Column("delivered_at", Integer, nullable=True),
+        Column("delivery_error_code", Integer, nullable=True,
+               comment="the carrier's error code (Twilio 30xxx)"),
+        Column("delivery_error", String(255), nullable=False, server_default="",
+               comment="the carrier's error in words"),
+        Column("delivery_checks", SmallInteger, nullable=False, server_default="0",
+               comment="times the poller asked the provider"),
+        Column("delivery_check_at", Integer, nullable=True,
+               comment="when the poller asks next; NULL = final or given up"),
         Column("timezone", String(64), nullable=True,
                comment="the recipient's own zone, resolved at snapshot (NULL = the business "
                        "zone); quiet hours apply in it"),
         UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
         Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
+        # A status callback finds its row by the provider's message id; the poller reads
+        # the due rows in check order.
+        Index(f"{p}recipients_message", "provider_message_id"),
+        Index(f"{p}recipients_delivery_check", "delivery_check_at"),
         # The frequency cap counts one number's recent sends across the tenant's campaigns.
         Index(f"{p}recipients_tenant_phone", "tenant_id", "phone", "sent_at"),
         comment="Per-recipient send queue and log.",
@@ -254,7 +280,8 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     # Messages per tenant and UTC day, incremented by the statement that records a batch,
-    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients.
+    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients;
+    # opt-outs likewise, by the statement that adds the suppression row (opt_outs.py).
     daily = Table(
         p + "daily_stats",
         md,
@@ -263,7 +290,29 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="UTC epoch day (epoch seconds // 86400)"),
         Column("sent", Integer, nullable=False, server_default="0"),
         Column("failed", Integer, nullable=False, server_default="0"),
-        comment="Messages sent and failed per tenant and day (dashboard).",
+        Column("delivered", Integer, nullable=False, server_default="0",
+               comment="of the messages sent that day"),
+        Column("undelivered", Integer, nullable=False, server_default="0",
+               comment="of the messages sent that day (undelivered or failed)"),
+        Column("opt_outs", Integer, nullable=False, server_default="0",
+               comment="numbers added to the suppression list by a keyword or the provider"),
+        comment="Messages sent and failed, and opt-outs, per tenant and day (dashboard).",
+        **_TABLE_ARGS,
+    )
+
+    # Status callbacks that came before the batch holding their message was recorded (the
+    # message id reaches its row only then): applied when it is, forgotten after an hour.
+    early_statuses = Table(
+        p + "early_statuses",
+        md,
+        Column("message_sid", _ascii(64), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("error_code", Integer, nullable=True),
+        Column("error", String(255), nullable=False, server_default=""),
+        Column("received_at", Integer, nullable=False),
+        PrimaryKeyConstraint("message_sid", "status"),
+        Index(f"{p}early_statuses_received", "received_at"),
+        comment="Delivery statuses for message ids no recipient row has yet.",
         **_TABLE_ARGS,
     )
 
@@ -296,7 +345,7 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, settings)
+                     locks, nonces, daily, early_statuses, settings)
 
 
 # Built-in templates, seeded once per database. Keys are stable: the seed never overwrites

@@ -31,6 +31,8 @@ CREATE TABLE wp_bkntc_sms_campaigns (
 	queued_at INTEGER, 
 	started_at INTEGER, 
 	finished_at INTEGER, 
+	delivered INTEGER NOT NULL DEFAULT '0', 
+	undelivered INTEGER NOT NULL COMMENT 'delivery status undelivered or failed' DEFAULT '0', 
 	send_at INTEGER COMMENT 'scheduled start (DESIGN.md §11)', 
 	latest_start INTEGER COMMENT 'a scheduled campaign not started by then is paused, not sent late', 
 	skipped INTEGER NOT NULL COMMENT 'recipients not sent by policy (suppressed at send time, frequency cap)' DEFAULT '0', 
@@ -46,8 +48,22 @@ CREATE TABLE wp_bkntc_sms_daily_stats (
 	day INTEGER NOT NULL COMMENT 'UTC epoch day (epoch seconds // 86400)', 
 	sent INTEGER NOT NULL DEFAULT '0', 
 	failed INTEGER NOT NULL DEFAULT '0', 
+	delivered INTEGER NOT NULL COMMENT 'of the messages sent that day' DEFAULT '0', 
+	undelivered INTEGER NOT NULL COMMENT 'of the messages sent that day (undelivered or failed)' DEFAULT '0', 
+	opt_outs INTEGER NOT NULL COMMENT 'numbers added to the suppression list by a keyword or the provider' DEFAULT '0', 
 	PRIMARY KEY (tenant_id, day)
-)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed, and opt-outs, per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE TABLE wp_bkntc_sms_early_statuses (
+	message_sid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
+	status VARCHAR(16) NOT NULL, 
+	error_code INTEGER, 
+	error VARCHAR(255) NOT NULL DEFAULT '', 
+	received_at INTEGER NOT NULL, 
+	PRIMARY KEY (message_sid, status)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Delivery statuses for message ids no recipient row has yet.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_early_statuses_received ON wp_bkntc_sms_early_statuses (received_at);
 
 CREATE TABLE wp_bkntc_sms_locks (
 	name VARCHAR(64) NOT NULL, 
@@ -102,10 +118,20 @@ CREATE TABLE wp_bkntc_sms_recipients (
 	provider_message_id VARCHAR(64), 
 	sent_at INTEGER, 
 	updated_at INTEGER NOT NULL DEFAULT '0', 
+	delivery_status VARCHAR(16) COMMENT 'queued | sent | delivered | undelivered | failed; NULL = none known', 
+	delivered_at INTEGER, 
+	delivery_error_code INTEGER COMMENT 'the carrier''s error code (Twilio 30xxx)', 
+	delivery_error VARCHAR(255) NOT NULL COMMENT 'the carrier''s error in words' DEFAULT '', 
+	delivery_checks SMALLINT NOT NULL COMMENT 'times the poller asked the provider' DEFAULT '0', 
+	delivery_check_at INTEGER COMMENT 'when the poller asks next; NULL = final or given up', 
 	timezone VARCHAR(64) COMMENT 'the recipient''s own zone, resolved at snapshot (NULL = the business zone); quiet hours apply in it', 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_recipients_campaign_phone UNIQUE (campaign_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-recipient send queue and log.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_recipients_delivery_check ON wp_bkntc_sms_recipients (delivery_check_at);
+
+CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provider_message_id);
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
 
@@ -124,12 +150,14 @@ CREATE TABLE wp_bkntc_sms_suppressions (
 	tenant_id INTEGER NOT NULL DEFAULT '0', 
 	phone VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	reason VARCHAR(255) NOT NULL DEFAULT '', 
-	source VARCHAR(16) NOT NULL DEFAULT 'manual', 
+	source VARCHAR(16) NOT NULL COMMENT 'manual (an admin, one or pasted) | keyword (replied STOP) | provider (Twilio refused the number)' DEFAULT 'manual', 
 	created_by INTEGER, 
 	created_at INTEGER NOT NULL, 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_suppressions_tenant_phone UNIQUE (tenant_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Numbers a tenant never sends to.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_suppressions_phone ON wp_bkntc_sms_suppressions (phone);
 
 CREATE TABLE wp_bkntc_sms_templates (
 	id INTEGER NOT NULL AUTO_INCREMENT, 

@@ -48,7 +48,7 @@ from sidecar.runtime import Runtime
 from sidecar.sample_data import Dataset, build_booknetic, set_option
 from sidecar.segments import Preview, SegmentQuery
 from sidecar.web import RELAY_QUERY, create_app
-from sidecar.web.auth import CAPABILITIES
+from sidecar.web.auth import CAPABILITIES, SERVER_CAPABILITIES
 from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from sidecar.worker import build_scheduler
@@ -67,7 +67,7 @@ ADMIN_PATH = "/wp-admin/admin.php?page=booknetic&module=sms_campaigns"
 AJAX_PATH = "/wp-admin/admin-ajax.php"
 FRAME = "#bkntc-sms-frame"
 
-ALL_CAPS = [c for c in CAPABILITIES if c != "cron"]
+ALL_CAPS = [c for c in CAPABILITIES if c not in SERVER_CAPABILITIES]
 OWNER: dict[str, Any] = {"user_id": 1, "user_login": "owner", "display_name": "Alex Owner",
                          "tenant_id": None, "caps": ALL_CAPS}
 
@@ -209,11 +209,13 @@ class Stack:
 
 def form_filters(service_ids: list[int] | None = None, location_ids: list[int] | None = None,
                  statuses: list[str] | None = None, min_appointments: int | None = None,
-                 exclude_suppressed: bool = True) -> dict[str, Any]:
+                 exclude_suppressed: bool = True,
+                 exclude_upcoming_days: int | None = None) -> dict[str, Any]:
     """Filters exactly as the campaign form's collect() sends them."""
     return {"service_ids": service_ids or [], "location_ids": location_ids or [],
             "statuses": statuses or [], "min_appointments": min_appointments,
-            "exclude_suppressed": exclude_suppressed}
+            "exclude_suppressed": exclude_suppressed,
+            "exclude_upcoming_days": exclude_upcoming_days}
 
 
 def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
@@ -370,6 +372,15 @@ def reload_admin(page: Page) -> FrameLocator:
 
 def row(frame: FrameLocator, campaign_id: int) -> Any:
     return frame.locator(f'#campaign-table tr[data-id="{campaign_id}"]')
+
+
+def confirm_send(frame: FrameLocator) -> None:
+    """In the Send confirmation (opened by a row's Send), wait for the audience and press
+    "Send to N recipients"."""
+    expect(frame.locator("#send-dialog")).to_be_visible()
+    confirm = frame.locator("#send-confirm")
+    expect(confirm).to_be_visible()
+    confirm.click()
 
 
 def call_api(frame: FrameLocator, method: str, path: str,

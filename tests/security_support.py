@@ -63,6 +63,7 @@ from tests.web_support import (
     settle,
     tampered_identity,
 )
+from tests.webhook_support import FORM, inbound_form, public_url, status_form, twilio_signed
 
 # The identity the matrix signs with: tenant 1, every capability (cron included).
 ALL = replace(TENANT1, caps=tuple(CAPABILITIES))
@@ -86,6 +87,19 @@ def _one_off() -> dict[str, Any]:
     return {"numbers": fresh_phone(), "body": "Matrix one-off"}
 
 
+WEBHOOK = "twilio_webhook"
+# Routes that take form bodies and no page token (server to server).
+FORM_ROUTES = ("/bridge/tick", "/twilio/status", "/twilio/inbound")
+
+
+def failed_campaign(web: Web, name: str) -> int:
+    """A tenant-1 campaign whose logs hold a failure another try may fix (resend-failed)."""
+    cid = web.campaign(1, name=name)
+    web.recipient_rows(cid, 1, [{"phone": fresh_phone(), "status": "failed", "attempts": 3,
+                                 "last_error": "gave up after 3 attempts: timeout"}])
+    return cid
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
@@ -96,10 +110,14 @@ class Endpoint:
     state: str = "draft"  # the campaign status a successful call needs
     operator: bool = False  # only for identities without a tenant (the site operator)
     # What "{id}" is: "campaign" (in `state`), "logs" (a campaign with recipient rows, i.e.
-    # message logs), "template" (a tenant's own template), "suppression" (a list row).
+    # message logs), "template" (a tenant's own template), "suppression" (a list row),
+    # "failed" (a campaign with a failure worth resending).
     target: str = "campaign"
     any_of: tuple[str, ...] = ()  # besides `caps`, any one of these is enough
     mimetype: str = "application/json"  # of a successful answer (pages: text/html)
+    # A Twilio webhook the bridge relays: `body` makes the form, which the request carries
+    # form-encoded and signed by "Twilio" (tests/webhook_support.py).
+    webhook: bool = False
 
     @property
     def name(self) -> str:
@@ -115,7 +133,7 @@ class Endpoint:
 
     @property
     def checks_csrf(self) -> bool:
-        return self.method in STATE_CHANGING and self.template != "/bridge/tick"
+        return self.method in STATE_CHANGING and self.template not in FORM_ROUTES
 
     @property
     def minimal_caps(self) -> tuple[str, ...]:
@@ -143,7 +161,10 @@ ENDPOINTS = [
              lambda: {"send_at": "2030-01-01T09:00:00+00:00"}),
     Endpoint("POST", "/api/v1/campaigns/{id}/unschedule", (VIEW, SEND), 200,
              state="scheduled"),
+    Endpoint("POST", "/api/v1/campaigns/{id}/resend-failed", (VIEW, CREATE), 201,
+             target="failed"),
     Endpoint("GET", "/api/v1/campaigns/{id}/progress", (VIEW,), 200),
+    Endpoint("GET", "/api/v1/campaigns/{id}/audience", (VIEW, SEND), 200),
     Endpoint("GET", "/api/v1/segments", (VIEW,), 200),
     Endpoint("POST", "/api/v1/segments/preview", (VIEW, CREATE), 200, {"segment": "repeat"}),
     Endpoint("GET", "/api/v1/status", (VIEW,), 200),
@@ -184,6 +205,13 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/settings", (VIEW,), 200),
     Endpoint("PUT", "/api/v1/settings", (VIEW, SEND), 200, {"attribution_days": 10}),
     Endpoint("GET", "/ui/settings", (VIEW,), 200),
+    # Twilio's status callback for a message nobody sent: accepted (204), changes nothing.
+    Endpoint("POST", "/twilio/status", (WEBHOOK,), 204, status_form, operator=True,
+             webhook=True),
+    # An inbound STOP from a number no customer has: accepted (200, empty TwiML), it adds
+    # the number to the no-tenant list — so a refusal that changed anything would show.
+    Endpoint("POST", "/twilio/inbound", (WEBHOOK,), 200, lambda: inbound_form(fresh_phone()),
+             operator=True, webhook=True, mimetype="text/xml"),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
@@ -225,7 +253,7 @@ class Sec:
         path = ep.path(self.victim_of(ep) if campaign is None else campaign)
         if ep.operator:
             who = who.in_tenant(None)
-        return self.client.prepare(ep.method, path, ep.payload(), who=who, **kw)
+        return prepare(self, ep, ep.method, path, who, **kw)
 
     def target(self, ep: Endpoint) -> int:
         """A fresh tenant-1 object of the kind a successful call to `ep` needs (campaigns in
@@ -233,11 +261,25 @@ class Sec:
         settle()
         if ep.target == "logs":
             return self.victims["logs"]
+        if ep.target == "failed":
+            return failed_campaign(self.web, f"target of {ep.name}")
         if ep.target == "template":
             return self.web.template(1, name=f"target of {ep.name}")
         if ep.target == "suppression":
             return self.web.suppression(1, reason=f"target of {ep.name}")
         return self.web.campaign(1, name=f"target of {ep.name}", status=ep.state)
+
+
+def prepare(sec: Sec, ep: Endpoint, method: str, path: str, who: Who, **kw: Any) -> Signed:
+    """`ep`'s request signed for (method, path): its JSON body, or for a webhook the form
+    Twilio signed for the Web's public URL, with the headers the bridge adds."""
+    if not ep.webhook:
+        return sec.client.prepare(method, path, ep.payload(), who=who, **kw)
+    body, headers = twilio_signed(sec.web.twilio_token, ep.payload(),
+                                  url=public_url(ep.template))
+    kw.setdefault("content_type", FORM)
+    signed = sec.client.prepare(method, path, raw_body=body, who=who, **kw)
+    return replace(signed, headers={**signed.headers, **headers})
 
 
 def open_sec(web: Web) -> Iterator[Sec]:
@@ -256,10 +298,12 @@ def open_sec(web: Web) -> Iterator[Sec]:
     victims = {"campaign": victim,
                "logs": web.sent_campaign(1, name=names["logs"]),
                "template": web.template(1, name=names["template"]),
-               "suppression": web.suppression(1, reason=names["suppression"])}
+               "suppression": web.suppression(1, reason=names["suppression"]),
+               "failed": failed_campaign(web, f"Failed-victim-{tag}")}
     others = {"campaign": other, "logs": other,
               "template": web.template(1, name="Other tenant-1 template"),
-              "suppression": web.suppression(1, reason="Other tenant-1 suppression")}
+              "suppression": web.suppression(1, reason="Other tenant-1 suppression"),
+              "failed": other}
     yield Sec(web, victim, other, name, second, pristine, victims, others, names)
     settle()
     assert web.booknetic_fingerprint() == pristine, "Booknetic's tables changed"
@@ -289,6 +333,9 @@ def assert_ok(reply: Reply, ep: Endpoint) -> None:
     if ep.is_page:
         assert reply.mimetype == "text/html", reply
         assert "Content-Security-Policy" in reply.headers
+    elif ep.webhook and ep.mimetype == "text/xml":  # Twilio's inbound webhook: TwiML
+        assert reply.mimetype == ep.mimetype, reply
+        assert reply.text.endswith("<Response />"), reply
     elif ep.mimetype != "application/json":
         assert reply.mimetype == ep.mimetype, reply
         assert reply.headers["Content-Disposition"].startswith("attachment;"), reply.headers
@@ -331,8 +378,8 @@ def _with_query(path: str, query: str) -> str:
 def _signed_for(sec: Sec, ep: Endpoint, *, method: str | None = None, path: str | None = None,
                 sent: str | None = None) -> Signed:
     """Signed for (method, path) but sent as `ep` to `sent` (default: the victim)."""
-    signed = sec.client.prepare(method or ep.method, path or sec.path(ep), ep.payload(),
-                                who=ALL)
+    who = ALL.in_tenant(None) if ep.operator else ALL
+    signed = prepare(sec, ep, method or ep.method, path or sec.path(ep), who)
     return replace(signed, method=ep.method, path=sent or sec.path(ep))
 
 

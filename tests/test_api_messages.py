@@ -301,7 +301,8 @@ def test_customer_search_by_name_phone_or_email_pages_through_the_tenants_custom
 
 LOG_KEYS = {"id", "customer_id", "first_name", "last_name", "phone", "status", "attempts",
             "last_error", "error_code", "sent_at", "provider_message_id", "next_attempt_at",
-            "updated_at"}
+            "updated_at", "delivery_status", "delivered_at", "delivery_error_code",
+            "delivery_error"}
 LOG_STATUSES = ("sent", "failed", "pending")
 
 
@@ -471,8 +472,8 @@ def test_logs_csv_of_a_campaign_named_in_any_script_downloads_over_http(web: Web
 
 # -- dashboard ----------------------------------------------------------------------------
 
-DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "recent", "chart",
-                  "scheduled"}
+DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "opt_outs", "recent",
+                  "chart", "deliveries", "scheduled"}
 
 
 def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
@@ -485,8 +486,8 @@ def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
         assert set(data) == DASHBOARD_KEYS
         assert data == web.runtime.dashboard.summary(who.tenant_id)
         assert len(data["chart"]) == 30 and len(data["recent"]) <= 5
-        assert all(set(r) == {"id", "name", "status", "total", "sent", "failed", "updated_at"}
-                   for r in data["recent"])
+        assert all(set(r) == {"id", "name", "status", "total", "sent", "failed", "updated_at",
+                              "delivered", "undelivered"} for r in data["recent"])
         assert all(set(d) == {"day", "sent", "failed"} for d in data["chart"])
     today = time.strftime("%Y-%m-%d", time.gmtime(web.runtime.clock()))
     assert data["chart"][-1]["day"] == today
@@ -501,6 +502,7 @@ def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
     assert after == web.runtime.dashboard.summary(2)
     assert (after["sent"], after["failed"]) == (before["sent"] + 1, before["failed"] + 1)
     assert after["campaigns"] == before["campaigns"]  # a one-off message is not a campaign
+    assert after["opt_outs"] == before["opt_outs"]  # 21614 (not a mobile) is no opt-out
     assert reply.json()["campaign_id"] not in {r["id"] for r in after["recent"]}
     assert (after["chart"][-1]["sent"], after["chart"][-1]["failed"]) == (
         before["chart"][-1]["sent"] + 1, before["chart"][-1]["failed"] + 1)

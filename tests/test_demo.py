@@ -72,6 +72,8 @@ def test_demo_command_sends_a_campaign_end_to_end(demo: str, browser: Browser) -
         row = frame.locator("#campaign-table tbody tr").first
         expect(row).to_contain_text("Demo: see you soon")
         row.locator("button[data-action=send]").click()
+        expect(frame.locator("#send-recipients")).to_have_text(f"{recipients:,}")
+        frame.locator("#send-confirm").click()
         dialog = frame.locator("#progress-dialog")
         expect(dialog).to_be_visible()
         # The demo's fake Twilio fails a few requests on purpose; retries come 10-30 s later

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from sidecar.db import make_engine
+from sidecar.providers.fake_twilio import DeliveryRules
 from sidecar.runtime import Runtime
 from tests.conftest import MariaDBServer, start_mariadb
 from tests.shop import Shop, open_shop
@@ -124,6 +125,35 @@ def test_an_unsure_row_is_reconciled_before_the_suppression_check(shop: Shop) ->
     assert shop.received_to()[unsure["phone"]] == 1
     assert svc.get(None, cid)["status"] == "completed"
     shop.assert_counters_match_rows(cid)
+
+
+def test_a_message_twilio_still_holds_queued_is_found_not_sent_twice(any_url: str,
+                                                                    engine_for) -> None:
+    """Issue 14 item 6: Twilio stored the message but the answer was lost, and it holds the
+    message queued (no date_sent) under its rate limits. A lookup by DateSent cannot see it
+    and the retry sent it again; the lookup by number and creation date finds it."""
+    shop = open_shop(any_url, engine_for(any_url), customers=20,
+                     fake_options={"delivery": DeliveryRules(queued_for=3600)})
+    try:
+        shop.fake.set_faults(lost_answer=True)
+        shop.fake.script_response_sequence([500])
+        cid = shop.create()
+        shop.runtime.campaigns.send(None, cid)
+        shop.runtime.outbox.run_queue()
+        unsure = [r for r in shop.rows(cid) if r["status"] == "pending"]
+        assert len(unsure) == 1 and unsure[0]["unsure_since"] is not None
+        (stored,) = [m for m in shop.fake.received() if m.to == unsure[0]["phone"]]
+        assert (stored.status, stored.date_sent) == ("queued", None)
+        shop.clock.advance(2)  # the retry falls due; Twilio still holds the message
+        shop.runtime.outbox.run_queue()
+        assert set(shop.received_to().values()) == {1}, "sent twice"
+        row = next(r for r in shop.rows(cid) if r["id"] == unsure[0]["id"])
+        assert (row["status"], row["provider_message_id"]) == ("sent", stored.sid)
+        assert shop.runtime.campaigns.get(None, cid)["status"] == "completed"
+        shop.assert_counters_match_rows(cid)
+    finally:
+        shop.runtime.close()
+        shop.fake.stop()
 
 
 # -- the database goes away ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.config import Settings
+from sidecar.providers.fake_twilio import DeliveryRules
 from sidecar.runtime import Runtime
 from tests.shop import Shop, open_shop
 from tests.web_support import wait_for
@@ -157,6 +158,46 @@ def test_worker_killed_mid_campaign_loses_nobody(big_shop: Shop) -> None:
         if victim.poll() is None:
             victim.kill()
     _assert_exactly_once(big_shop, runtime, cid)
+    runtime.outbox.close()
+
+
+@pytest.mark.slow
+def test_sigkill_while_twilio_holds_messages_queued_costs_no_duplicate(big_shop: Shop) -> None:
+    """Issue 14 item 6: the worker dies inside two sends that Twilio then accepts and holds
+    queued (no date_sent). The successor finds both by number and creation date: 0
+    duplicates."""
+    runtime = _real_clock_runtime(big_shop)
+    big_shop.fake.delivery = DeliveryRules(queued_for=3600)  # nothing leaves the queue
+    cid = big_shop.create()
+    runtime.campaigns.send(None, cid)
+    big_shop.fake.hold(after=300)
+    victim = _spawn(big_shop, "worker", extra={"BKNTC_SMS_SEND_CONCURRENCY": "2"})
+    try:
+        wait_for(lambda: big_shop.fake.stats.held == 2 or victim.poll() is not None,
+                 timeout=WAIT, what="both sending threads inside a held request")
+        assert victim.poll() is None, victim.communicate()
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        big_shop.fake.release()  # Twilio accepts the two messages whose sender died
+        wait_for(lambda: len(big_shop.fake.received()) == 302, timeout=60,
+                 what="the two held messages to be stored")
+        held = big_shop.fake.received()[300:]
+        assert [(m.status, m.date_sent) for m in held] == [("queued", None)] * 2
+        rows = {r["phone"]: r for r in big_shop.rows(cid)}
+        assert all(rows[m.to]["status"] == "pending" for m in held)
+        successor = _spawn(big_shop, "worker")
+        try:
+            _wait_finished(runtime, cid)
+        finally:
+            successor.send_signal(signal.SIGTERM)
+            successor.wait(timeout=WAIT)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    _assert_exactly_once(big_shop, runtime, cid)
+    rows = {r["phone"]: r for r in big_shop.rows(cid)}
+    assert [(rows[m.to]["status"], rows[m.to]["provider_message_id"]) for m in held] == [
+        ("sent", m.sid) for m in held]
     runtime.outbox.close()
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +22,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from sidecar.providers.fake_twilio import TIMEOUT, FakeTwilio
+from sidecar.providers.fake_twilio import TIMEOUT, DeliveryRules, FakeTwilio
+from sidecar.sample_data.throwaway_mariadb import free_port
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token"
@@ -376,7 +381,230 @@ def test_status_callbacks_are_signed_like_twilio(
 def test_auto_status_delivers_callbacks_by_itself(receiver: Receiver) -> None:
     with FakeTwilio(SID, TOKEN, auto_status="delivered", auto_status_delay=0.05) as server:
         message = send(make_client(server), status_callback=f"{receiver.url}/cb")
-        wait_until(lambda: bool(receiver.calls), "the automatic status callback")
-        [(_, form, _)] = receiver.calls
-        assert (form["MessageSid"], form["MessageStatus"]) == (message.sid, "delivered")
+        wait_until(lambda: len(receiver.calls) == 3, "the automatic status callbacks")
+        assert server.callbacks_done(WAIT)
+        assert [(form["MessageSid"], form["MessageStatus"]) for _, form, _ in receiver.calls] \
+            == [(message.sid, "queued"), (message.sid, "sent"), (message.sid, "delivered")]
         assert server.received()[0].status == "delivered"
+
+
+# --- what becomes of a message (lifecycle.py) ----------------------------------------------
+
+
+@dataclass
+class Clock:
+    """The fake's clock, moved by hand (tests/clock.py would do; this keeps the module
+    free of the engine's test helpers)."""
+
+    now: float = 1_780_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake(clock: Clock, **rules: object) -> FakeTwilio:
+    return FakeTwilio(SID, TOKEN, clock=clock, delivery=DeliveryRules(**rules)).start()
+
+
+def test_by_default_a_message_is_sent_and_delivered_at_once(fake: FakeTwilio,
+                                                            client: Client) -> None:
+    created = send(client)
+    assert (created.status, created.date_sent) == ("queued", None)  # the create's answer
+    fetched = client.messages(created.sid).fetch()
+    assert (fetched.status, fetched.error_code) == ("delivered", None)
+    assert fetched.date_sent == fetched.date_created
+
+
+def test_queued_mode_holds_messages_without_date_sent() -> None:
+    clock = Clock()
+    server = _fake(clock, queued_for=600, final_after=60)
+    try:
+        client = make_client(server)
+        sid = send(client, body="held").sid
+        clock.now += 599
+        held = client.messages(sid).fetch()
+        assert (held.status, held.date_sent) == ("queued", None)
+        created = held.date_created
+        assert created is not None
+        # Twilio's DateSent filter cannot see a message that has not been sent yet...
+        assert client.messages.list(to=RECIPIENT,
+                                    date_sent_after=created - timedelta(minutes=5)) == []
+        # ...but a list by number shows it, newest first, with its creation date.
+        send(client, body="later")
+        listed = client.messages.list(to=RECIPIENT, limit=20)
+        assert [(m.body, m.status) for m in listed] == [("later", "queued"), ("held", "queued")]
+        assert listed[1].date_created == created
+        clock.now += 1
+        sent = client.messages(sid).fetch()
+        assert sent.status == "sent" and sent.date_sent == created + timedelta(seconds=600)
+        clock.now += 60
+        assert client.messages(sid).fetch().status == "delivered"
+    finally:
+        server.stop()
+
+
+def _fates(seed: int, numbers: list[str]) -> list[tuple[str, int | None]]:
+    clock = Clock()
+    server = _fake(clock, undelivered_rate=0.3, failed_rate=0.1, seed=seed)
+    try:
+        client = make_client(server)
+        for number in reversed(numbers):  # a different order than the comparison
+            send(client, to=number, body="fate")
+        return [(m.status, m.error_code) for m in sorted(server.received(),
+                                                         key=lambda m: m.to)]
+    finally:
+        server.stop()
+
+
+def test_fates_are_decided_by_seed_number_and_body_whatever_the_order() -> None:
+    numbers = [f"+1555300{i:04d}" for i in range(60)]
+    first = _fates(5, numbers)
+    assert first == _fates(5, numbers)
+    assert first != _fates(6, numbers)
+    statuses = Counter(status for status, _ in first)
+    assert set(statuses) == {"delivered", "undelivered", "failed"}
+    assert all(code in (30003, 30005, 30006, 30007, 30008) for status, code in first
+               if status != "delivered")
+    assert all(code is None for status, code in first if status == "delivered")
+
+
+def test_fixed_outcomes_by_number() -> None:
+    clock = Clock()
+    server = _fake(clock, outcomes={"+15553000001": ("undelivered", 30006)})
+    try:
+        client = make_client(server)
+        sid = send(client, to="+15553000001").sid
+        fetched = client.messages(sid).fetch()
+        assert (fetched.status, fetched.error_code) == ("undelivered", 30006)
+        assert send(client, to="+15553000002").status == "queued"
+        assert [m.status for m in server.received()] == ["undelivered", "delivered"]
+    finally:
+        server.stop()
+
+
+def _callback_statuses(receiver: Receiver) -> list[tuple[str, str, str | None]]:
+    return [(form["MessageSid"], form["MessageStatus"], form.get("ErrorCode"))
+            for _, form, _ in receiver.calls]
+
+
+def test_callbacks_follow_the_plan_when_flushed_and_are_signed(receiver: Receiver) -> None:
+    clock = Clock()
+    server = _fake(clock, queued_for=10, final_after=20,
+                   outcomes={"+15553000009": ("undelivered", 30005)})
+    callback = f"{receiver.url}/wp-json/bkntc-sms/v1/twilio/status"
+    try:
+        client = make_client(server)
+        sid = send(client, to="+15553000009", status_callback=callback).sid
+        send(client, to="+15553000010")  # no StatusCallback: never called back
+        assert receiver.calls == []  # nothing goes out until flushed
+        assert server.flush_callbacks() == 1 and server.callbacks_done(WAIT)
+        clock.now += 10
+        assert server.flush_callbacks() == 1 and server.callbacks_done(WAIT)
+        assert server.flush_callbacks() == 0
+        clock.now += 20
+        assert server.flush_callbacks() == 1 and server.callbacks_done(WAIT)
+        assert _callback_statuses(receiver) == [(sid, "queued", None), (sid, "sent", None),
+                                                (sid, "undelivered", "30005")]
+        validator = RequestValidator(TOKEN)
+        for path, form, signature in receiver.calls:
+            assert path == "/wp-json/bkntc-sms/v1/twilio/status"
+            assert validator.validate(callback, form, signature)
+        assert [(a.sid, a.status, a.http_status) for a in server.callbacks()] == [
+            (sid, "queued", 204), (sid, "sent", 204), (sid, "undelivered", 204)]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("rules", "expected"), [
+    ({"out_of_order_rate": 1.0}, ["queued", "delivered", "sent"]),
+    ({"duplicate_rate": 1.0}, ["queued", "sent", "delivered", "delivered"]),
+    ({"duplicate_rate": 1.0, "out_of_order_rate": 1.0},
+     ["queued", "delivered", "delivered", "sent"]),
+    ({"lost_rate": 1.0}, []),
+    ({"callbacks": False}, []),
+], ids=["out of order", "twice", "twice and out of order", "lost", "callbacks off"])
+def test_callbacks_out_of_order_twice_or_never(receiver: Receiver, rules: dict[str, object],
+                                               expected: list[str]) -> None:
+    clock = Clock()
+    server = _fake(clock, **rules)
+    try:
+        client = make_client(server)
+        sid = send(client, status_callback=f"{receiver.url}/cb").sid
+        server.flush_callbacks()
+        assert server.callbacks_done(WAIT)
+        assert _callback_statuses(receiver) == [(sid, status, None) for status in expected]
+        assert client.messages(sid).fetch().status == "delivered"  # the truth, whatever
+    finally:
+        server.stop()
+
+
+def test_callback_rates_apply_to_a_share_of_messages(receiver: Receiver) -> None:
+    clock = Clock()
+    server = _fake(clock, lost_rate=0.2, duplicate_rate=0.2, out_of_order_rate=0.2, seed=3)
+    try:
+        client = make_client(server)
+        sids = [send(client, to=f"+1555400{i:04d}", status_callback=f"{receiver.url}/cb").sid
+                for i in range(50)]
+        server.flush_callbacks()
+        assert server.callbacks_done(WAIT)
+        per_message = {sid: [s for m, s, _ in _callback_statuses(receiver) if m == sid]
+                       for sid in sids}
+        shapes = Counter("lost" if not seen else "twice" if len(seen) == 4
+                         else "out of order" if seen[1] != "sent" else "plain"
+                         for seen in per_message.values())
+        assert shapes["plain"] > 0 and shapes["lost"] > 0 and shapes["twice"] > 0
+        assert shapes["out of order"] > 0
+    finally:
+        server.stop()
+
+
+# --- inbound messages ---------------------------------------------------------------------
+
+INBOUND_FIELDS = {"MessageSid", "SmsSid", "SmsMessageSid", "AccountSid", "From", "To", "Body",
+                  "NumMedia", "NumSegments", "SmsStatus", "ApiVersion", "FromCountry",
+                  "FromState", "FromCity", "FromZip", "ToCountry", "ToState", "ToCity", "ToZip"}
+
+
+def test_inbound_messages_are_signed_like_twilio(fake: FakeTwilio, receiver: Receiver) -> None:
+    url = f"{receiver.url}/twilio/inbound?site=1"
+    answer = fake.send_inbound(url, "+16175550142", " Stop ", opt_out_type="STOP")
+    plain = fake.send_inbound(url, "+33612345678", "hello", to="+15005550007")
+    assert (answer.status, plain.status) == (204, 204)
+    (path, form, signature), (_, other, other_signature) = receiver.calls
+    validator = RequestValidator(TOKEN)
+    assert path == "/twilio/inbound?site=1"
+    assert validator.validate(url, form, signature)
+    assert not validator.validate(url, {**form, "Body": "START"}, signature)
+    assert not validator.validate(url.replace("site=1", "site=2"), form, signature)
+    assert set(form) == INBOUND_FIELDS | {"OptOutType"} and set(other) <= set(form)
+    assert (form["From"], form["To"], form["Body"], form["OptOutType"]) == (
+        "+16175550142", SENDER, " Stop ", "STOP")
+    assert form["AccountSid"] == SID and form["MessageSid"] == form["SmsSid"]
+    assert form["MessageSid"].startswith("SM") and len(form["MessageSid"]) == 34
+    assert (form["SmsStatus"], form["NumMedia"], form["FromCountry"]) == ("received", "0", "US")
+    assert (other["From"], other["To"], other["FromCountry"]) == ("+33612345678",
+                                                                   "+15005550007", "FR")
+    assert "OptOutType" not in other and other["MessageSid"] != form["MessageSid"]
+    assert validator.validate(url, other, other_signature)
+
+
+def test_inbound_from_the_command_line(receiver: Receiver) -> None:
+    url = f"{receiver.url}/wp-json/bkntc-sms/v1/twilio/inbound"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
+    sent = subprocess.run(
+        [sys.executable, "-m", "sidecar.providers.fake_twilio", "inbound", "--url", url,
+         "--from", "+16175550142", "--body", "stop", "--opt-out-type", "STOP",
+         "--auth-token", TOKEN], capture_output=True, text=True, env=env, timeout=WAIT)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "HTTP 204"
+    [(_, form, signature)] = receiver.calls
+    assert RequestValidator(TOKEN).validate(url, form, signature)
+    assert (form["From"], form["Body"], form["OptOutType"]) == ("+16175550142", "stop", "STOP")
+
+    closed = f"http://127.0.0.1:{free_port()}/twilio/inbound"
+    refused = subprocess.run(
+        [sys.executable, "-m", "sidecar.providers.fake_twilio", "inbound", "--url", closed,
+         "--from", "+16175550142", "--body", "START"], capture_output=True, text=True,
+        env=env, timeout=WAIT)
+    assert refused.returncode == 1 and f"no answer from {closed}" in refused.stderr
+    assert len(receiver.calls) == 1

@@ -6,8 +6,10 @@ import pytest
 
 from sidecar.config import ConfigError, Settings
 from sidecar.delivery_log import neutralise
+from sidecar.outbox.poller import next_check
 from sidecar.phones import InvalidPhone, normalise_phone, require_phone
 from sidecar.phpserial import PhpSerialError, php_list, php_unserialize
+from sidecar.providers.twilio import delivery_update, status_callback_update
 
 # -- phones ------------------------------------------------------------------------------
 
@@ -119,6 +121,10 @@ def test_settings_read_every_variable() -> None:
         ("BKNTC_SMS_TICK_SECONDS", "0"),
         ("BKNTC_SMS_RATE_PER_SECOND", "fast"),
         ("BKNTC_SMS_SEND_CONCURRENCY", "1000"),
+        ("BKNTC_SMS_PUBLIC_URL", "example.com/wp-json/bkntc-sms/v1/"),
+        ("BKNTC_SMS_PUBLIC_URL", "ftp://example.com/"),
+        ("BKNTC_SMS_PUBLIC_URL", "https://exa mple.com/"),
+        ("BKNTC_SMS_PUBLIC_URL", "https://example.com/#frag"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -152,3 +158,74 @@ def test_csv_cells_that_could_run_as_formulas_are_neutralised(cell: str) -> None
 def test_csv_cells_that_cannot_run_stay_as_they_are(cell: str) -> None:
     assert neutralise(cell) == cell
     assert neutralise(None) == ""
+
+
+@pytest.mark.parametrize(("given", "base"), [
+    ("https://salon.example/wp-json/bkntc-sms/v1/", "https://salon.example/wp-json/bkntc-sms/v1/"),
+    ("https://salon.example/wp-json/bkntc-sms/v1", "https://salon.example/wp-json/bkntc-sms/v1/"),
+    ("http://127.0.0.1:8080/?rest_route=/bkntc-sms/v1/",
+     "http://127.0.0.1:8080/?rest_route=/bkntc-sms/v1/"),  # plain permalinks: kept as is
+])
+def test_public_url_is_a_base_for_the_webhook_paths(given: str, base: str) -> None:
+    assert Settings.from_env({**BASE, "BKNTC_SMS_PUBLIC_URL": given}).public_url == base
+    assert Settings.from_env(BASE).public_url is None
+
+
+SID = "SM" + "ab" * 16
+
+
+@pytest.mark.parametrize(("status", "code", "expected"), [
+    ("accepted", None, ("queued", None, "")),
+    ("scheduled", None, ("queued", None, "")),
+    ("queued", None, ("queued", None, "")),
+    ("sending", None, ("queued", None, "")),
+    ("sent", None, ("sent", None, "")),
+    ("delivered", "30003", ("delivered", None, "")),  # a code on a delivery means nothing
+    ("read", None, ("delivered", None, "")),
+    ("UNDELIVERED", "30003", ("undelivered", 30003,
+                              "unreachable: the phone is off or out of coverage (Twilio 30003)")),
+    ("undelivered", "30006", ("undelivered", 30006,
+                              "landline or unreachable carrier (Twilio 30006)")),
+    ("failed", "30007", ("failed", 30007, "filtered by the carrier as spam (Twilio 30007)")),
+    ("failed", "30008", ("failed", 30008, "unknown error at the carrier (Twilio 30008)")),
+    ("failed", "39999", ("failed", 39999, "carrier error (Twilio 39999)")),
+    ("failed", "", ("failed", None, "no reason given")),
+    ("failed", "x1", ("failed", None, "no reason given")),
+    ("failed", "99999999999", ("failed", None, "no reason given")),
+    ("canceled", None, ("failed", None, "canceled before it was sent")),
+])
+def test_twilio_statuses_and_error_codes_in_our_words(status: str, code: str | None,
+                                                      expected: tuple[object, ...]) -> None:
+    made = delivery_update(SID, status, code, 123)
+    assert made is not None
+    assert (made.status.value, made.error_code, made.error) == expected
+    assert (made.message_id, made.at) == (SID, 123)
+
+
+@pytest.mark.parametrize(("sid", "status"), [
+    (SID, "receiving"), (SID, "received"), (SID, "partially_delivered"), (SID, ""),
+    (SID, None), ("", "delivered"), ("SM123", "delivered"), ("sm" + "ab" * 16, "delivered"),
+    (SID + "0", "delivered")])
+def test_statuses_we_do_not_track_give_no_update(sid: str, status: str | None) -> None:
+    assert delivery_update(sid, status, None, 1) is None
+
+
+def test_callback_fields_and_the_poller_schedule() -> None:
+    form = {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "30005",
+            "SmsStatus": "ignored"}
+    made = status_callback_update(form, 7)
+    assert made is not None and (made.status.value, made.error_code) == ("undelivered", 30005)
+    legacy = status_callback_update({"SmsSid": SID, "SmsStatus": "sent"}, 7)
+    assert legacy is not None and legacy.status.value == "sent"
+    sent_at = 1_000_000
+    waits, at, checks = [], sent_at + 600, 0
+    while at is not None:
+        checks += 1
+        nxt = next_check(sent_at, checks, at)
+        if nxt is not None:
+            waits.append(nxt - at)
+        at = nxt
+    assert waits[:5] == [1200, 2400, 4800, 9600, 19200]
+    assert set(waits[5:]) == {21600}  # at most 6 h apart
+    assert next_check(sent_at, 1, sent_at + 72 * 3600 - 1200) == sent_at + 72 * 3600
+    assert next_check(sent_at, 1, sent_at + 72 * 3600 - 1199) is None  # past 72 h

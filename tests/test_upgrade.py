@@ -64,6 +64,7 @@ APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
 # Every revision after the baseline, as `migrate` reports applying them.
 AFTER_BASELINE = [r for r in revisions() if r.id != "0001"]
 APPLIED = [f"applied {r.id}: {r.description}" for r in AFTER_BASELINE]
+APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
 
 
 @dataclass
@@ -124,6 +125,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     assert migrate(engine, PREFIX) == [STAMPED, *APPLIED]  # built-ins were all there
     assert APPLIED[0] == APPLIED_0002
     assert dump(engine) == before
+    _delivery_columns_after_0003(engine, legacy)
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
     assert row_count(engine, "phones") == 0  # derived data: the next phone check refills it
@@ -144,6 +146,29 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         settle()
         runtime.outbox.close()
         fake.stop()
+
+
+def _delivery_columns_after_0003(engine: Engine, legacy: Legacy) -> None:
+    """Revision 0003: no delivery status is known for 0.1.0's messages, but each sent one
+    is scheduled for the poller (10 minutes after it was sent); no counter moved."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            f"SELECT status, provider_message_id, sent_at, delivery_status, delivered_at, "
+            f"delivery_error_code, delivery_error, delivery_checks, delivery_check_at "
+            f"FROM {PREFIX}bkntc_sms_recipients")).all()
+        counters = conn.execute(text(
+            f"SELECT SUM(delivered), SUM(undelivered) FROM {PREFIX}bkntc_sms_campaigns "
+            f"UNION ALL SELECT SUM(delivered), SUM(undelivered) "
+            f"FROM {PREFIX}bkntc_sms_daily_stats")).all()
+        early = conn.execute(text(f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_early_statuses"))
+        assert early.scalar_one() == 0
+    sent = [r for r in rows if r.status == "sent"]
+    assert len(sent) == 8 and all(r.provider_message_id for r in sent)
+    assert {(r.delivery_status, r.delivered_at, r.delivery_error_code, r.delivery_error,
+             r.delivery_checks) for r in rows} == {(None, None, None, "", 0)}
+    assert all(r.delivery_check_at == r.sent_at + 600 for r in sent)
+    assert all(r.delivery_check_at is None for r in rows if r.status != "sent")
+    assert [tuple(c) for c in counters] == [(0, 0), (0, 0)]
 
 
 def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) -> None:
@@ -173,10 +198,15 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
     assert sorted(t["id"] for t in templates["templates"]) == legacy.tenant1_templates
     suppressions = api.get("/api/v1/suppressions").json()["suppressions"]
     assert sorted(s["phone"] for s in suppressions) == legacy.tenant1_suppressions
-    assert {s["source"] for s in suppressions} == {"manual", "bulk", "opt_out"}
-    chart = {d["day"]: (d["sent"], d["failed"]) for d in api.get("/api/v1/dashboard")
-             .json()["chart"]}
+    # 0004: the automatic 21610 opt-out is a provider row, by hand and pasted are manual.
+    assert {s["phone"]: s["source"] for s in suppressions} == dict(zip(
+        legacy.tenant1_suppressions, ["manual", "manual", "provider"], strict=True))
+    assert [s["phone"] for s in api.get("/api/v1/suppressions?source=provider").json()
+            ["suppressions"]] == [legacy.tenant1_suppressions[2]]
+    dashboard = api.get("/api/v1/dashboard").json()
+    chart = {d["day"]: (d["sent"], d["failed"]) for d in dashboard["chart"]}
     assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
+    assert dashboard["opt_outs"] == 1  # that opt-out, two days before the upgrade
     assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
     # Revision 0005's settings: every tenant starts with the defaults, and a change is kept
     # for its tenant only.
@@ -242,6 +272,15 @@ def _paused_campaign_resumes_and_finishes(api: SignedClient, runtime: Runtime,
     # Nothing that 0.1.0 had already sent went out again.
     assert sum(received.values()) == sum(len(legacy.pending_phones[r])
                                          for r in ("paused", "queued", "sending"))
+    # The queue runs' poller asked Twilio about 0.1.0's own messages (sent within 72 h);
+    # this fake does not know them, so they stay without a status, scheduled further on.
+    with runtime.engine.connect() as conn:
+        old_rows = conn.execute(text(
+            f"SELECT delivery_status, delivery_checks, delivery_check_at, sent_at FROM "
+            f"{PREFIX}bkntc_sms_recipients WHERE sent_at < {START}")).all()
+    assert len(old_rows) == 8
+    assert all(r.delivery_status is None and r.delivery_checks == 1
+               and r.delivery_check_at == START + 1200 for r in old_rows), old_rows
 
 
 def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
@@ -263,7 +302,18 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     assert dump(old.engine) == before
 
 
-def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> None:
+def _sources(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {r.phone: r.source for r in conn.execute(
+            text(f"SELECT phone, source FROM {PREFIX}bkntc_sms_suppressions"))}
+
+
+def _scalar(engine: Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> None:
     engine = old.engine
     before = dump(engine)
     migrate(engine, PREFIX)
@@ -275,11 +325,54 @@ def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> N
     assert dump(engine) == before
     assert migrate(engine, PREFIX) == [f"applied {newest.id}: {newest.description}"]
 
+    kept = _sources(engine)
+    day = START // 86400 - 3  # tenant 2 has a daily_stats row that day since 0.1.0
+    with engine.begin() as conn:
+        # A STOP reply (0004's own source) and deliveries (0003's) since the upgrade.
+        conn.execute(text(f"INSERT INTO {PREFIX}bkntc_sms_suppressions (tenant_id, phone, "
+                          "reason, source, created_at) VALUES (2, '+16175552950', "
+                          f"'Replied STOP', 'keyword', {day * 86400 + 60})"))
+        conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_recipients SET delivery_status = "
+                          "'delivered', delivered_at = sent_at + 5 WHERE status = 'sent'"))
+    delivered = f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients WHERE delivered_at > 0"
+    assert _scalar(engine, delivered) == 8
+
+    down = run_cli(old.url, "migrate", "--to", "0003")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.splitlines()[-1] == ("reverted 0004: suppression sources manual, "
+                                            "keyword, provider; opt-outs per day")
+    assert status(engine, PREFIX).current == "0003"
+    assert "opt_outs" not in columns(engine, "daily_stats")
+    assert _scalar(engine, delivered) == 8  # 0003's data is not 0004's to touch
+    # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).
+    assert kept == {"+16175552910": "manual", "+16175552920": "manual",
+                    "+16175552930": "provider", "+16175552940": "manual"}
+    assert _sources(engine) == {**kept, "+16175552930": "opt_out", "+16175552950": "opt_out"}
+    # Up again: the STOP reply comes back as a provider row (which automatic source it was
+    # is what the downgrade loses) and is counted on its day.
+    assert migrate(engine, PREFIX)[0] == APPLIED_0004
+    assert _sources(engine) == {**kept, "+16175552950": "provider"}
+    assert _scalar(engine, f"SELECT opt_outs FROM {PREFIX}bkntc_sms_daily_stats "
+                           f"WHERE tenant_id = 2 AND day = {day}") == 1
+    assert run_cli(old.url, "migrate", "--to", "0003").returncode == 0
+
+    # Down to 0002 with those deliveries: 0003's columns and table go.
+    to_0002 = run_cli(old.url, "migrate", "--to", "0002")
+    assert to_0002.returncode == 0, to_0002.stderr
+    assert to_0002.stdout.splitlines()[-1] == "reverted 0003: delivery status per recipient"
+    assert status(engine, PREFIX).current == "0002"
+    assert not {"delivery_status", "delivery_check_at"} & set(columns(engine, "recipients"))
+    assert "delivered" not in columns(engine, "campaigns") + columns(engine, "daily_stats")
+    assert "wp_bkntc_sms_early_statuses" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {PREFIX}bkntc_sms_suppressions "
+                          "WHERE phone = '+16175552950'"))
+    assert dump(engine) == before
+
     # Every revision reverted, back to 0.1.0's own tables, and up again.
     back = run_cli(old.url, "migrate", "--to", "0001")
     assert back.returncode == 0, back.stderr
-    assert back.stdout.splitlines() == [f"reverted {r.id}: {r.description}"
-                                        for r in reversed(AFTER_BASELINE)]
+    assert back.stdout.splitlines() == [APPLIED_0002.replace("applied", "reverted")]
     assert status(engine, PREFIX).current == "0001"
     assert columns(engine, "phones") == ["customer_id", "tenant_id", "raw_phone", "e164",
                                          "checked_at"]
@@ -292,6 +385,7 @@ def test_the_newest_revision_goes_down_and_up_again_with_the_data(old: Old) -> N
         down_one(engine, PREFIX)
     assert migrate(engine, PREFIX) == APPLIED
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
+    assert _sources(engine) == kept
 
 
 def test_three_processes_upgrading_at_once(old: Old) -> None:

@@ -147,6 +147,8 @@ def test_campaign_end_to_end_through_wordpress(single: Site, browser: Browser) -
     # nothing happened and the campaign stayed a draft).
     frame = page_ready(page)
     frame.locator(f'#campaign-table tr[data-id="{campaign_id}"] button[data-action=send]').click()
+    expect(frame.locator("#send-recipients")).to_have_text(f"{previewed:,}", timeout=60000)
+    frame.locator("#send-confirm").click()
     expect(frame.locator("#wizard-close")).to_be_visible(timeout=60000)
     page.screenshot(path=str(SHOTS / "wordpress-wizard-done.png"))
     progress = single.runtime.campaigns.progress(None, campaign_id)
@@ -384,7 +386,8 @@ def test_multisite_activation_and_uninstall_cover_every_site(mariadb: MariaDBSer
                          multisite_sites=3, label="e2e-multisite")
     try:
         assert len(wp.sites) == 3
-        options = ["bkntc_sms_bridge_secret", "bkntc_sms_sidecar_url", VERSION_OPTION]
+        options = ["bkntc_sms_bridge_secret", "bkntc_sms_sidecar_url", VERSION_OPTION,
+                   "bkntc_sms_public_base_url"]
         read = f"""
             $out = [];
             foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $id) {{
@@ -405,6 +408,12 @@ def test_multisite_activation_and_uninstall_cover_every_site(mariadb: MariaDBSer
         secrets_ = {values[0] for values in activated.values()}
         assert all(v[0] and v[1] and v[2] == PLUGIN_VERSION for v in activated.values())
         assert len(secrets_) == 3  # each site its own secret
+        # each site its own webhook address, under its own home URL
+        homes = wp.php_json("return array_map(fn($id) => trailingslashit(get_home_url($id)),"
+                            " get_sites(['fields' => 'ids', 'number' => 0]));")
+        assert sorted(v[3] for v in activated.values()) == sorted(
+            f"{home}wp-json/bkntc-sms/v1/" for home in homes)
+        assert len({v[3] for v in activated.values()}) == 3
         wp.expect(requests.get(f"{wp.url}/", timeout=30))  # a page view, network-activated
         wp.php_json(f"""
             require_once ABSPATH . 'wp-admin/includes/plugin.php';
@@ -412,7 +421,7 @@ def test_multisite_activation_and_uninstall_cover_every_site(mariadb: MariaDBSer
             uninstall_plugin('{BRIDGE_PLUGIN}');
             return true;
         """)
-        assert all(v == [None, None, None] for v in wp.php_json(read).values())
+        assert all(v == [None] * len(options) for v in wp.php_json(read).values())
         messages = wp.plugin_messages(BRIDGE_SLUG)
         assert not messages, wp.diag("\n".join(messages))
     finally:

@@ -34,10 +34,19 @@ from sqlalchemy import Engine, insert, select, text
 from sidecar.db import make_engine
 from sidecar.runtime import Runtime
 from sidecar.web import create_app
-from sidecar.web.auth import CAPABILITIES, Identity, b64url, csrf_token, sign, signature
+from sidecar.web.auth import (
+    CAPABILITIES,
+    SERVER_CAPABILITIES,
+    Identity,
+    b64url,
+    csrf_token,
+    sign,
+    signature,
+)
 from sidecar.web.server import BackgroundServer
 from tests.conftest import MariaDBServer
 from tests.shop import Shop, open_shop
+from tests.webhook_support import PUBLIC_BASE
 
 SECRET = "web-tests-bridge-secret-0123456789abcdef"
 PREFIX = "wp_"
@@ -50,7 +59,7 @@ TEMPLATES = "sms_campaign_templates"
 LOGS = "sms_campaign_logs"
 SUPPRESSIONS = "sms_campaign_suppressions"
 CRON = "cron"
-USER_CAPS: tuple[str, ...] = tuple(c for c in CAPABILITIES if c != CRON)
+USER_CAPS: tuple[str, ...] = tuple(c for c in CAPABILITIES if c not in SERVER_CAPABILITIES)
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -397,6 +406,11 @@ class Web:
     def engine(self) -> Engine:
         return self.shop.engine
 
+    @property
+    def twilio_token(self) -> str:
+        """The Twilio add-on's Auth Token (what Twilio signs its webhooks with)."""
+        return str(self.shop.ds.options["bkntc_sms_auth_token"])
+
     def client_for(self, app: Flask, who: Who = TENANT1) -> SignedClient:
         return SignedClient(FlaskTransport(app), clock=self.runtime.clock, who=who)
 
@@ -518,7 +532,8 @@ def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: i
     url = mariadb.url(database)
     engine = make_engine(url)
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
-                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET, **(env or {})},
+                     env={"BKNTC_SMS_BRIDGE_SECRET": SECRET,
+                          "BKNTC_SMS_PUBLIC_URL": PUBLIC_BASE, **(env or {})},
                      quiet_hours=quiet_hours)
     app = create_app(shop.runtime)
     _OPEN_RUNTIMES.append(shop.runtime)

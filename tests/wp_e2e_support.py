@@ -54,13 +54,18 @@ class Recorder:
             headers = {k: v for k, v in request.headers.items()
                        if k.lower() in ("content-type", "accept", "x-bkntc-identity",
                                         "x-bkntc-signature", "x-bkntc-csrf",
-                                        "x-bkntc-wp-nonce")}
+                                        "x-bkntc-wp-nonce", "x-bkntc-public-url",
+                                        "x-twilio-signature",
+                                        "x-twilio-webhooks-signature-settings")}
+            seen = {"method": request.method, "path": full, "body": body, "headers": headers}
             with self.lock:
-                self.seen.append({"method": request.method, "path": full, "body": body,
-                                  "headers": headers})
+                self.seen.append(seen)
             answer = session.request(request.method, self.target + full, data=body,
                                      headers=headers, timeout=30)
+            seen["answer"] = {"status": answer.status_code, "body": answer.content,
+                              "content_type": answer.headers.get("Content-Type")}
             response = Response(answer.content, status=answer.status_code)
+            del response.headers["Content-Type"]  # Flask's default: only the sidecar's own
             for name in ("Content-Type", "Content-Disposition", "X-Bkntc-Export-Total"):
                 if name in answer.headers:
                     response.headers[name] = answer.headers[name]

@@ -55,12 +55,16 @@ def build() -> str:
     main = MAIN.read_text(encoding="utf-8")
     version = header_value(main, "Version")
     extracted = subprocess.run(
-        ["xgettext", "--language=PHP", "--from-code=UTF-8", "--output=-", "--omit-header",
+        # Not --omit-header: without its header (charset=UTF-8) xgettext writes every
+        # non-ASCII character of a msgid ("Settings → SMS Campaigns") as nothing, so the
+        # msgid would never match at run time. Its own header is dropped below instead.
+        ["xgettext", "--language=PHP", "--from-code=UTF-8", "--output=-",
          "--add-comments=translators:", "--sort-by-file", "--no-wrap", "--add-location=file",
          *[f"--keyword={k}" for k in KEYWORDS],
          *[str(p.relative_to(PLUGIN)) for p in sources()]],
         cwd=PLUGIN, capture_output=True, text=True, check=True,
     ).stdout
+    extracted = extracted.split("\n\n", 1)[1]  # everything after xgettext's header entry
     header = "\n".join([
         f"# Translation template of Booknetic SMS Campaigns (bridge) {version}.",
         "# This file is distributed under the same license as the plugin (GPL-2.0-or-later).",

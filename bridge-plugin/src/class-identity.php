@@ -47,4 +47,20 @@ final class Identity {
 			'caps'         => array( 'cron' ),
 		);
 	}
+
+	/**
+	 * Twilio calling a public webhook: nobody logged in, no tenant (the service finds it
+	 * from the message), only the `twilio_webhook` capability.
+	 *
+	 * @return array
+	 */
+	public static function twilio_webhook() {
+		return array(
+			'user_id'      => 0,
+			'user_login'   => '',
+			'display_name' => 'Twilio',
+			'tenant_id'    => null,
+			'caps'         => array( 'twilio_webhook' ),
+		);
+	}
 }

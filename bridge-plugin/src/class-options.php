@@ -30,7 +30,12 @@ final class Options {
 	 * migrations, so it keeps the record equal to its version itself.
 	 */
 	const ADDON_VERSION = 'bkntc_addon_bkntc-sms-bridge_version';
-	const ALL           = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK, self::ADDON_VERSION, self::SERVICE_VERSION );
+	/**
+	 * Where Twilio reaches this site's webhooks (Webhooks::public_base_url()); the service
+	 * reads it to set each message's StatusCallback (DESIGN.md §10).
+	 */
+	const PUBLIC_BASE_URL = 'bkntc_sms_public_base_url';
+	const ALL             = array( self::SECRET, self::SIDECAR_URL, self::LAST_TICK, self::ADDON_VERSION, self::SERVICE_VERSION, self::PUBLIC_BASE_URL );
 
 	const DEFAULT_SIDECAR_URL = 'http://127.0.0.1:8765';
 
@@ -45,8 +50,8 @@ final class Options {
 	}
 
 	/**
-	 * A fresh shared secret (kept if one exists), the default URL, and the add-on version
-	 * record.
+	 * A fresh shared secret (kept if one exists), the default URL, the add-on version
+	 * record, and the public webhook base as WordPress names it now.
 	 */
 	public static function ensure_defaults() {
 		if ( ! get_option( self::SECRET ) ) {
@@ -56,6 +61,30 @@ final class Options {
 			update_option( self::SIDECAR_URL, self::DEFAULT_SIDECAR_URL, false );
 		}
 		self::sync_addon_version();
+		self::record_public_base_url();
+	}
+
+	/**
+	 * Write the public webhook base (activation, permalink changes; saving the settings
+	 * does it through Settings::public_base_url()).
+	 */
+	public static function record_public_base_url() {
+		$url = Webhooks::public_base_url();
+		if ( get_option( self::PUBLIC_BASE_URL ) !== $url ) {
+			// Autoloaded: ensure_public_base_url() reads it on every admin page.
+			update_option( self::PUBLIC_BASE_URL, $url, true );
+		}
+	}
+
+	/**
+	 * The admin_init hook: write the public webhook base if it is missing — an update from
+	 * a version without webhooks runs no activation hook, and until the option exists the
+	 * service sends messages without a StatusCallback.
+	 */
+	public static function ensure_public_base_url() {
+		if ( ! get_option( self::PUBLIC_BASE_URL ) ) {
+			self::record_public_base_url();
+		}
 	}
 
 	/**
@@ -122,6 +151,15 @@ final class Options {
 	 */
 	public static function secret() {
 		return (string) get_option( self::SECRET, '' );
+	}
+
+	/**
+	 * The public webhook base as last written ('' before it was).
+	 *
+	 * @return string
+	 */
+	public static function public_base_url() {
+		return (string) get_option( self::PUBLIC_BASE_URL, '' );
 	}
 
 	/**

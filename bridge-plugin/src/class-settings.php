@@ -1,6 +1,7 @@
 <?php
 /**
- * Settings → SMS Campaigns: the service address, the shared secret, a connection test.
+ * Settings → SMS Campaigns: the service address, the shared secret, a connection test, and
+ * the addresses Twilio's webhooks use.
  *
  * @package BkntcSms\Bridge
  */
@@ -32,7 +33,7 @@ final class Settings {
 	}
 
 	/**
-	 * Register the sidecar URL option with the Settings API.
+	 * Register the sidecar URL option, and the public webhook base, with the Settings API.
 	 */
 	public static function register() {
 		register_setting(
@@ -44,6 +45,26 @@ final class Settings {
 				'default'           => Options::DEFAULT_SIDECAR_URL,
 			)
 		);
+		// Not a field anyone types: saving the form stores WordPress's own REST address
+		// (options.php updates every option of the group, submitted or not).
+		register_setting(
+			self::GROUP,
+			Options::PUBLIC_BASE_URL,
+			array(
+				'type'              => 'string',
+				'sanitize_callback' => array( self::class, 'public_base_url' ),
+			)
+		);
+	}
+
+	/**
+	 * The value saved for the public webhook base, whatever was submitted: this site's REST
+	 * address for the bridge's routes.
+	 *
+	 * @return string
+	 */
+	public static function public_base_url() {
+		return Webhooks::public_base_url();
 	}
 
 	/**
@@ -176,6 +197,8 @@ final class Settings {
 				<?php submit_button(); ?>
 			</form>
 
+			<?php self::render_webhooks(); ?>
+
 			<h2><?php esc_html_e( 'Shared secret', 'bkntc-sms-bridge' ); ?></h2>
 			<p><?php esc_html_e( 'Signs every request to the service. The service reads it from this site\'s database; set BKNTC_SMS_BRIDGE_SECRET on the service only if it cannot.', 'bkntc-sms-bridge' ); ?></p>
 			<p><input type="text" readonly class="large-text code" id="bkntc-sms-secret" value="<?php echo esc_attr( Options::secret() ); ?>" onfocus="this.select()"></p>
@@ -214,6 +237,35 @@ final class Settings {
 				?>
 			</p>
 		</div>
+		<?php
+	}
+
+	/**
+	 * The Twilio webhooks section: the public base and the address to give Twilio for
+	 * incoming messages.
+	 */
+	private static function render_webhooks() {
+		// Written on activation, or by admin_init just before this screen if it was missing.
+		$base = Options::public_base_url();
+		?>
+		<h2><?php esc_html_e( 'Twilio webhooks', 'bkntc-sms-bridge' ); ?></h2>
+		<p><?php esc_html_e( 'Twilio reports what happened to each message, and forwards the replies your customers send (STOP, START, HELP), to these public addresses of this site. WordPress passes them on to the service, which checks Twilio\'s signature.', 'bkntc-sms-bridge' ); ?></p>
+		<table class="form-table" role="presentation">
+			<tr>
+				<th scope="row"><label for="bkntc-sms-public-base"><?php esc_html_e( 'Public address', 'bkntc-sms-bridge' ); ?></label></th>
+				<td>
+					<input type="text" readonly class="large-text code" id="bkntc-sms-public-base" value="<?php echo esc_attr( $base ); ?>" onfocus="this.select()">
+					<p class="description"><?php esc_html_e( 'Every message asks Twilio to report its delivery to this address followed by twilio/status; there is nothing to set up for that. Saving the settings above records the address again (after the site address changed, for example).', 'bkntc-sms-bridge' ); ?></p>
+				</td>
+			</tr>
+			<tr>
+				<th scope="row"><label for="bkntc-sms-inbound-url"><?php esc_html_e( 'A message comes in', 'bkntc-sms-bridge' ); ?></label></th>
+				<td>
+					<input type="text" readonly class="large-text code" id="bkntc-sms-inbound-url" value="<?php echo esc_attr( $base . 'twilio/inbound' ); ?>" onfocus="this.select()">
+					<p class="description"><?php esc_html_e( 'In the Twilio Console, open your phone number (Phone Numbers > Manage > Active numbers) and, under "Messaging Configuration", paste this address as the "A message comes in" webhook, with HTTP POST. Replies such as STOP and START then take effect at once.', 'bkntc-sms-bridge' ); ?></p>
+				</td>
+			</tr>
+		</table>
 		<?php
 	}
 }

@@ -15,22 +15,44 @@ if TYPE_CHECKING:
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
                "skipped", "status_reason", "body", "filters", "created_at", "queued_at",
-               "started_at", "finished_at", "send_at", "latest_start", "actions")
+               "started_at", "finished_at", "send_at", "latest_start", "actions", "delivered",
+               "undelivered")
 
 
-def _show(campaign: dict[str, Any], as_json: bool) -> None:
+def _show(campaign: dict[str, Any], as_json: bool,
+          progress: dict[str, Any] | None = None) -> None:
+    retries = {k: (progress or {}).get(k) for k in ("retry_waiting", "next_retry_at")}
     if as_json:
-        print_json({k: campaign[k] for k in (*SHOW_FIELDS, "held", "send_at_text")
-                    if k in campaign})
+        print_json({**{k: campaign[k] for k in (*SHOW_FIELDS, "held", "send_at_text")
+                       if k in campaign},
+                    **({} if progress is None else retries)})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
     print(f"  total {campaign['total']}  sent {campaign['sent']}  failed {campaign['failed']}"
           f"  pending {campaign['pending']}")
+    print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
+          f"  (of {campaign['sent']} sent; the rest not reported yet)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
     if campaign.get("send_at_text") and campaign["status"] == "scheduled":
         print(f"  scheduled for {campaign['send_at_text']}")
+    if retries["retry_waiting"]:
+        print(f"  {_retries(progress or {})}")
+
+
+def _retries(p: dict[str, Any]) -> str:
+    """ "4 waiting to retry at …" (the time as the pages show it), or ""."""
+    if not p.get("retry_waiting"):
+        return ""
+    return f"{p['retry_waiting']} waiting to retry at {p['next_retry_text']}"
+
+
+def _progress(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
+    """The campaign's progress, its next retry time written in the business timezone."""
+    p = rt.campaigns.progress(tenant, campaign_id)
+    p["next_retry_text"] = rt.booknetic.business_zone(tenant).format(p["next_retry_at"])
+    return p
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -61,7 +83,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     with rt.engine.connect() as conn:  # quiet hours: the held rows by zone
         campaign["held"] = held_summary(conn, rt.tables.recipients, args.id,
                                         rt.booknetic.business_zone(args.tenant))
-    _show(_with_times(rt, args.tenant, campaign), args.json)
+    _show(_with_times(rt, args.tenant, campaign), args.json,
+          _progress(rt, args.tenant, args.id))
     return 0
 
 
@@ -86,7 +109,7 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
     rt.outbox.kick(campaign_id)  # its first batch straight away
     try:
         while True:
-            p = rt.campaigns.progress(tenant, campaign_id)
+            p = _progress(rt, tenant, campaign_id)
             line = _bar(p)
             if tty:
                 print("\r" + line, end="", file=sys.stderr, flush=True)
@@ -131,9 +154,27 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     total = max(int(p["total"]), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
+    retries = _retries(p)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"({p['status']})" + (f"  {p['status_reason']}" if p["status_reason"] else ""))
+            f"delivered {p['delivered']}  ({p['status']})"
+            + (f"  {p['status_reason']}" if p["status_reason"] else "")
+            + (f"  {retries}" if retries else ""))
+
+
+def cmd_resend_failed(args: argparse.Namespace) -> int:
+    from ..resend import resend_failed
+
+    draft = resend_failed(runtime().campaigns, args.tenant, args.id)
+    if args.json:
+        print_json({**{k: draft[k] for k in SHOW_FIELDS},
+                    "resend_recipients": draft["resend_recipients"]})
+        return 0
+    _show(draft, False)
+    print(f"  a draft for the {draft['resend_recipients']} failed recipient(s) of campaign "
+          f"{args.id} that may succeed on another try; send it with "
+          f"`bkntc-sms campaigns send {draft['id']}`")
+    return 0
 
 
 def _simple(action: str) -> Any:
@@ -181,6 +222,8 @@ def register(sub: Any) -> None:
         ("delete", _simple("delete"), "delete a campaign and its logs"),
         ("schedule", cmd_schedule, "send a draft later, at --at"),
         ("unschedule", cmd_unschedule, "make a scheduled campaign a draft again"),
+        ("resend-failed", cmd_resend_failed,
+         "a new draft for the failed recipients that may succeed on another try"),
     ):
         p = actions.add_parser(name, help=text)
         p.add_argument("id", type=int, metavar="ID")

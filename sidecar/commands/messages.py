@@ -9,13 +9,14 @@ import time
 from typing import Any
 
 from ..delivery_log import EXPORT_CAP
-from ..suppressions import SuppressionNotFound
+from ..suppressions import SOURCES, SuppressionNotFound
 from . import print_json, runtime
 
 
 def cmd_logs_export(args: argparse.Namespace) -> int:
     rt = runtime()
-    chunks, total = rt.logs.export_csv(args.tenant, args.id, status=args.status)
+    chunks, total = rt.logs.export_csv(args.tenant, args.id, status=args.status,
+                                       delivery=args.delivery)
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
                if args.output else sys.stdout)
@@ -50,13 +51,16 @@ def cmd_suppressions_add(args: argparse.Namespace) -> int:
 
 
 def cmd_suppressions_list(args: argparse.Namespace) -> int:
+    from ..delivery_log import iso
+
     rows, total = runtime().suppressions.list(args.tenant, query=args.search or "",
-                                              limit=args.limit)
+                                              limit=args.limit, source=args.source)
     if args.json:
         print_json({"total": total, "suppressions": rows})
     else:
         for row in rows:
-            print(f"#{row['id']:<6} {row['phone']:<16} {row['source']:<8} {row['reason']}")
+            print(f"#{row['id']:<6} {row['phone']:<16} {row['source']:<8} "
+                  f"{iso(row['created_at'])}  {row['reason']}")
         print(f"{total} number(s)")
     return 0
 
@@ -128,6 +132,9 @@ def register(sub: Any) -> None:
     p.add_argument("id", type=int, metavar="ID")
     p.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     p.add_argument("--status", choices=["pending", "sent", "failed"])
+    p.add_argument("--delivery", choices=["delivered", "undelivered", "failed",
+                                          "not_delivered", "pending"],
+                   help="only messages with this delivery status (pending: none final yet)")
     _tenant(p)
     p.set_defaults(handler=cmd_logs_export)
 
@@ -141,6 +148,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_suppressions_add)
     p = actions.add_parser("list", help="list numbers")
     p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--source", choices=SOURCES,
+                   help="only rows added by an admin, by a STOP reply, or after a Twilio error")
     p.add_argument("--limit", type=int, default=100)
     _tenant(p)
     p.add_argument("--json", action="store_true")

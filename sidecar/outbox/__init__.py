@@ -19,16 +19,29 @@ Protocol for one recipient row (table `bkntc_sms_recipients`):
    when sending broke off, and while the database is unreachable the results wait in memory
    and are retried until it answers (retry.py): a live process never leaves its own
    claims to the lease.
+4. **Delivery** (DESIGN.md §10). Recording a row as sent starts its delivery status at
+   `queued` and schedules the poller's first check (`delivery_check_at`, 10 minutes on).
+   After that the status only moves forward — queued < sent < delivered | undelivered |
+   failed, the three final ones never change — whether it comes from a status callback or
+   the poller: one transaction locks the rows of those message ids, updates them guarded by
+   "lower rank than the new status", and moves the campaign's `delivered`/`undelivered`
+   counters and the daily statistics (on the message's sent day) by exactly the rows
+   changed; a final status ends the poller's schedule. A callback can come before its
+   batch is recorded (the message id reaches the row only in step 3): it waits in
+   `early_statuses`, and step 3's transaction applies it (delivery_rows.py, poller.py).
 
 Crash safety: a process killed between 1 and 3 leaves rows with a lease that expires, so
 they become claimable again, and `unsure_since` tells the next claimer the outcome is
 unknown: it asks the provider whether a message with that body already went to that number
-since then (`find_sent`) before sending. The only duplicate left is a provider that accepted
-the message but does not list it yet when we ask — see the note on issue 3.
+since then (`find_sent`: by number alone, newest first, comparing the creation time and the
+body, so a message the provider still holds queued counts) before sending. The only
+duplicate left is a provider that accepted the message but does not list it yet when we
+ask — see the note on issue 3.
 
 Modules: queue.py (Outbox: kicks, runs, drains, pacing), runner.py (the one background
 thread that runs kicked work), batches.py (one batch: the decisions about each row),
 gate.py (pause), retry.py (database outages), recipient_rows.py (claim and record),
+delivery_rows.py (step 4), poller.py (delivery statuses nobody called back with),
 halts.py (sending stopped by a configuration error).
 """
 

@@ -1,6 +1,7 @@
 """Queue runs: under a database lease lock, drain active campaigns with up to
-SEND_CONCURRENCY batches in flight, paced by a rate limiter; `kick` starts them in the
-background (runner.py), `paused` makes a pause take effect at once (gate.py)."""
+SEND_CONCURRENCY batches in flight, paced by a rate limiter, then poll a few delivery
+statuses (poller.py); `kick` starts them in the background (runner.py), `paused` makes a
+pause take effect at once (gate.py)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,15 @@ from ..config import Settings
 from ..db import LeaseLock
 from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
+from ..public_url import PublicUrls
 from ..schema import SmsTables
 from ..tenant_settings import SettingsService
 from . import holds
 from .batches import BatchReport, BatchSender
+from .delivery_rows import DeliveryRows
 from .gate import SETTLE_SECONDS, SendGate
 from .halts import Halts
+from .poller import DeliveryPoller, PollReport
 from .recipient_rows import QueuedCampaign, RecipientRows
 from .retry import DatabaseRetry, RetryStopped
 from .runner import Runner
@@ -76,6 +80,7 @@ class RunReport(BatchReport):
     ran: bool = True
     skipped_reason: str = ""
     campaigns: list[int] = field(default_factory=list)
+    polled: PollReport | None = None  # the delivery statuses asked about after sending
 
 
 class Outbox:
@@ -83,7 +88,8 @@ class Outbox:
 
     def __init__(self, engine: Engine, tables: SmsTables, booknetic: Booknetic,
                  settings: Settings, *, clock: Callable[[], float] = time.time,
-                 provider_factory: Callable[[], SmsProvider] | None = None) -> None:
+                 provider_factory: Callable[[], SmsProvider] | None = None,
+                 public_urls: PublicUrls | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.bk = booknetic
@@ -91,7 +97,9 @@ class Outbox:
         self.clock = clock
         self.worker = worker_id()
         self.limiter = RateLimiter(settings.rate_per_second)
-        self.rows = RecipientRows(engine, tables, settings, clock)
+        self.public_urls = public_urls or PublicUrls(settings, booknetic)
+        self.deliveries = DeliveryRows(engine, tables, clock)
+        self.rows = RecipientRows(engine, tables, settings, clock, self.deliveries)
         self.halts = Halts(engine, tables, booknetic, clock)
         self.tenant_settings = SettingsService(engine, tables, clock=clock)
         self.gate = SendGate(self._is_active)
@@ -102,6 +110,7 @@ class Outbox:
         self._provider_factory = provider_factory or self._twilio_provider
         self._pool = ThreadPoolExecutor(max_workers=settings.send_concurrency,
                                         thread_name_prefix="sms-send")
+        self.poller = DeliveryPoller(engine, tables, self.deliveries, clock, pool=self._pool)
         self._runner = Runner(self._kicked_run)
         self._run_lock = threading.Lock()  # runs of one process never overlap either
         # Called at the start of every queue run that can send: starts the scheduled
@@ -111,9 +120,11 @@ class Outbox:
     # -- provider -----------------------------------------------------------------------
 
     def _twilio_provider(self) -> SmsProvider:
+        # Status callbacks only when Twilio can reach us: a known public base URL.
         return provider_from_status(self.bk.twilio_status(),
                                     base_url=self.settings.twilio_base_url,
-                                    timeout=self.settings.twilio_timeout)
+                                    timeout=self.settings.twilio_timeout,
+                                    status_callback=self.public_urls.status_callback())
 
     def provider(self) -> SmsProvider:
         """The provider to send with now; raises ProviderNotReady with the fix to make."""
@@ -166,10 +177,12 @@ class Outbox:
         none has a due recipient. Never raises: errors are logged and reported."""
         with self._run_lock:
             report = self._run_queue()
-        if report.ran and report.campaigns:
+        polled = report.polled
+        if report.ran and (report.campaigns or (polled and (polled.due or polled.gave_up))):
             logger.info("queue run", extra={
                 "campaigns": report.campaigns, "sent": report.sent, "failed": report.failed,
-                "retried": report.retried, "halted": report.halted or None})
+                "retried": report.retried, "halted": report.halted or None,
+                "polled": polled.to_dict() if polled else None})
         elif not report.ran:
             logger.debug("queue run skipped", extra={"reason": report.skipped_reason})
         return report
@@ -255,7 +268,21 @@ class Outbox:
                     return report
             if not progressed:
                 break
+        if not self._stopping(stop):
+            report.polled = self._poll(provider)
         return report
+
+    def _poll(self, provider: SmsProvider, limit: int | None = None) -> PollReport | None:
+        try:
+            return self.poller.poll(provider, limit)
+        except Exception:  # sending went fine; the next run polls again
+            logger.exception("delivery poll failed")
+            return None
+
+    def poll_deliveries(self, limit: int | None = None) -> PollReport:
+        """One delivery poll outside a queue run (`bkntc-sms deliveries poll`); raises
+        ProviderNotReady when the provider cannot be asked."""
+        return self.poller.poll(self.provider(), limit)
 
     def _active_ids(self, limit: int) -> list[int]:
         c = self.tables.campaigns

@@ -1,5 +1,6 @@
 """Steps 1 and 3 of the row protocol (see the package docstring): claiming a batch of
-recipient rows, and recording what happened to them with the campaign's counters."""
+recipient rows, and recording what happened to them with the campaign's counters (a sent
+row starts its delivery status there: step 4, delivery_rows.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
 
 from ..campaigns import ACTIVE, transition
 from ..config import Settings
-from ..db import increment, insert_ignore, is_mysql, update_by_id
+from ..db import increment, is_mysql, update_by_id
+from ..opt_outs import record_opt_outs
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
 from ..tenant_settings import FrequencyCap, QuietHours
 from ..zones import UTC_ZONE, BusinessZone, zone_named
+from .delivery_rows import DeliveryRows
+from .poller import FIRST_CHECK
 
 
 @dataclass
@@ -91,8 +95,9 @@ class RecipientRows:
     """Claims and records recipient rows for one database."""
 
     def __init__(self, engine: Engine, tables: SmsTables, settings: Settings,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], deliveries: DeliveryRows | None = None) -> None:
         self.engine, self.tables, self.settings, self.clock = engine, tables, settings, clock
+        self.deliveries = deliveries or DeliveryRows(engine, tables, clock)
 
     def claim(self, campaign_id: int, token: str, now: int, *,
               start: bool = False) -> list[Claimed]:
@@ -192,7 +197,12 @@ class RecipientRows:
                     release[row.id] = back
                 continue
             if result.outcome is Outcome.SENT:
-                sent[row.id] = {"provider_message_id": result.message_id or ""}
+                # Accepted, so queued at the provider; the poller asks 10 minutes on unless
+                # a status callback says more first (step 4).
+                message_id = result.message_id or ""
+                sent[row.id] = {"provider_message_id": message_id,
+                                "delivery_status": "queued" if message_id else None,
+                                "delivery_check_at": now + FIRST_CHECK if message_id else None}
                 continue
             error = (result.error or result.outcome.value)[:500]
             retryable = result.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
@@ -210,7 +220,7 @@ class RecipientRows:
                     error = f"gave up after {row.attempts} attempts: {error}"[:500]
                 failed[row.id] = {"last_error": error, "error_code": result.error_code}
                 if result.outcome is Outcome.OPTED_OUT:
-                    suppress[row.phone] = result.suppress or Suppress("opt_out", error)
+                    suppress[row.phone] = result.suppress or Suppress("provider", error)
 
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
@@ -218,7 +228,8 @@ class RecipientRows:
         with self.engine.begin() as conn:
             n_sent = update_by_id(conn, r, sent, {**done, "status": "sent", "sent_at": now,
                                                   "unsure_since": None, "last_error": "",
-                                                  "error_code": None}, mine)
+                                                  "error_code": None,
+                                                  "delivery_checks": 0}, mine)
             n_failed = update_by_id(conn, r, failed, {**done, "status": "failed",
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
@@ -234,11 +245,13 @@ class RecipientRows:
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
+            if n_sent:
+                # Status callbacks that beat this transaction waited for these ids.
+                self.deliveries.take_early_in(conn, [v["provider_message_id"] for v in
+                                                     sent.values() if v["provider_message_id"]],
+                                              now)
             if suppress:
-                insert_ignore(conn, self.tables.suppressions, [
-                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
-                     "reason": entry.reason[:255], "created_at": now}
-                    for phone, entry in suppress.items()])
+                record_opt_outs(conn, self.tables, campaign.tenant_id, suppress, now)
         return Recorded(n_sent, n_failed, retried, released, n_held, n_skipped)
 
     def release(self, token: str, claimed_at: int) -> int:

@@ -4,6 +4,10 @@ The engine only ever sees `SmsProvider.send()` returning a `SendResult` whose `o
 tells it what to do with the recipient row; which vendor errors mean what is the
 provider's business. The engine acts on the class alone: it never reads `error_code`,
 which is only kept for people (logs, CSV).
+
+After sending, what became of a message comes back as a `DeliveryUpdate` (from a status
+callback or `fetch_status`): the vendor's status already mapped to one of ours, with the
+carrier's error in words.
 """
 
 from __future__ import annotations
@@ -29,8 +33,38 @@ class Outcome(StrEnum):
 class Suppress:
     """A suppression-list entry the provider asks for (with an OPTED_OUT outcome)."""
 
-    source: str  # the list's `source` column: "opt_out" (the recipient replied STOP)…
+    source: str  # the list's `source` column: "provider" (Twilio refused the number)
     reason: str  # shown to people on the list, e.g. "Replied STOP (Twilio error 21610)"
+
+
+class DeliveryStatus(StrEnum):
+    """What became of an accepted message (DESIGN.md §10), in the order it can move."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+    @property
+    def rank(self) -> int:
+        """Statuses only move to a higher rank; the three final ones share the top."""
+        return {"queued": 1, "sent": 2}.get(self.value, 3)
+
+    @property
+    def final(self) -> bool:
+        return self.rank == 3
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A provider's word on one message: its status, when, and the carrier's error."""
+
+    message_id: str
+    status: DeliveryStatus
+    at: int  # epoch seconds the provider reached this status (or we learned it)
+    error_code: int | None = None
+    error: str = ""  # the error in words, with the code ("" when none)
 
 
 @dataclass(frozen=True)
@@ -61,4 +95,10 @@ class SmsProvider(Protocol):
     def find_sent(self, to: str, body: str, since: int) -> str | None:
         """The id of a message already accepted for `to` with `body` at or after `since`
         (epoch seconds), or None. Used before re-sending after an unknown outcome."""
+        ...
+
+    def fetch_status(self, message_id: str) -> DeliveryUpdate | None:
+        """The message's delivery status now, or None when the provider has nothing we
+        track (unknown message, a status outside DeliveryStatus). Raises when it cannot
+        be asked (network, credentials): the poller tries again later."""
         ...

@@ -78,6 +78,7 @@ def create_app(runtime: Runtime) -> Flask:
                             lambda: runtime.booknetic.option("bkntc_sms_bridge_secret"))
     nonces = NonceStore(runtime.engine, runtime.tables)
     app.extensions["bridge_secret"] = secrets_
+    from .twilio_hooks import is_twilio_webhook
 
     @app.before_request
     def authenticate() -> Response | None:
@@ -93,9 +94,12 @@ def create_app(runtime: Runtime) -> Flask:
         runtime.booknetic.require_tenant(g.identity.tenant_id)
         secret = secrets_.get() or ""
         g.csrf = csrf_token(secret, g.identity)
-        if request.method in STATE_CHANGING and request.path != "/bridge/tick":
+        form_route = (request.path == "/bridge/tick"
+                      or is_twilio_webhook(app.view_functions.get(request.endpoint or "")))
+        if request.method in STATE_CHANGING and not form_route:
             # Writes come from our own pages' fetch() calls only: JSON plus the per-user
-            # token from the page. A cross-site form can send neither.
+            # token from the page. A cross-site form can send neither. (The tick and
+            # Twilio's webhooks are server to server: twilio_hooks.py checks the latter.)
             if request.headers.get("X-Bkntc-Csrf", "") != g.csrf:
                 raise CsrfFailed("The page's security token is missing or stale; reload it.")
             if body and not request.is_json:
@@ -131,10 +135,11 @@ def create_app(runtime: Runtime) -> Flask:
 
     app.add_template_filter(localtime)
 
-    from . import api, api_lists, api_messages, api_settings, bridge, pages
+    from . import api, api_lists, api_messages, api_settings, bridge, pages, webhooks
 
     for module in (api, api_lists, api_messages, api_settings, pages):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
+    app.register_blueprint(webhooks.blueprint)
     register_error_handlers(app)
     return app

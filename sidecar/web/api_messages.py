@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 
-from ..delivery_log import EXPORT_CAP, STATUSES, export_filename
+from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES, export_filename
 from ..errors import Invalid, ProviderRefused
 from ..phones import normalise_phone
 from . import require
@@ -66,11 +66,15 @@ def search_customers() -> Any:
     return {"customers": rows, "total": total, "page": page, "per_page": per_page}
 
 
-def _log_filters() -> tuple[str | None, str]:
+def _log_filters() -> tuple[str | None, str, str | None]:
     status = request.args.get("status") or None
     if status and status not in STATUSES:
         raise Invalid({"status": f"use one of {', '.join(STATUSES)}"}, message="unknown status")
-    return status, request.args.get("q", "")[:100]
+    delivery = request.args.get("delivery") or None
+    if delivery and delivery not in DELIVERY_FILTERS:
+        raise Invalid({"delivery": f"use one of {', '.join(DELIVERY_FILTERS)}"},
+                      message="unknown delivery status")
+    return status, request.args.get("q", "")[:100], delivery
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/logs")
@@ -78,9 +82,10 @@ def campaign_logs(campaign_id: int) -> Any:
     require("sms_campaigns")
     require("sms_campaign_logs")
     page, per_page = page_args(default=50, maximum=500)
-    status, query = _log_filters()
+    status, query, delivery = _log_filters()
     rows, total = rt().logs.rows(tenant(), campaign_id, status=status, query=query,
-                                 limit=per_page, offset=(page - 1) * per_page)
+                                 delivery=delivery, limit=per_page,
+                                 offset=(page - 1) * per_page)
     return {"logs": rows, "total": total, "page": page, "per_page": per_page}
 
 
@@ -88,10 +93,11 @@ def campaign_logs(campaign_id: int) -> Any:
 def campaign_logs_csv(campaign_id: int) -> Any:
     require("sms_campaigns")
     require("sms_campaign_logs")
-    status, query = _log_filters()
+    status, query, delivery = _log_filters()
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)
-    chunks, total = logs.export_csv(tenant(), campaign_id, status=status, query=query)
+    chunks, total = logs.export_csv(tenant(), campaign_id, status=status, query=query,
+                                    delivery=delivery)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     # An ASCII name for every client plus the real one (RFC 6266/5987) for names like

@@ -43,7 +43,11 @@ CAPABILITIES = (
     "sms_campaign_logs",
     "sms_campaign_suppressions",
     "cron",
+    "twilio_webhook",
 )
+# Capabilities of the bridge's server-to-server calls (the cron tick, Twilio's webhooks),
+# never of a WordPress user.
+SERVER_CAPABILITIES = ("cron", "twilio_webhook")
 CAPABILITY_LABELS = {
     "sms_campaigns": "view SMS campaigns",
     "sms_campaigns_create": "create and edit campaigns",
@@ -53,6 +57,7 @@ CAPABILITY_LABELS = {
     "sms_campaign_logs": "see message logs",
     "sms_campaign_suppressions": "manage the suppression list",
     "cron": "run the queue",
+    "twilio_webhook": "relay Twilio's webhooks",
 }
 
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")

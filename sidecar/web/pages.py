@@ -16,9 +16,10 @@ from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
 from ..dashboard import chart_svg
-from ..delivery_log import EXPORT_CAP, STATUSES
+from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES
 from ..errors import Invalid
 from ..phone_region import country_names
+from ..providers.twilio import OPT_OUT_CODES
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import business_zone, require
@@ -28,6 +29,13 @@ from .inputs import page_args
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
 STATUS_TABS = [("", "All")] + [(s.value, s.value.capitalize()) for s in Status]
+# Where a suppression came from (DESIGN.md §10), for the suppression list's filter.
+SOURCE_LABELS = [("manual", "Added by hand"), ("keyword", "Replied STOP"),
+                 ("provider", "Refused by Twilio or the carrier")]
+# The logs page's delivery filter (delivery_log.DELIVERY_FILTERS), in words.
+DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
+                          ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
+                          ("pending", "No delivery report yet")]
 
 
 def _chrome(active: str) -> dict[str, Any]:
@@ -79,7 +87,11 @@ def _form(campaign: dict[str, Any] | None) -> str:
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
         send_at_local=_local_input((campaign or {}).get("send_at")),
-        zone_name=business_zone().name, **_chrome("campaigns"))
+        zone_name=business_zone().name,
+        # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
+        # shown read-only, with a way to send it again.
+        readonly=campaign is not None and "edit" not in campaign["actions"],
+        **_chrome("campaigns"))
 
 
 def _local_input(epoch: int | None) -> str:
@@ -126,10 +138,15 @@ def suppressions() -> str:
     require("sms_campaign_suppressions")
     page, per_page = page_args(default=50)
     query = request.args.get("q", "")[:100]
+    source = request.args.get("source") or ""
+    if source and source not in dict(SOURCE_LABELS):
+        raise Invalid({"source": f"use one of {', '.join(dict(SOURCE_LABELS))}"},
+                      message=f"unknown source {source!r}")
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
-                                         offset=(page - 1) * per_page)
+                                         offset=(page - 1) * per_page, source=source or None)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
                            pages=max((total + per_page - 1) // per_page, 1), q=query,
+                           source=source, sources=SOURCE_LABELS,
                            **_chrome("suppressions"))
 
 
@@ -151,18 +168,25 @@ def campaign_logs(campaign_id: int) -> str:
     if status and status not in STATUSES:
         raise Invalid({"status": f"use one of {', '.join(STATUSES)}"},
                       message=f"unknown status {status!r}")
+    delivery = request.args.get("delivery") or ""
+    if delivery and delivery not in DELIVERY_FILTERS:
+        raise Invalid({"delivery": f"use one of {', '.join(DELIVERY_FILTERS)}"},
+                      message=f"unknown delivery status {delivery!r}")
     query = request.args.get("q", "")[:100]
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)
     rows, total = logs.rows(tenant(), campaign_id, status=status or None, query=query,
-                            limit=per_page, offset=(page - 1) * per_page)
-    csv_query = urlencode([(k, v) for k, v in (("status", status), ("q", query)) if v])
+                            delivery=delivery or None, limit=per_page,
+                            offset=(page - 1) * per_page)
+    csv_query = urlencode([(k, v) for k, v in (("status", status), ("delivery", delivery),
+                                               ("q", query)) if v])
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
-        statuses=STATUSES, export_cap=EXPORT_CAP,
+        statuses=STATUSES, export_cap=EXPORT_CAP, delivery_filters=DELIVERY_FILTER_LABELS,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
+        delivery=delivery, opt_out_codes=OPT_OUT_CODES,
         **_chrome("campaigns"))
 
 

@@ -6,7 +6,10 @@ It does what the PHP bridge does (README, "Relay contract"), in Python:
 * takes every browser request at `/wp-admin/admin-ajax.php?action=bkntc_sms&p=<path>`,
   checks the signed-in user (and, for writes, the "WordPress" nonce), signs the request
   exactly as DESIGN.md §6 says, and forwards it to the sidecar server to server;
-* passes the sidecar's answer back untouched (status, body, content type, download name).
+* passes the sidecar's answer back untouched (status, body, content type, download name);
+* takes Twilio's webhooks at the bridge's two public REST routes
+  (`POST /wp-json/bkntc-sms/v1/twilio/status|inbound`) and relays each raw request to the
+  sidecar exactly as DESIGN.md §10 says the bridge does (`relay_webhook`).
 
 Who the user is comes from `identity_for(request)`: the demo's sign-in cookie, or a fixed
 identity a test chooses. It exists only in demo and test setups, bound to loopback.
@@ -24,8 +27,20 @@ import requests
 from flask import Flask, Response, redirect, render_template, request
 
 from .auth import sign
+from .twilio_hooks import (
+    PUBLIC_URL_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    WEBHOOK_CAPABILITY,
+    WEBHOOK_MAX_BYTES,
+)
 
 IdentityFor = Callable[[Any], dict[str, Any] | None]
+# The bridge's public REST namespace (rest_url('bkntc-sms/v1/')) and what it relays there.
+PUBLIC_PREFIX = "/wp-json/bkntc-sms/v1/"
+WEBHOOKS = ("twilio/status", "twilio/inbound")
+WEBHOOK_IDENTITY = {"user_id": 0, "user_login": "", "display_name": "Twilio webhook",
+                    "tenant_id": None, "caps": [WEBHOOK_CAPABILITY]}
 
 FORWARD_REQUEST_HEADERS = ("Content-Type", "Accept", "X-Bkntc-Csrf")
 # The same lists as bridge-plugin/src/class-relay.php.
@@ -99,6 +114,39 @@ def create_relay(sidecar_url: str, secret: Callable[[], str], identity_for: Iden
         for name in FORWARD_RESPONSE_HEADERS:
             if name in answer.headers:
                 response.headers[name] = answer.headers[name]
+        return response
+
+    @app.post(PUBLIC_PREFIX + "twilio/<hook>")
+    def relay_webhook(hook: str) -> Any:
+        """A public route, as WordPress's REST API serves it: no sign-in. Relays only the two
+        webhook paths, with a body size limit, and answers with the sidecar's answer."""
+        path = f"twilio/{hook}"
+        if path not in WEBHOOKS:
+            return Response('{"code":"rest_no_route"}', status=404,
+                            content_type="application/json")
+        if (request.content_length or 0) > WEBHOOK_MAX_BYTES:
+            return Response("Request too large.", status=413, content_type="text/plain")
+        body = request.stream.read(WEBHOOK_MAX_BYTES + 1)  # never more, whatever it says
+        if len(body) > WEBHOOK_MAX_BYTES:
+            return Response("Request too large.", status=413, content_type="text/plain")
+        query = request.environ.get("QUERY_STRING", "")
+        headers = {PUBLIC_URL_HEADER: request.host_url.rstrip("/") + request.path
+                   + (f"?{query}" if query else ""),
+                   SIGNATURE_HEADER: request.headers.get(SIGNATURE_HEADER, "")}
+        for name in ("Content-Type", SIGNATURE_SETTINGS_HEADER):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+        headers.update(sign(secret(), "POST", "/" + path, body, ts=int(clock()),
+                            **WEBHOOK_IDENTITY))
+        try:
+            answer = session.post(sidecar_url + "/" + path, data=body, headers=headers,
+                                  timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            return Response(f"The SMS Campaigns service is not reachable: "
+                            f"{exc.__class__.__name__}", status=502, content_type="text/plain")
+        response = Response(answer.content, status=answer.status_code)
+        if "Content-Type" in answer.headers:
+            response.headers["Content-Type"] = answer.headers["Content-Type"]
         return response
 
     return app

@@ -14,7 +14,7 @@ from sidecar.migrations import prefixed
 from sidecar.migrations.schema_0_1_0 import TABLE_ARGS
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
-"""Status callbacks, signed exactly as Twilio signs them (tech-notes §1.6)."""
+"""Status callbacks, signed exactly as Twilio signs them (tech-notes §1.6; signing.py),
+posted one at a time in order by a dispatcher thread, so a test can wait until they are all
+done."""
 
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
-import uuid
-from dataclasses import dataclass
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from twilio.request_validator import RequestValidator
-
+from .signing import post_signed_form
 from .wire import API_VERSION, SERVICE_SENDER, ReceivedMessage
 
 logger = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ class CallbackAttempt:
 
 def post_status_callback(message: ReceivedMessage, auth_token: str,
                          timeout: float) -> int | None:
-    """POST a signed status callback as Twilio would; the HTTP status, or None
-    when no answer came (refused, timed out)."""
+    """POST a signed status callback as Twilio would, with the message's status and error
+    code; the HTTP status, or None when no answer came (refused, timed out)."""
     assert message.status_callback is not None
     params = {
         "AccountSid": message.account_sid,
@@ -43,26 +43,64 @@ def post_status_callback(message: ReceivedMessage, auth_token: str,
         params["MessagingServiceSid"] = message.messaging_service_sid
     if message.error_code is not None:
         params["ErrorCode"] = str(message.error_code)
-    url = message.status_callback
-    signature = RequestValidator(auth_token).compute_signature(url, params)
-    request = urllib.request.Request(
-        url,
-        data=urllib.parse.urlencode(params).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-            "User-Agent": "TwilioProxy/1.1",
-            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-        },
-    )
-    http_status: int | None
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            http_status = response.status
-    except urllib.error.HTTPError as exc:
-        http_status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        logger.warning("status callback to %s failed: %s", url, exc)
-        http_status = None
-    return http_status
+    return post_signed_form(message.status_callback, params, auth_token,
+                            timeout=timeout).status
+
+
+class CallbackDispatcher:
+    """Posts status callbacks on one thread, in the order they were queued (a callback is
+    a snapshot of the message with the status to report)."""
+
+    def __init__(self, auth_token: str, record: Callable[[CallbackAttempt], None],
+                 timeout: float = 10.0) -> None:
+        self.auth_token, self.record, self.timeout = auth_token, record, timeout
+        self._queue: deque[ReceivedMessage] = deque()
+        self._cond = threading.Condition()
+        self._busy = self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="fake-twilio-callbacks",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, message: ReceivedMessage, status: str, error_code: int | None) -> None:
+        with self._cond:
+            self._queue.append(replace(message, status=status, error_code=error_code,
+                                       plan=None))
+            self._cond.notify_all()
+
+    def wait_done(self, timeout: float | None = None) -> bool:
+        """Wait until every queued callback has been posted (and answered or given up)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout)
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue) + self._busy
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._queue.clear()
+            self._cond.notify_all()
+        self._thread.join(timeout=self.timeout + 5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queue or self._stopping)
+                if self._stopping:
+                    self._busy = False
+                    self._cond.notify_all()
+                    return
+                message = self._queue.popleft()
+                self._busy = True
+            try:
+                http_status = post_status_callback(message, self.auth_token, self.timeout)
+                self.record(CallbackAttempt(message.sid, message.status_callback or "",
+                                            message.status, http_status))
+            except Exception:  # the dispatcher must outlive any one callback
+                logger.exception("status callback failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

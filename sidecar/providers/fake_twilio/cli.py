@@ -1,4 +1,5 @@
-"""`python -m sidecar.providers.fake_twilio`: run a fake Twilio until Ctrl-C or SIGTERM."""
+"""`python -m sidecar.providers.fake_twilio`: run a fake Twilio until Ctrl-C or SIGTERM;
+`python -m sidecar.providers.fake_twilio inbound …`: send one inbound SMS (inbound.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import time
 
+from .lifecycle import DeliveryRules
 from .server import FakeTwilio
 
 
@@ -17,6 +20,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a fake Twilio until Ctrl-C; print its base URL."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["inbound"]:
+        from .inbound import main as send_inbound
+
+        return send_inbound(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m sidecar.providers.fake_twilio", description=main.__doc__
     )
@@ -38,6 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         "and send their callbacks after --auto-status-delay seconds",
     )
     parser.add_argument("--auto-status-delay", type=float, default=0.5)
+    # What becomes of each message (lifecycle.py); status callbacks go out by themselves.
+    parser.add_argument("--queued-for", type=float, default=0.0,
+                        help="seconds a message stays queued without date_sent")
+    parser.add_argument("--final-after", type=float, default=0.0,
+                        help="seconds from sent to delivered/undelivered/failed")
+    parser.add_argument("--undelivered-rate", type=float, default=0.0)
+    parser.add_argument("--failed-rate", type=float, default=0.0)
+    parser.add_argument("--callback-lost-rate", type=float, default=0.0)
+    parser.add_argument("--callback-duplicate-rate", type=float, default=0.0)
+    parser.add_argument("--callback-out-of-order-rate", type=float, default=0.0)
+    parser.add_argument("--no-callbacks", action="store_true")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args(argv)
@@ -59,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         auto_status=args.auto_status,
         auto_status_delay=args.auto_status_delay,
+        delivery=None if args.auto_status else DeliveryRules(
+            queued_for=args.queued_for, final_after=args.final_after,
+            undelivered_rate=args.undelivered_rate, failed_rate=args.failed_rate,
+            lost_rate=args.callback_lost_rate, duplicate_rate=args.callback_duplicate_rate,
+            out_of_order_rate=args.callback_out_of_order_rate,
+            callbacks=not args.no_callbacks, seed=args.seed or 0),
+        auto_callbacks=True,
     )
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly under a process manager too
     with fake:

@@ -1,46 +1,30 @@
-"""The fake Twilio: state (stored messages, faults, scripts, callbacks) and request handling.
+"""The fake Twilio: its state (stored messages, faults, scripts, callbacks) and lifecycle.
 
 See the package docstring for what it imitates; wire.py holds the format, httpd.py the
-socket server, callbacks.py the signed status callbacks.
+socket server, routes.py the request handling, lifecycle.py what becomes of each message,
+callbacks.py the signed status callbacks and their dispatcher.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import hmac
 import logging
-import secrets
 import socket
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sidecar.sms_text import count_segments
-
-from .callbacks import CallbackAttempt, post_status_callback
-from .faults import TIMEOUT, Faults
+from .callbacks import CallbackAttempt, CallbackDispatcher, post_status_callback
+from .faults import Faults
 from .httpd import FakeTwilioHTTPServer
-from .wire import (
-    LIST_PATH,
-    ONE_PATH,
-    SERVICE_SENDER,
-    ReceivedMessage,
-    Reply,
-    check_create,
-    check_magic_numbers,
-    error,
-    form_value,
-    html,
-    json_reply,
-    list_page,
-    message_json,
-)
+from .inbound import inbound_form, post_inbound
+from .lifecycle import DeliveryRules, settle
+from .routes import Routes
+from .signing import WebhookAnswer
+from .wire import SERVICE_SENDER, ReceivedMessage
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +39,7 @@ class FakeTwilioStats:
     held: int = 0  # requests waiting for release()
 
 
-class FakeTwilio:
+class FakeTwilio(Routes):
     """The fake server. Thread-safe; use as a context manager or call start()/stop()."""
 
     def __init__(
@@ -75,6 +59,8 @@ class FakeTwilio:
         auto_status: str | None = None,
         auto_status_delay: float = 0.5,
         clock: Callable[[], float] = time.time,
+        delivery: DeliveryRules | None = None,
+        auto_callbacks: bool = False,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -88,11 +74,19 @@ class FakeTwilio:
         self._released = threading.Condition(self._lock)
         self._held = 0
         self._messages: list[ReceivedMessage] = []
+        self._by_sid: dict[str, ReceivedMessage] = {}
+        self._waiting: list[ReceivedMessage] = []  # with callbacks still to dispatch
         self._callbacks: list[CallbackAttempt] = []
         self._connections: set[socket.socket] = set()
         self._server: FakeTwilioHTTPServer | None = None
         self._threads: list[threading.Thread] = []
-        self._auto_status, self._auto_status_delay = auto_status, auto_status_delay
+        # auto_status (older form): every message ends in that status after the delay,
+        # and its callbacks go out by themselves.
+        if auto_status is not None and delivery is None:
+            delivery = DeliveryRules(status=auto_status, final_after=auto_status_delay)
+        self.delivery = delivery or DeliveryRules()
+        self._auto_callbacks = auto_callbacks or auto_status is not None
+        self._dispatcher: CallbackDispatcher | None = None
         self.faults.configure(
             latency=latency,
             failure_rate_429=failure_rate_429,
@@ -118,8 +112,9 @@ class FakeTwilio:
         self._server = FakeTwilioHTTPServer(self._address, self)
         server = self._server
         self._spawn(lambda: server.serve_forever(poll_interval=0.05), "fake-twilio")
-        if self._auto_status:
-            self._spawn(self._auto_advance, "fake-twilio-auto-status")
+        self._dispatcher = CallbackDispatcher(self.auth_token, self._record_callback)
+        if self._auto_callbacks:
+            self._spawn(self._auto_dispatch, "fake-twilio-auto-callbacks")
         logger.info("fake Twilio listening on %s", self.base_url)
         return self
 
@@ -139,6 +134,8 @@ class FakeTwilio:
                 conn.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=5)
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
 
     def __enter__(self) -> FakeTwilio:
         return self.start()
@@ -154,9 +151,12 @@ class FakeTwilio:
     # --- inspection and scripting ------------------------------------------------------
 
     def received(self) -> list[ReceivedMessage]:
-        """A copy of every stored message, oldest first."""
+        """A copy of every stored message as it stands now (fake clock), oldest first."""
         with self._lock:
-            return [replace(m) for m in self._messages]
+            now = self._clock()
+            for m in self._messages:
+                settle(m, now)
+            return [replace(m, plan=None) for m in self._messages]
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -183,6 +183,8 @@ class FakeTwilio:
         """Forget messages, callbacks, stats and scripts; fault settings stay."""
         with self._lock:
             self._messages.clear()
+            self._by_sid.clear()
+            self._waiting.clear()
             self._callbacks.clear()
             self._reset_stats()
         self.faults.clear_scripts()
@@ -238,171 +240,69 @@ class FakeTwilio:
         sids: Collection[str] | None = None,
         timeout: float = 5.0,
     ) -> int:
-        """Move messages that have a StatusCallback to `status` and POST each a signed callback.
+        """Set messages that have a StatusCallback to `status` by hand (their plan is
+        dropped) and POST each a signed callback now, from this thread.
 
         `sids` limits it to those messages. Returns how many callbacks got an HTTP answer.
         """
-        return self._advance(
-            status, error_code, sids=sids, timeout=timeout, with_callback_only=True
-        )
-
-    def _advance(
-        self,
-        status: str,
-        error_code: int | None,
-        *,
-        sids: Collection[str] | None,
-        timeout: float,
-        with_callback_only: bool,
-        older_than: float | None = None,
-    ) -> int:
         now = self._clock()
         with self._lock:
-            targets = [
-                m
-                for m in self._messages
-                if (m.status_callback or not with_callback_only)
-                and (sids is None or m.sid in sids)
-                and (
-                    older_than is None
-                    or (m.status in ("queued", "accepted") and m.received_at <= older_than)
-                )
-            ]
+            targets = [m for m in self._messages
+                       if m.status_callback and (sids is None or m.sid in sids)]
             for m in targets:
+                settle(m, now)
+                m.plan = None
                 m.status, m.error_code, m.updated_at = status, error_code, now
                 m.from_ = m.from_ or SERVICE_SENDER
-            snapshot = [replace(m) for m in targets if m.status_callback]
-        return sum(self._post_callback(m, timeout) for m in snapshot)
+                if m.date_sent is None and status not in ("queued", "accepted"):
+                    m.date_sent = now
+            self._waiting = [m for m in self._waiting if m.plan is not None]
+            snapshot = [replace(m) for m in targets]
+        answered = 0
+        for m in snapshot:
+            http_status = post_status_callback(m, self.auth_token, timeout)
+            self._record_callback(CallbackAttempt(m.sid, m.status_callback or "", m.status,
+                                                  http_status))
+            answered += http_status is not None
+        return answered
 
-    def _post_callback(self, message: ReceivedMessage, timeout: float) -> bool:
-        http_status = post_status_callback(message, self.auth_token, timeout)
+    def flush_callbacks(self) -> int:
+        """Hand every status callback that is due at the fake's clock (by each message's
+        plan, lifecycle.py) to the dispatcher thread, in order; returns how many. Wait for
+        them with callbacks_done()."""
+        if self._dispatcher is None:
+            raise RuntimeError("FakeTwilio is not started")
         with self._lock:
-            self._callbacks.append(CallbackAttempt(message.sid, message.status_callback or "",
-                                                   message.status, http_status))
-        return http_status is not None
+            now = self._clock()
+            queued = 0
+            for m in self._waiting:
+                assert m.plan is not None
+                for event in m.plan.due_callbacks(now - m.received_at):
+                    self._dispatcher.put(m, event.status, event.error_code)
+                    queued += 1
+            self._waiting = [m for m in self._waiting
+                             if m.plan is not None and m.plan.callbacks_left]
+        return queued
 
-    def _auto_advance(self) -> None:
-        while not self._stopping.wait(0.1):
-            cutoff = self._clock() - self._auto_status_delay
-            self._advance(
-                self._auto_status or "delivered",
-                None,
-                sids=None,
-                timeout=5.0,
-                with_callback_only=False,
-                older_than=cutoff,
-            )
+    def callbacks_done(self, timeout: float | None = None) -> bool:
+        """Wait until every dispatched status callback has been posted; False on timeout."""
+        return self._dispatcher is None or self._dispatcher.wait_done(timeout)
 
-    # --- request handling (called from handler threads) --------------------------------
+    # --- inbound messages --------------------------------------------------------------
 
-    def _handle(self, method: str, target: str, authorization: str | None, raw: bytes) -> Reply:
+    def send_inbound(self, url: str, from_: str, body: str, *, to: str = SERVICE_SENDER,
+                     opt_out_type: str | None = None,
+                     timeout: float = 10.0) -> WebhookAnswer:
+        """POST a signed inbound SMS from `from_` to the webhook `url` as Twilio would
+        (inbound.py) and return the answer."""
+        form = inbound_form(account_sid=self.account_sid, from_=from_, body=body, to=to,
+                            opt_out_type=opt_out_type)
+        return post_inbound(url, self.auth_token, form, timeout=timeout)
+
+    def _record_callback(self, attempt: CallbackAttempt) -> None:
         with self._lock:
-            self._requests_total += 1
-            self._in_flight += 1
-            self._max_in_flight = max(self._max_in_flight, self._in_flight)
-            while self._passes == 0 and not self._stopping.is_set():
-                self._held += 1
-                self._released.wait()
-                self._held -= 1
-            if self._passes:
-                self._passes -= 1
-            latency = self.faults.latency
-        reply = html(500)
-        try:
-            if latency:
-                self._stopping.wait(latency)
-            reply = self._route(method, target, authorization, raw)
-        except Exception:
-            logger.exception("fake Twilio failed on %s %s", method, target)
-        with self._lock:
-            if reply.hang:
-                self._timeouts += 1
-            else:
-                self._by_status[reply.status] += 1
-        if reply.hang:
-            self._stopping.wait(self.faults.timeout_sleep)
-        with self._lock:
-            self._in_flight -= 1
-        return reply
+            self._callbacks.append(attempt)
 
-    def _route(self, method: str, target: str, authorization: str | None, raw: bytes) -> Reply:
-        parts = urllib.parse.urlsplit(target)
-        not_found = error(404, 20404, f"The requested resource {parts.path} was not found")
-        if not self._authorised(authorization):
-            reply = error(401, 20003, "Authenticate")
-            reply.headers = (("WWW-Authenticate", 'Basic realm="Twilio API"'),)
-            return reply
-        if match := LIST_PATH.match(parts.path):
-            if match.group(1) != self.account_sid:
-                return not_found
-            if method == "POST":
-                return self._create(
-                    urllib.parse.parse_qs(raw.decode(errors="replace"), keep_blank_values=True)
-                )
-            if method == "GET":
-                with self._lock:
-                    return list_page(parts.path, urllib.parse.parse_qs(parts.query),
-                                     self._messages)
-            return error(405, 20004, "Method not allowed")
-        if (match := ONE_PATH.match(parts.path)) and match.group(1) == self.account_sid:
-            if method != "GET":
-                return error(405, 20004, "Method not allowed")
-            with self._lock:
-                found = next((m for m in self._messages if m.sid == match.group(2)), None)
-                return json_reply(200, message_json(found)) if found else not_found
-        return not_found
-
-    def _authorised(self, header: str | None) -> bool:
-        if not header or not header.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return hmac.compare_digest(
-            user.encode(), self.account_sid.encode()
-        ) and hmac.compare_digest(password.encode(), self.auth_token.encode())
-
-    def _create(self, form: dict[str, list[str]]) -> Reply:
-        fault = self.faults.draw()
-        if fault == 429:
-            return error(429, 20429, "Too Many Requests")
-        if fault is not None:
-            fail = Reply(0, b"", hang=True) if fault == TIMEOUT else html(int(fault))
-            outcome = self._validate(form) if self.faults.lost_answer else None
-            if isinstance(outcome, ReceivedMessage):
-                outcome.answer_lost = True
-                with self._lock:
-                    self._messages.append(outcome)
-                    self._lost_answers += 1
-            return fail
-        outcome = self._validate(form)
-        if isinstance(outcome, Reply):
-            return outcome
-        with self._lock:
-            self._messages.append(outcome)
-            return json_reply(201, message_json(outcome))
-
-    def _validate(self, form: dict[str, list[str]]) -> ReceivedMessage | Reply:
-        """Twilio's checks, in order; returns the message to store or the error to answer."""
-        if (problem := check_create(form)) is not None:
-            return problem
-        to, from_ = form_value(form, "To"), form_value(form, "From")
-        service, body = form_value(form, "MessagingServiceSid"), form.get("Body", [""])[0]
-        if (script := self.faults.scripted_error_for(to)) is not None:
-            return error(script.status, script.code, script.message)
-        if (problem := check_magic_numbers(form)) is not None:
-            return problem
-        return ReceivedMessage(
-            sid="SM" + secrets.token_hex(16),
-            account_sid=self.account_sid,
-            to=to,
-            from_=from_ or None,
-            body=body,
-            status_callback=form_value(form, "StatusCallback") or None,
-            received_at=self._clock(),
-            status="queued" if from_ else "accepted",
-            messaging_service_sid=service or None,
-            num_segments=count_segments(body).segments,
-            validity_period=int(form_value(form, "ValidityPeriod") or 0) or None,
-        )
+    def _auto_dispatch(self) -> None:
+        while not self._stopping.wait(0.05):
+            self.flush_callbacks()

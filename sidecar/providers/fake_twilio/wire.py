@@ -9,9 +9,12 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sidecar.sms_text import MAX_BODY_CHARS
+
+if TYPE_CHECKING:
+    from .lifecycle import Plan
 
 API_VERSION = "2010-04-01"
 # The sender a Messaging Service "picks" when a message it accepted is sent.
@@ -54,7 +57,6 @@ _HTML_500 = (
     "<html><head><title>{status} Server Error</title></head>"
     "<body><h1>{status} Server Error</h1><p>An unexpected error occurred.</p></body></html>"
 )
-_SENT_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read"})
 TIMEOUT = "timeout"  # an item for script_response_sequence
 
 
@@ -76,6 +78,8 @@ class ReceivedMessage:
     answer_lost: bool = False  # stored, but the client saw a 500 or a timeout
     updated_at: float | None = None
     validity_period: int | None = None  # seconds, as the request's ValidityPeriod said
+    date_sent: float | None = None  # None while Twilio holds it queued
+    plan: Plan | None = None  # its statuses over time (lifecycle.py); None: set by hand
 
 
 @dataclass
@@ -118,9 +122,7 @@ def message_json(m: ReceivedMessage) -> dict[str, Any]:
         "api_version": API_VERSION,
         "body": m.body,
         "date_created": rfc2822(m.received_at),
-        "date_sent": rfc2822(m.updated_at or m.received_at)
-        if m.status in _SENT_STATUSES
-        else None,
+        "date_sent": None if m.date_sent is None else rfc2822(m.date_sent),
         "date_updated": rfc2822(m.updated_at or m.received_at),
         "direction": "outbound-api",
         "error_code": m.error_code,
@@ -142,8 +144,9 @@ def message_json(m: ReceivedMessage) -> dict[str, Any]:
 
 def list_page(path: str, query: dict[str, list[str]],
               messages: list[ReceivedMessage]) -> Reply:
-    """One page of the Messages list: newest first, filtered by To/From/DateSent (the
-    fake "sends" at once: received_at). The caller holds the lock `messages` needs."""
+    """One page of the Messages list: newest first, filtered by To/From/DateSent. A message
+    still queued has no date_sent, so no DateSent filter lists it (as on Twilio). The
+    caller holds the lock `messages` needs and has settled their statuses."""
 
     def arg(name: str) -> str | None:
         return query[name][0] if name in query else None
@@ -163,7 +166,8 @@ def list_page(path: str, query: dict[str, list[str]],
         for m in reversed(messages)
         if (arg("To") is None or m.to == arg("To"))
         and (arg("From") is None or m.from_ == arg("From"))
-        and all(_date_matches(m.received_at, op, d) for op, d in date_filters)
+        and all(m.date_sent is not None and _date_matches(m.date_sent, op, d)
+                for op, d in date_filters)
     ]
     chunk = [message_json(m) for m in rows[page * page_size : (page + 1) * page_size]]
     filters = {k: v[0] for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
