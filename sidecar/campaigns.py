@@ -25,11 +25,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Conflict, Invalid, NotFound, SidecarError
 from .frequency_cap import skip_capped_at_snapshot
+from .outcomes.holdout import assign_holdout, holdout_error
 from .quiet_hours import stamp_zones
 from .schema import ID_MAX, SmsTables, is_row_id
 from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
 from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
-from .tenant_settings import TenantSettings
+from .tenant_settings import DEFAULTS, TenantSettings
 
 
 class Status(StrEnum):
@@ -167,6 +168,7 @@ class CampaignInput:
     body: str
     query: SegmentQuery
     template_id: int | None = None
+    holdout_percent: int | None = None  # None: not given (create takes the tenant default)
 
 
 def body_error(body: Any) -> str | None:
@@ -207,10 +209,13 @@ def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignIn
         template_id = None
     elif not is_row_id(template_id):
         errors["template_id"] = f"must be a template id (a whole number from 1 to {ID_MAX})"
+    holdout = data.get("holdout_percent")
+    if holdout is not None and (problem := holdout_error(holdout)):
+        errors["holdout_percent"] = problem
     if errors or query is None:
         raise CampaignInvalid(errors)
     assert isinstance(name, str) and isinstance(body, str)
-    return CampaignInput(name.strip(), body, query, template_id)
+    return CampaignInput(name.strip(), body, query, template_id, holdout)
 
 
 class CampaignService:
@@ -220,7 +225,7 @@ class CampaignService:
                  clock: Callable[[], float] = time.time,
                  check_provider: Callable[[], object] | None = None,
                  on_pause: Callable[[int], object] | None = None,
-                 settings_of: Callable[[int | None], TenantSettings] | None = None) -> None:
+                 settings_for: Callable[[int | None], TenantSettings] | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.segments = segments
@@ -230,7 +235,9 @@ class CampaignService:
         # Called with the campaign id once a pause is committed: the send engine returns
         # only when no process may start another message of it (Outbox.paused).
         self.on_pause = on_pause
-        self.settings_of = settings_of  # the tenant's §11 settings (the frequency cap)
+        # The tenant's §11 settings: the frequency cap, the holdout default and the
+        # attribution window.
+        self.settings_for = settings_for or (lambda _tenant: DEFAULTS)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -270,7 +277,7 @@ class CampaignService:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.skipped, c.c.delivered, c.c.undelivered,
+                       c.c.pending, c.c.skipped, c.c.delivered, c.c.undelivered, c.c.holdout,
                        c.c.started_at,
                        c.c.finished_at, c.c.updated_at,
                        select(func.count()).where(waiting).scalar_subquery()
@@ -295,6 +302,8 @@ class CampaignService:
                 tenant_id=tenant_key(tenant_id), kind=kind, name=fields.name,
                 segment=fields.query.segment, filters=json.dumps(fields.query.filters()),
                 body=fields.body, template_id=fields.template_id, status=Status.DRAFT.value,
+                holdout_percent=(fields.holdout_percent if fields.holdout_percent is not None
+                                 else self.settings_for(tenant_id).holdout_percent),
                 created_by=user_id, created_at=now, updated_at=now,
             ))
             campaign_id = int(result.inserted_primary_key[0])
@@ -315,6 +324,8 @@ class CampaignService:
                 "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
                 "send_at": None, "latest_start": None,
+                **({} if fields.holdout_percent is None
+                   else {"holdout_percent": fields.holdout_percent}),
             })
             self._clear_logs(conn, campaign_id)
             row = self._row(conn, tenant_id, campaign_id)
@@ -339,6 +350,7 @@ class CampaignService:
         return self.create(tenant_id, {
             "name": name, "segment": source["segment"], "filters": source["filters"],
             "body": source["body"], "template_id": source["template_id"],
+            "holdout_percent": source["holdout_percent"],
         }, user_id=user_id, kind=source["kind"])
 
     def send(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
@@ -370,8 +382,9 @@ class CampaignService:
         region = self.segments.region(tenant_id)
         self.segments.refresh_phones(tenant_id, region)
         now = int(self.clock())
+        days = self.settings_for(tenant_id).attribution_days
         with self.engine.begin() as conn:
-            values = {**self._reset_values(), "queued_at": now}
+            values = {**self._reset_values(), "queued_at": now, "attribution_days": days}
             if action == "begin":  # exactly one of two racing processes wins
                 c = self.tables.campaigns
                 if not transition(conn, c, action, c.c.id == campaign_id, now=now,
@@ -386,12 +399,17 @@ class CampaignService:
             # Each recipient's zone, once (DESIGN.md §11): quiet hours apply in it.
             stamp_zones(conn, self.tables.recipients, campaign_id,
                         lambda ids: self.segments.bk.recipient_zones(tenant_id, ids))
-            cap = self.settings_of(tenant_id).frequency_cap if self.settings_of else None
+            cap = self.settings_for(tenant_id).frequency_cap
             skipped = skip_capped_at_snapshot(conn, self.tables, campaign_id,
                                               tenant_key(tenant_id), cap, now)
             c = self.tables.campaigns
+            # The control group (DESIGN.md §12), after the cap's skips: never sent, counted
+            # apart from pending.
+            held = assign_holdout(conn, self.tables.recipients, campaign_id,
+                                  int(campaign["holdout_percent"]))
             conn.execute(update(c).where(c.c.id == campaign_id).values(
-                total=inserted, pending=inserted - skipped, skipped=skipped))
+                total=inserted, pending=inserted - skipped - held, skipped=skipped,
+                holdout=held))
             if inserted and inserted == skipped:
                 transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
                     "finished_at": now,
@@ -457,11 +475,14 @@ class CampaignService:
 
     def _reset_values(self) -> dict[str, Any]:
         return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "skipped": 0,
-                "delivered": 0, "undelivered": 0, "status_reason": "",
+                "delivered": 0, "undelivered": 0, "status_reason": "", "holdout": 0,
+                "bookings": 0, "booked_recipients": 0, "revenue_cents": 0, "holdout_booked": 0,
+                "opted_out": 0, "attributed_at": None, "attribution_days": None,
                 "queued_at": None, "started_at": None, "finished_at": None}
 
     def _clear_logs(self, conn: Connection, campaign_id: int) -> None:
-        r = self.tables.recipients
+        r, x = self.tables.recipients, self.tables.attributions
+        conn.execute(delete(x).where(x.c.campaign_id == campaign_id))
         conn.execute(delete(r).where(r.c.campaign_id == campaign_id))
 
     def _row(self, conn: Connection, tenant_id: int | None,

@@ -25,6 +25,8 @@ from .migrations import check_not_newer
 from .oneoff import OneOffService
 from .opt_outs import OptOutService
 from .outbox import Outbox
+from .outcomes import Attribution
+from .outcomes.report import ReportService
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
 from .schedules import CampaignSchedules
@@ -53,6 +55,8 @@ class Runtime:
     schedules: CampaignSchedules  # scheduled sends (schedules.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
+    attribution: Attribution  # attributed bookings (outcomes/attribution.py)
+    reports: ReportService  # campaign reports (outcomes/report.py)
     opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
     # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
@@ -78,7 +82,11 @@ class Runtime:
                         public_urls=public_urls)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
                                     check_provider=outbox.provider, on_pause=outbox.paused,
-                                    settings_of=tenant_settings.for_tenant)
+                                    settings_for=tenant_settings.for_tenant)
+        # Every queue run ends by refreshing the campaigns whose attribution window is open.
+        attribution = Attribution(tables, booknetic, segments, tenant_settings.for_tenant,
+                                  clock=clock)
+        outbox.after_run.append(attribution.refresh_open)
         schedules = CampaignSchedules(engine, tables, campaigns, zone_of=booknetic.business_zone,
                                       clock=clock)
         outbox.before_run = schedules.start_due
@@ -95,6 +103,9 @@ class Runtime:
             schedules=schedules,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
+            attribution=attribution,
+            reports=ReportService(engine, tables, default_days=lambda tenant: (
+                tenant_settings.for_tenant(tenant).attribution_days)),
             opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
                                    clock=clock),
             clock=clock,

@@ -46,10 +46,14 @@ CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", 
                  "template_id", "status", "status_reason", "total", "sent", "failed", "pending",
                  "created_by", "created_at", "updated_at", "queued_at", "started_at",
                  "finished_at", "actions", "delivered", "undelivered", "skipped", "send_at",
-                 "latest_start"}
+                 "latest_start",
+                 # outcomes (DESIGN.md §12)
+                 "holdout_percent", "attribution_days", "holdout", "bookings",
+                 "booked_recipients", "revenue_cents", "holdout_booked", "opted_out",
+                 "attributed_at"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
                  "skipped", "started_at", "finished_at", "updated_at", "delivered",
-                 "undelivered", "retry_waiting", "next_retry_at", "next_retry_text"}
+                 "undelivered", "holdout", "retry_waiting", "next_retry_at", "next_retry_text"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
                    "min_appointments": None, "exclude_suppressed": True,
                    "exclude_upcoming_days": None}

@@ -82,7 +82,7 @@ FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_i
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
                  "exclude_upcoming_days",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
-                 "page", "per_page", "status", "q", "progress"})
+                 "page", "per_page", "status", "q", "progress", "holdout_percent"})
 
 
 # -- garbage -------------------------------------------------------------------------------

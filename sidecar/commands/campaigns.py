@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..quiet_hours import held_summary
-from . import add_filter_flags, filters_from_args, print_json, runtime
+from . import add_filter_flags, filters_from_args, outcomes, print_json, runtime
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
                "skipped", "status_reason", "body", "filters", "created_at", "queued_at",
                "started_at", "finished_at", "send_at", "latest_start", "actions", "delivered",
-               "undelivered")
+               "undelivered", "holdout_percent", "holdout")
 
 
 def _show(campaign: dict[str, Any], as_json: bool,
@@ -33,6 +33,9 @@ def _show(campaign: dict[str, Any], as_json: bool,
           f"  pending {campaign['pending']}")
     print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
+    if campaign["holdout_percent"]:
+        print(f"  holdout {campaign['holdout_percent']}%: {campaign['holdout']} held back "
+              f"(never sent)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
     if campaign.get("send_at_text") and campaign["status"] == "scheduled":
@@ -59,7 +62,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     rt = runtime()
     campaign = rt.campaigns.create(args.tenant, {
         "name": args.name, "segment": args.segment, "body": args.body,
-        "filters": filters_from_args(args)})
+        "filters": filters_from_args(args), "holdout_percent": args.holdout_percent})
     _show(campaign, args.json)
     return 0
 
@@ -151,7 +154,8 @@ def _with_times(rt: Runtime, tenant: int | None, campaign: dict[str, Any]) -> di
 
 
 def _bar(p: dict[str, Any], width: int = 30) -> str:
-    total = max(int(p["total"]), 1)
+    # Holdout and skipped rows are never sent.
+    total = max(int(p["total"]) - int(p.get("holdout") or 0) - int(p.get("skipped") or 0), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
     retries = _retries(p)
@@ -201,8 +205,12 @@ def register(sub: Any) -> None:
     p.add_argument("--segment", required=True, metavar="KEY")
     p.add_argument("--body", required=True, help="message text; shortcodes allowed")
     add_filter_flags(p)
+    p.add_argument("--holdout-percent", type=int, default=None, metavar="N",
+                   help="hold back N%% of the recipients as a control group (0-50; "
+                        "default: the settings' holdout_percent)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
+    outcomes.register_report(actions)
 
     p = actions.add_parser("list", help="list campaigns, newest first")
     p.add_argument("--tenant", type=int, default=None, metavar="ID")

@@ -116,6 +116,9 @@ class Outbox:
         # Called at the start of every queue run that can send: starts the scheduled
         # campaigns that are due (schedules.py; set by the runtime).
         self.before_run: Callable[[], object] | None = None
+        # Work every queue run ends with, whether or not it could send (the attribution
+        # refresh, DESIGN.md §12). Each must not raise.
+        self.after_run: list[Callable[[], object]] = []
 
     # -- provider -----------------------------------------------------------------------
 
@@ -177,6 +180,11 @@ class Outbox:
         none has a due recipient. Never raises: errors are logged and reported."""
         with self._run_lock:
             report = self._run_queue()
+            for work in self.after_run:
+                try:
+                    work()
+                except Exception:  # a scheduled job never lets an exception escape
+                    logger.exception("after-run work failed")
         polled = report.polled
         if report.ran and (report.campaigns or (polled and (polled.due or polled.gave_up))):
             logger.info("queue run", extra={

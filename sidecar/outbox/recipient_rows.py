@@ -4,12 +4,27 @@ row starts its delivery status there: step 4, delivery_rows.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ..campaigns import ACTIVE, transition
 from ..config import Settings
@@ -107,58 +122,36 @@ class RecipientRows:
         Each row also says whether its phone is on the suppression list now: the list is
         checked again just before sending (DESIGN.md §5), in the same read.
         """
-        r = self.tables.recipients
-        c = self.tables.campaigns
-        s = self.tables.suppressions
-        due = and_(
-            r.c.campaign_id == campaign_id,
-            r.c.status == "pending",
-            r.c.next_attempt_at <= now,
-            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
-            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
-            exists().where(c.c.id == campaign_id,
-                           c.c.status.in_([s.value for s in ACTIVE])),
-        )
-        claim_values = {
-            "claimed_by": token,
-            "lease_until": now + self.settings.lease_seconds,
-            "attempts": r.c.attempts + 1,
-            "unsure_since": func.coalesce(r.c.unsure_since, now),
-            "updated_at": now,
-        }
+        q = self._claim_sql
+        lease = now + self.settings.lease_seconds
         with self.engine.begin() as conn:
             if is_mysql(conn):
-                # Ordered like the (campaign_id, status, next_attempt_at) index, so the
-                # locking read touches only the rows it takes, not every row already sent.
-                ids = conn.execute(
-                    select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                    .limit(self.settings.batch_size).with_for_update(skip_locked=True)
-                ).scalars().all()
-                if not ids:
+                taken = conn.execute(q.take, {"c_campaign": campaign_id, "c_now": now}).all()
+                if not taken:
                     return []
-                conn.execute(update(r).where(r.c.id.in_(ids)).values(claim_values))
-                mine = r.c.id.in_(ids)
+                conn.execute(q.stamp_ids, {"c_ids": [x.id for x in taken], "c_now": now,
+                                           "c_token": token, "c_lease": lease})
+                # What the UPDATE wrote, from what was read: we hold these rows' locks.
+                rows = [(x.id, x.phone, x.first_name, x.last_name, x.attempts + 1,
+                         now if x.unsure_since is None else x.unsure_since, x.suppressed,
+                         x.timezone)
+                        for x in sorted(taken, key=lambda x: int(x.id))]
             else:  # SQLite serialises writers: one UPDATE claims atomically
-                chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                          .limit(self.settings.batch_size).scalar_subquery())
-                conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
-                mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
-            rows = conn.execute(
-                select(r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
-                       r.c.unsure_since, r.c.timezone,
-                       exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
-                       .label("suppressed"))
-                .where(mine, r.c.claimed_by == token)
-                .order_by(r.c.id)
-            ).all()
+                conn.execute(q.stamp_due, {"c_campaign": campaign_id, "c_now": now,
+                                           "c_token": token, "c_lease": lease})
+                rows = [tuple(x) for x in conn.execute(
+                    q.read_mine, {"c_campaign": campaign_id, "c_token": token}).all()]
             if rows and start:
+                c = self.tables.campaigns
                 transition(conn, c, "start", c.c.id == campaign_id, now=now,
                            values={"started_at": now, "status_reason": ""})
-        return [Claimed(int(x.id), str(x.phone), str(x.first_name), str(x.last_name),
-                        int(x.attempts),
-                        None if x.unsure_since is None else int(x.unsure_since),
-                        bool(x.suppressed), x.timezone)
-                for x in rows]
+        return [Claimed(int(i), str(phone), str(first), str(last), int(attempts),
+                        None if unsure is None else int(unsure), bool(listed_now), zone)
+                for i, phone, first, last, attempts, unsure, listed_now, zone in rows]
+
+    @functools.cached_property
+    def _claim_sql(self) -> _ClaimSql:
+        return _ClaimSql.build(self.tables, self.settings.batch_size)
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
                results: Mapping[int, SendResult | Held | Skipped], token: str,
@@ -171,7 +164,7 @@ class RecipientRows:
         now = int(self.clock())
         max_attempts = self.settings.max_attempts
         delays = self.settings.retry_delays
-        sent: dict[int, dict[str, Any]] = {}
+        sent: dict[int, str] = {}  # row id -> the provider's message id
         failed: dict[int, dict[str, Any]] = {}
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
@@ -197,12 +190,7 @@ class RecipientRows:
                     release[row.id] = back
                 continue
             if result.outcome is Outcome.SENT:
-                # Accepted, so queued at the provider; the poller asks 10 minutes on unless
-                # a status callback says more first (step 4).
-                message_id = result.message_id or ""
-                sent[row.id] = {"provider_message_id": message_id,
-                                "delivery_status": "queued" if message_id else None,
-                                "delivery_check_at": now + FIRST_CHECK if message_id else None}
+                sent[row.id] = result.message_id or ""
                 continue
             error = (result.error or result.outcome.value)[:500]
             retryable = result.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
@@ -225,11 +213,18 @@ class RecipientRows:
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
         done = {"lease_until": None, "claimed_by": None, "updated_at": now}
+        sent_values = {**done, "status": "sent", "sent_at": now, "unsure_since": None,
+                       "last_error": "", "error_code": None, "delivery_checks": 0}
+        # Accepted, so queued at the provider; the poller asks 10 minutes on unless a
+        # status callback says more first (step 4). Only the message id differs per row.
+        tracked = {i: {"provider_message_id": m} for i, m in sent.items() if m}
+        untracked = {i: {"provider_message_id": m} for i, m in sent.items() if not m}
         with self.engine.begin() as conn:
-            n_sent = update_by_id(conn, r, sent, {**done, "status": "sent", "sent_at": now,
-                                                  "unsure_since": None, "last_error": "",
-                                                  "error_code": None,
-                                                  "delivery_checks": 0}, mine)
+            n_sent = update_by_id(conn, r, tracked, {
+                **sent_values, "delivery_status": "queued",
+                "delivery_check_at": now + FIRST_CHECK}, mine)
+            n_sent += update_by_id(conn, r, untracked, {
+                **sent_values, "delivery_status": None, "delivery_check_at": None}, mine)
             n_failed = update_by_id(conn, r, failed, {**done, "status": "failed",
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
@@ -247,9 +242,7 @@ class RecipientRows:
                           {"sent": n_sent, "failed": n_failed})
             if n_sent:
                 # Status callbacks that beat this transaction waited for these ids.
-                self.deliveries.take_early_in(conn, [v["provider_message_id"] for v in
-                                                     sent.values() if v["provider_message_id"]],
-                                              now)
+                self.deliveries.take_early_in(conn, [m for m in sent.values() if m], now)
             if suppress:
                 record_opt_outs(conn, self.tables, campaign.tenant_id, suppress, now)
         return Recorded(n_sent, n_failed, retried, released, n_held, n_skipped)
@@ -268,3 +261,62 @@ class RecipientRows:
                                       else_=r.c.unsure_since),
                     updated_at=int(self.clock()))
             ).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _ClaimSql:
+    """The claim's statements, built once with bind parameters: building a statement and
+    its cache key on every claim cost more Python than running it.
+
+    Parameters: c_campaign, c_now, c_token, c_lease (the claim's lease_until), c_ids.
+    """
+
+    take: Select[Any]  # MySQL: the due rows, locked, with what sending needs of them
+    stamp_ids: Update  # MySQL: stamp the rows taken
+    stamp_due: Update  # SQLite: take and stamp in one UPDATE
+    read_mine: Select[Any]  # SQLite: the rows just stamped
+
+    @classmethod
+    def build(cls, tables: SmsTables, batch_size: int) -> _ClaimSql:
+        r, c, s = tables.recipients, tables.campaigns, tables.suppressions
+        campaign_id = bindparam("c_campaign", type_=Integer)
+        now = bindparam("c_now", type_=Integer)
+        token = bindparam("c_token", type_=String)
+        due = and_(
+            r.c.campaign_id == campaign_id,
+            r.c.status == "pending",
+            r.c.next_attempt_at <= now,
+            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
+            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
+            exists().where(c.c.id == campaign_id, c.c.status.in_([x.value for x in ACTIVE])),
+        )
+        stamp = {
+            "claimed_by": token,
+            "lease_until": bindparam("c_lease", type_=Integer),
+            "attempts": r.c.attempts + 1,
+            "unsure_since": func.coalesce(r.c.unsure_since, now),
+            "updated_at": now,
+        }
+        wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
+                  r.c.unsure_since,
+                  exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
+                  .label("suppressed"), r.c.timezone)
+        # Ordered like the (campaign_id, status, next_attempt_at) index, so the locking
+        # read touches only the rows it takes, not every row already sent. Under READ
+        # COMMITTED its subqueries (suppressions, the campaign's status) are plain
+        # consistent reads: they neither lock nor skip rows another transaction holds
+        # (checked on MariaDB 10.11; MySQL documents the same), so one read brings the
+        # rows and everything sending needs of them.
+        first = (r.c.next_attempt_at, r.c.id)
+        return cls(
+            take=select(*wanted).where(due).order_by(*first).limit(batch_size)
+            .with_for_update(skip_locked=True),
+            stamp_ids=update(r).where(r.c.id.in_(bindparam("c_ids", expanding=True)))
+            .values(stamp),
+            stamp_due=update(r).where(r.c.id.in_(
+                select(r.c.id).where(due).order_by(*first).limit(batch_size)
+                .scalar_subquery())).values(stamp),
+            read_mine=select(*wanted).where(r.c.campaign_id == campaign_id,
+                                            r.c.status == "pending", r.c.claimed_by == token)
+            .order_by(r.c.id),
+        )

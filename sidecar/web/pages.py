@@ -88,6 +88,7 @@ def _form(campaign: dict[str, Any] | None) -> str:
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
         send_at_local=_local_input((campaign or {}).get("send_at")),
         zone_name=business_zone().name,
+        holdout_default=runtime.tenant_settings.for_tenant(tenant()).holdout_percent,
         # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
         # shown read-only, with a way to send it again.
         readonly=campaign is not None and "edit" not in campaign["actions"],

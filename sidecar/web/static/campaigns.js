@@ -44,15 +44,17 @@
     function nextControl(status) {
       if (isActive(status)) return ["#wizard-pause", "#wizard-hide"];
       if (status === "paused") return ["#wizard-resume", "#wizard-close"];
-      return ["#wizard-logs", "#wizard-close"];
+      return ["#wizard-logs", "#wizard-report", "#wizard-close"];
     }
 
     function render(p) {
       const focused = document.activeElement;
       const hadFocus = dialog.contains(focused);
       const done = p.sent + p.failed;
-      const pct = p.total ? Math.floor((100 * done) / p.total) : 0;
-      $("#count-total").textContent = p.total;
+      // Held-back recipients (the control group) are never sent: the bar ends without them.
+      const toSend = p.total - (p.holdout || 0) - (p.skipped || 0);  // never sent
+      const pct = toSend ? Math.floor((100 * done) / toSend) : 0;
+      $("#count-total").textContent = toSend;
       $("#count-sent").textContent = p.sent;
       $("#count-failed").textContent = p.failed;
       $("#count-pending").textContent = p.pending;
@@ -61,7 +63,7 @@
       $("#wizard-bar span").style.width = pct + "%";
       const bar = $("#wizard-bar");
       bar.setAttribute("aria-valuenow", String(pct));
-      bar.setAttribute("aria-valuetext", done + " of " + p.total + " done (" + pct + "%)");
+      bar.setAttribute("aria-valuetext", done + " of " + toSend + " done (" + pct + "%)");
       $("#wizard-percent").textContent = pct + "%";
       const active = isActive(p.status);
       // The status line is a live region: it changes with the state, not with each count.
@@ -105,6 +107,9 @@
       logs.hidden = !(finished && state.canLogs);
       $("#wizard-resend").hidden = !((finished || p.status === "paused") && p.failed > 0 && state.canCreate);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
+      const report = $("#wizard-report");
+      report.hidden = !finished;
+      report.href = url("/ui/campaigns/" + state.id + "/report");
       if (dialog.open && ((hadFocus && !S.shown(focused)) || document.activeElement === document.body)) {
         nextControl(p.status).some((sel) => S.focusOn($(sel)));
       }
@@ -282,11 +287,13 @@
     function collect() {
       const ids = (name) => $$('input[name="' + name + '"]:checked').map((i) => +i.value);
       const template = $("#f-template").value;
+      const holdout = $("#f-holdout").value.trim();
       return {
         name: $("#f-name").value,
         segment: segment.value,
         body: body.value,
         template_id: template ? +template : null,
+        holdout_percent: holdout === "" ? null : (/^\d+$/.test(holdout) ? +holdout : holdout),
         filters: {
           service_ids: ids("service_ids"),
           location_ids: ids("location_ids"),
@@ -352,6 +359,9 @@
         });
         $("#preview-note").textContent = p.count > p.sample.length
           ? "Showing the first " + p.sample.length + " of " + p.count + "." : "Updates as you change the audience.";
+        // How old the phone numbers are, when older than a minute (the worker checks them).
+        $("#preview-phones").textContent = p.phones_note;
+        $("#preview-phones").hidden = !p.phones_note;
         S.showErrors(problem ? { body: problem } : {}, form);
         showReport(p.render || null, problem || over);
       } catch (err) {
