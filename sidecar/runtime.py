@@ -29,6 +29,7 @@ from .outcomes import Attribution
 from .outcomes.report import ReportService
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
+from .schedules import CampaignSchedules
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -51,6 +52,7 @@ class Runtime:
     dashboard: Dashboard
     regions: RegionResolver
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
+    schedules: CampaignSchedules  # scheduled sends (schedules.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
     attribution: Attribution  # attributed bookings (outcomes/attribution.py)
@@ -85,6 +87,9 @@ class Runtime:
         attribution = Attribution(tables, booknetic, segments, tenant_settings.for_tenant,
                                   clock=clock)
         outbox.after_run.append(attribution.refresh_open)
+        schedules = CampaignSchedules(engine, tables, campaigns, zone_of=booknetic.business_zone,
+                                      clock=clock)
+        outbox.before_run = schedules.start_due
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,
             templates=TemplateService(engine, tables, clock=clock),
@@ -95,6 +100,7 @@ class Runtime:
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
             tenant_settings=tenant_settings,
+            schedules=schedules,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
             attribution=attribution,

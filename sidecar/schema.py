@@ -195,6 +195,11 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("delivered", Integer, nullable=False, server_default="0"),
         Column("undelivered", Integer, nullable=False, server_default="0",
                comment="delivery status undelivered or failed"),
+        Column("send_at", Integer, nullable=True, comment="scheduled start (DESIGN.md §11)"),
+        Column("latest_start", Integer, nullable=True,
+               comment="a scheduled campaign not started by then is paused, not sent late"),
+        Column("skipped", Integer, nullable=False, server_default="0",
+               comment="recipients not sent by policy (suppressed at send time, frequency cap)"),
         # Outcomes (DESIGN.md §12): the holdout share chosen for this campaign, the window
         # copied from the settings when it is sent, and the figures the attribution refresh
         # (sidecar/outcomes/attribution.py) stores so a report is one primary-key read.
@@ -256,6 +261,9 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="times the poller asked the provider"),
         Column("delivery_check_at", Integer, nullable=True,
                comment="when the poller asks next; NULL = final or given up"),
+        Column("timezone", String(64), nullable=True,
+               comment="the recipient's own zone, resolved at snapshot (NULL = the business "
+                       "zone); quiet hours apply in it"),
         Column("booked_appointment_id", Integer, nullable=True,
                comment="the earliest attributed Booknetic appointment (DESIGN.md §12)"),
         Column("booked_at", Integer, nullable=True,
@@ -264,12 +272,13 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="all attributed appointments of this row; NULL = none"),
         UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
         Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
-        # Last touch: a tenant's campaign messages to one number, in time order.
-        Index(f"{p}recipients_touches", "phone", "tenant_id", "sent_at"),
         # A status callback finds its row by the provider's message id; the poller reads
         # the due rows in check order.
         Index(f"{p}recipients_message", "provider_message_id"),
         Index(f"{p}recipients_delivery_check", "delivery_check_at"),
+        # A number's messages in a tenant, in time order: the frequency cap counts the
+        # recent ones, attribution finds the last touch (DESIGN.md §11, §12).
+        Index(f"{p}recipients_tenant_phone", "tenant_id", "phone", "sent_at"),
         comment="Per-recipient send queue and log.",
         **_TABLE_ARGS,
     )

@@ -44,6 +44,9 @@ CREATE TABLE wp_bkntc_sms_campaigns (
 	finished_at INTEGER, 
 	delivered INTEGER NOT NULL DEFAULT '0', 
 	undelivered INTEGER NOT NULL COMMENT 'delivery status undelivered or failed' DEFAULT '0', 
+	send_at INTEGER COMMENT 'scheduled start (DESIGN.md §11)', 
+	latest_start INTEGER COMMENT 'a scheduled campaign not started by then is paused, not sent late', 
+	skipped INTEGER NOT NULL COMMENT 'recipients not sent by policy (suppressed at send time, frequency cap)' DEFAULT '0', 
 	holdout_percent SMALLINT NOT NULL DEFAULT '0', 
 	attribution_days SMALLINT COMMENT 'copied from the settings at send; NULL = not sent yet', 
 	holdout INTEGER NOT NULL COMMENT 'recipient rows in the control group (never sent)' DEFAULT '0', 
@@ -141,6 +144,7 @@ CREATE TABLE wp_bkntc_sms_recipients (
 	delivery_error VARCHAR(255) NOT NULL COMMENT 'the carrier''s error in words' DEFAULT '', 
 	delivery_checks SMALLINT NOT NULL COMMENT 'times the poller asked the provider' DEFAULT '0', 
 	delivery_check_at INTEGER COMMENT 'when the poller asks next; NULL = final or given up', 
+	timezone VARCHAR(64) COMMENT 'the recipient''s own zone, resolved at snapshot (NULL = the business zone); quiet hours apply in it', 
 	booked_appointment_id INTEGER COMMENT 'the earliest attributed Booknetic appointment (DESIGN.md §12)', 
 	booked_at INTEGER COMMENT 'created_at of that appointment', 
 	revenue_cents BIGINT COMMENT 'all attributed appointments of this row; NULL = none', 
@@ -154,7 +158,7 @@ CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provide
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
 
-CREATE INDEX wp_bkntc_sms_recipients_touches ON wp_bkntc_sms_recipients (phone, tenant_id, sent_at);
+CREATE INDEX wp_bkntc_sms_recipients_tenant_phone ON wp_bkntc_sms_recipients (tenant_id, phone, sent_at);
 
 CREATE TABLE wp_bkntc_sms_settings (
 	tenant_id INTEGER NOT NULL COMMENT '0 = no tenant (single-site, or Booknetic''s NULL tenant)', 

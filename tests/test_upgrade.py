@@ -261,8 +261,28 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
 def _paused_campaign_resumes_and_finishes(api: SignedClient, runtime: Runtime,
                                           fake: FakeTwilio, legacy: Legacy) -> None:
     paused = legacy.campaigns["paused"]
+    # Revision 0006: rows snapshotted by 0.1.0 have no zone of their own (NULL = the
+    # business zone), campaigns no schedule and nothing skipped.
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients "
+                                 "WHERE timezone IS NOT NULL")).scalar() == 0
+        assert {tuple(r) for r in conn.execute(text(
+            f"SELECT send_at, latest_start, skipped FROM {PREFIX}bkntc_sms_campaigns"))} == {
+            (None, None, 0)}
+    # The default quiet hours hold them: START is 20:26 UTC, after the 09:00-20:00 window
+    # in the business zone.
     resumed = api.post(f"/api/v1/campaigns/{paused}/resume")
     assert resumed.status == 200, resumed
+    runtime.outbox.wait_idle()
+    runtime.outbox.run_queue()
+    held = runtime.campaigns.progress(1, paused)
+    assert held["status"] == "sending" and held["sent"] == resumed.json()["sent"], held
+    business = runtime.booknetic.business_zone(1).name  # tenant 1's own zone
+    assert held["status_reason"] == f"{held['pending']} held until 09:00 ({business})"
+    assert not fake.received()
+    # Turning quiet hours off releases them at the next run.
+    assert api.put("/api/v1/settings", {"quiet_hours": None}).status == 200
+    runtime.outbox.kick()
     wait_for(lambda: runtime.campaigns.progress(1, paused)["status"] == "completed",
              timeout=60, what="the resumed campaign to finish")
     settle()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +32,8 @@ from ..db import increment, is_mysql, update_by_id
 from ..opt_outs import record_opt_outs
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
+from ..tenant_settings import FrequencyCap, QuietHours
+from ..zones import UTC_ZONE, BusinessZone, zone_named
 from .delivery_rows import DeliveryRows
 from .poller import FIRST_CHECK
 
@@ -46,6 +49,7 @@ class Claimed:
     attempts: int
     unsure_since: int | None
     suppressed: bool = False  # on the tenant's suppression list at claim time
+    timezone: str | None = None  # resolved at snapshot; None: the business zone
 
 
 @dataclass
@@ -56,6 +60,38 @@ class QueuedCampaign:
     tenant_id: int
     body: str
     exclude_suppressed: bool
+    # Quiet hours (DESIGN.md §11) as the tenant's settings say at this drain; None: off,
+    # or a one-off SMS, to which they do not apply.
+    quiet: QuietHours | None = None
+    business: BusinessZone = UTC_ZONE
+    is_campaign: bool = False  # not a test or one-off SMS
+    cap: FrequencyCap | None = None  # the tenant's frequency cap at this drain
+
+    def zone_for(self, name: str | None) -> tuple[tzinfo, str]:
+        """The zone a recipient row's `timezone` means and its name (the business zone
+        for NULL, or for a name this machine's zone database no longer knows)."""
+        zone = zone_named(name) if name else None
+        if zone is None or name is None:
+            return self.business.zone, self.business.name
+        return zone, name
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A claimed row not sent by policy (suppressed at send time, frequency cap): status
+    `skipped` with `reason`, its attempt given back, the campaign's `skipped` counter
+    moved."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """A claimed row kept for later by quiet hours: released untouched (no attempt
+    counted), due again at `until`, with `reason` as its last_error."""
+
+    until: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +102,8 @@ class Recorded:
     failed: int
     retried: int
     released: int
+    held: int = 0
+    skipped: int = 0
 
 
 class RecipientRows:
@@ -95,7 +133,8 @@ class RecipientRows:
                                            "c_token": token, "c_lease": lease})
                 # What the UPDATE wrote, from what was read: we hold these rows' locks.
                 rows = [(x.id, x.phone, x.first_name, x.last_name, x.attempts + 1,
-                         now if x.unsure_since is None else x.unsure_since, x.suppressed)
+                         now if x.unsure_since is None else x.unsure_since, x.suppressed,
+                         x.timezone)
                         for x in sorted(taken, key=lambda x: int(x.id))]
             else:  # SQLite serialises writers: one UPDATE claims atomically
                 conn.execute(q.stamp_due, {"c_campaign": campaign_id, "c_now": now,
@@ -107,17 +146,19 @@ class RecipientRows:
                 transition(conn, c, "start", c.c.id == campaign_id, now=now,
                            values={"started_at": now, "status_reason": ""})
         return [Claimed(int(i), str(phone), str(first), str(last), int(attempts),
-                        None if unsure is None else int(unsure), bool(listed_now))
-                for i, phone, first, last, attempts, unsure, listed_now in rows]
+                        None if unsure is None else int(unsure), bool(listed_now), zone)
+                for i, phone, first, last, attempts, unsure, listed_now, zone in rows]
 
     @functools.cached_property
     def _claim_sql(self) -> _ClaimSql:
         return _ClaimSql.build(self.tables, self.settings.batch_size)
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
-               results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
+               results: Mapping[int, SendResult | Held | Skipped], token: str,
+               claimed_at: int) -> Recorded:
         """Step 3: write every outcome of a batch and move the counters, in one transaction.
-        A row without a result was not attempted: it is released with its attempt back.
+        A row without a result was not attempted: it is released with its attempt back; a
+        held one too, due again when its window opens.
         Guarded by the claim token, so recording a batch twice changes nothing the second
         time."""
         now = int(self.clock())
@@ -128,14 +169,25 @@ class RecipientRows:
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
         suppress: dict[str, Suppress] = {}
+        held: dict[int, dict[str, Any]] = {}
+        skipped: dict[int, dict[str, Any]] = {}
         for row in rows:
             result = results.get(row.id)
-            if result is None or result.outcome is Outcome.HALT:
+            if isinstance(result, Skipped):
+                skipped[row.id] = {"last_error": result.reason[:500],
+                                   "attempts": max(row.attempts - 1, 0)}
+                continue
+            if result is None or isinstance(result, Held) or result.outcome is Outcome.HALT:
                 # Not attempted (or not the recipient's fault): give the attempt back.
                 # unsure_since older than this claim came from an earlier, unknown attempt.
                 earlier = row.unsure_since is not None and row.unsure_since < claimed_at
-                release[row.id] = {"attempts": max(row.attempts - 1, 0),
-                                   "unsure_since": row.unsure_since if earlier else None}
+                back = {"attempts": max(row.attempts - 1, 0),
+                        "unsure_since": row.unsure_since if earlier else None}
+                if isinstance(result, Held):
+                    held[row.id] = {**back, "next_attempt_at": result.until,
+                                    "last_error": result.reason[:500]}
+                else:
+                    release[row.id] = back
                 continue
             if result.outcome is Outcome.SENT:
                 sent[row.id] = result.message_id or ""
@@ -177,10 +229,14 @@ class RecipientRows:
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
             released = update_by_id(conn, r, release, done, mine)
-            if n_sent or n_failed:
+            n_held = update_by_id(conn, r, held, done, mine)
+            n_skipped = update_by_id(conn, r, skipped, {**done, "status": "skipped",
+                                                        "unsure_since": None}, mine)
+            if n_sent or n_failed or n_skipped:
                 conn.execute(update(c).where(c.c.id == campaign.id).values(
                     sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
-                    pending=c.c.pending - (n_sent + n_failed), updated_at=now))
+                    skipped=c.c.skipped + n_skipped,
+                    pending=c.c.pending - (n_sent + n_failed + n_skipped), updated_at=now))
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
@@ -189,7 +245,7 @@ class RecipientRows:
                 self.deliveries.take_early_in(conn, [m for m in sent.values() if m], now)
             if suppress:
                 record_opt_outs(conn, self.tables, campaign.tenant_id, suppress, now)
-        return Recorded(n_sent, n_failed, retried, released)
+        return Recorded(n_sent, n_failed, retried, released, n_held, n_skipped)
 
     def release(self, token: str, claimed_at: int) -> int:
         """Give back every row still claimed by `token` untouched (attempt returned), for a
@@ -244,7 +300,7 @@ class _ClaimSql:
         wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
                   r.c.unsure_since,
                   exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
-                  .label("suppressed"))
+                  .label("suppressed"), r.c.timezone)
         # Ordered like the (campaign_id, status, next_attempt_at) index, so the locking
         # read touches only the rows it takes, not every row already sent. Under READ
         # COMMITTED its subqueries (suppressions, the campaign's status) are plain

@@ -267,11 +267,14 @@ class TwilioProvider:
             return {"messaging_service_sid": self.sender}
         return {"from_": self.sender}
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, *, validity_period: int | None = None) -> SendResult:
+        extra: dict[str, Any] = self._sender_args()
+        if validity_period is not None:  # quiet hours: Twilio's queue must not send at night
+            extra["validity_period"] = validity_period
         try:
             message = self.client.messages.create(to=to, body=body,
                                                   status_callback=self.status_callback,
-                                                  **self._sender_args())
+                                                  **extra)
         except TwilioRestException as exc:
             outcome, meaning = classify(exc.status, exc.code)
             detail = _twilio_message(exc)

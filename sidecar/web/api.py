@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..campaigns import body_error
+from ..campaigns import Status, body_error
 from ..errors import Invalid
 from ..resend import resend_failed
 from ..runtime import Runtime
@@ -96,8 +96,7 @@ def list_campaigns() -> Any:
     require("sms_campaigns")
     page, per_page = page_args()
     status_filter = request.args.get("status") or None
-    if status_filter and status_filter not in ("draft", "queued", "sending", "completed",
-                                               "failed", "paused"):
+    if status_filter and status_filter not in {s.value for s in Status}:
         raise Invalid({"status": f"unknown status {status_filter!r}"},
                       message="unknown status")
     rows, total = rt().campaigns.list(tenant(), status=status_filter, limit=per_page,
@@ -171,6 +170,20 @@ def resume_campaign(campaign_id: int) -> Any:
     campaign = runtime.campaigns.resume(tenant(), campaign_id)
     runtime.outbox.kick(campaign_id)
     return campaign
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/schedule")
+def schedule_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return rt().schedules.schedule(tenant(), campaign_id, body())
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/unschedule")
+def unschedule_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return rt().schedules.unschedule(tenant(), campaign_id)
 
 
 @blueprint.post("/campaigns/<int:campaign_id>/duplicate")

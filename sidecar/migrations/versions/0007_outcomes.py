@@ -17,7 +17,7 @@ from sidecar.migrations import prefixed
 from sidecar.migrations.schema_0_1_0 import TABLE_ARGS
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -58,7 +58,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("revenue_cents", sa.BigInteger, nullable=True,
                                    comment="all attributed appointments of this row; NULL = "
                                            "none"))
-        batch.create_index(prefixed("recipients_touches"), ["phone", "tenant_id", "sent_at"])
+        # Last touch reads a tenant's messages to one number in time order: revision
+        # 0006's (tenant_id, phone, sent_at) index serves it.
     op.create_table(
         prefixed("attributions"),
         sa.Column("recipient_id", _BigId, nullable=False, autoincrement=False),
@@ -78,7 +79,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table(prefixed("attributions"))
     with op.batch_alter_table(prefixed("recipients")) as batch:
-        batch.drop_index(prefixed("recipients_touches"))
         for column in ("revenue_cents", "booked_at", "booked_appointment_id"):
             batch.drop_column(column)
     with op.batch_alter_table(prefixed("campaigns")) as batch:

@@ -52,7 +52,7 @@
       const hadFocus = dialog.contains(focused);
       const done = p.sent + p.failed;
       // Held-back recipients (the control group) are never sent: the bar ends without them.
-      const toSend = p.total - (p.holdout || 0);
+      const toSend = p.total - (p.holdout || 0) - (p.skipped || 0);  // never sent
       const pct = toSend ? Math.floor((100 * done) / toSend) : 0;
       $("#count-total").textContent = toSend;
       $("#count-sent").textContent = p.sent;
@@ -220,6 +220,10 @@
         } else if (action === "resume") {
           await api("POST", "/api/v1/campaigns/" + id + "/resume");
           w.open(id, name, false, button);
+        } else if (action === "unschedule") {
+          await api("POST", "/api/v1/campaigns/" + id + "/unschedule");
+          toast("“" + name + "” is a draft again; it will not be sent at its time.");
+          await refreshList();
         } else if (action === "duplicate") {
           const copy = await api("POST", "/api/v1/campaigns/" + id + "/duplicate");
           S.go("/ui/campaigns/" + copy.id + "/edit", ["#f-name"]);
@@ -385,17 +389,40 @@
     body.addEventListener("input", () => schedulePreview(500));
     refreshPreview();
 
+    // "Save and schedule": the same save, then the time from the date picker (read by the
+    // server in the business timezone). A scheduled campaign saved is a draft again until
+    // the schedule call, so an edit while scheduled keeps its (possibly new) time.
+    const scheduleButton = $("#save-schedule");
+    const sendAt = $("#f-send-at");
+    if (scheduleButton && sendAt) {
+      scheduleButton.addEventListener("click", () => save(scheduleButton, sendAt.value));
+    }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      const rescheduling = form.dataset.campaignStatus === "scheduled" && sendAt && sendAt.value;
+      save($("#save"), rescheduling ? sendAt.value : null);
+    });
+    function save(button, when) {
       const id = form.dataset.campaignId;
       const status = form.dataset.campaignStatus;
-      if (id && (status !== "draft" || +form.dataset.campaignTotal > 0) &&
+      if (when !== null && !when) {
+        S.showErrors({ send_at: "Choose the date and time to send at." }, form, true);
+        return;
+      }
+      if (id && status !== "scheduled" && (status !== "draft" || +form.dataset.campaignTotal > 0) &&
           !window.confirm("Saving turns this " + status + " campaign back into a draft and clears its logs. Continue?")) return;
-      S.submitOnce(form, $("#save"), async () => {
+      S.submitOnce(form, button, async () => {
         try {
           const data = collect();
-          const saved = id ? await api("PUT", "/api/v1/campaigns/" + id, data)
+          delete data.send_at;
+          let saved = id ? await api("PUT", "/api/v1/campaigns/" + id, data)
             : await api("POST", "/api/v1/campaigns", data);
+          if (when) {
+            form.dataset.campaignId = saved.id;  // a new campaign exists now: no second copy
+            form.dataset.campaignStatus = saved.status;
+            saved = await api("POST", "/api/v1/campaigns/" + saved.id + "/schedule", { send_at: when });
+            toast("“" + saved.name + "” is scheduled.");
+          }
           // On the list, focus the saved campaign's next step.
           const row = 'tr[data-id="' + saved.id + '"] ';
           S.go("/ui/campaigns", [row + "[data-action=send]", row + ".button", "#new-campaign"]);
@@ -408,7 +435,7 @@
           }
         }
       });
-    });
+    }
   }
 
   S.pages.campaigns = initCampaignList;
