@@ -62,7 +62,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
 APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
 APPLIED_0003 = "applied 0003: delivery status per recipient"
-APPLIED = [APPLIED_0002, APPLIED_0003]
+APPLIED_0008 = "applied 0008: campaign leases, processes and a shared rate limit"
+APPLIED = [APPLIED_0002, APPLIED_0003, APPLIED_0008]
+FLEET_TABLES = ("campaign_leases", "processes", "rate_limits")
 
 
 @dataclass
@@ -114,11 +116,12 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     before = dump(engine)
     found = status(engine, PREFIX)
     assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
-                                                                          ["0002", "0003"])
+                                                                          ["0002", "0003", "0008"])
 
     assert migrate(engine, PREFIX) == [STAMPED, *APPLIED]  # built-ins were all there
     assert dump(engine) == before
     _delivery_columns_after_0003(engine, legacy)
+    assert [row_count(engine, t) for t in FLEET_TABLES] == [0, 0, 0]  # 0008: new, empty
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
     assert row_count(engine, "phones") == 0  # derived data: the next phone check refills it
@@ -135,10 +138,25 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         api = SignedClient(FlaskTransport(create_app(runtime)), clock=runtime.clock)
         _everything_reads_back(api, engine, legacy)
         _paused_campaign_resumes_and_finishes(api, runtime, fake, legacy)
+        _fleet_tables_in_use(runtime, legacy)
     finally:
         settle()
         runtime.outbox.close()
         fake.stop()
+
+
+def _fleet_tables_in_use(runtime: Runtime, legacy: Legacy) -> None:
+    """Revision 0008: 0.1.0's campaigns were sent under campaign leases, by a registered
+    process (DESIGN.md §13), the leases given back when their runs ended."""
+    with runtime.engine.connect() as conn:
+        leases = conn.execute(text(f"SELECT campaign_id, holder, expires_at FROM "
+                                   f"{PREFIX}bkntc_sms_campaign_leases")).all()
+        processes = conn.execute(text(f"SELECT holder FROM {PREFIX}bkntc_sms_processes")
+                                 ).scalars().all()
+    assert {legacy.campaigns[r] for r in ("queued", "sending")} <= {r[0] for r in leases}
+    assert {r[1] for r in leases} == {runtime.outbox.worker} and set(processes) == {
+        runtime.outbox.worker}
+    assert all(r[2] == 0 for r in leases)
 
 
 def _delivery_columns_after_0003(engine: Engine, legacy: Legacy) -> None:
@@ -247,7 +265,7 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     before = dump(old.engine)
     shown = run_cli(old.url, "migrate", "--status")
     assert shown.returncode == 0, shown.stderr
-    assert "made by 0.1.0" in shown.stdout and "would apply 2:" in shown.stdout
+    assert "made by 0.1.0" in shown.stdout and "would apply 3:" in shown.stdout
     assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
     data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
     assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
@@ -268,6 +286,14 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
     with engine.begin() as conn:  # a delivery reported since the upgrade
         conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_recipients SET delivery_status = "
                           "'delivered', delivered_at = sent_at + 5 WHERE status = 'sent'"))
+    down = run_cli(old.url, "migrate", "--down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == "reverted 0008: campaign leases, processes and a shared " \
+                                  "rate limit"
+    assert status(engine, PREFIX).current == "0003"
+    assert not {f"{PREFIX}bkntc_sms_{t}" for t in FLEET_TABLES} & set(
+        inspect(engine).get_table_names())
+    assert dump(engine) == before
     down = run_cli(old.url, "migrate", "--down")
     assert down.returncode == 0, down.stderr
     assert down.stdout.strip() == "reverted 0003: delivery status per recipient"
