@@ -15,8 +15,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from sidecar.checks import fleet_check
+from sidecar.outbox.fleet import Fleet
 from sidecar.runtime import Runtime
 from tests.shop import Shop, open_shop
+from tests.test_cli import check_lines, run_cli
 from tests.test_engine_processes import WAIT, _real_clock_runtime, _spawn, _wait_finished
 from tests.web_support import wait_for
 
@@ -87,6 +90,12 @@ def test_three_processes_send_two_campaigns_at_once(fleet_shop: Shop) -> None:
             return set(live) == set(campaigns) and len(set(live.values())) == 2
         wait_for(both_leased, timeout=WAIT, what="two processes leasing one campaign each")
         holders = {cid: h for cid, (h, _, _) in _leases(fleet_shop).items()}
+        # `bkntc-sms check` lists the three live workers and the campaign each leases.
+        fleet = check_lines(run_cli(fleet_shop.url, "check", "--json"))["processes"]
+        assert fleet["ok"] and fleet["detail"].startswith("3 live: ")
+        for cid, holder in holders.items():
+            assert f"pid {_pid(holder)} (" in fleet["detail"]
+            assert f"sending campaign(s) {cid}" in fleet["detail"]
         # Both are being sent at once: their send threads wait inside the fake.
         wait_for(lambda: fleet_shop.fake.stats.held >= 8, timeout=WAIT,
                  what="both holders' send threads inside a held request")
@@ -138,6 +147,46 @@ def test_killed_holder_s_campaign_is_taken_over_after_the_ttl(fleet_shop: Shop) 
     assert successor is not None and _pid(holder) == successor.pid and taken_at >= expires
     _assert_each_once(fleet_shop, runtime, {cid: "Alpha"})
     runtime.outbox.close()
+
+
+def test_leases_hand_out_free_campaigns_expire_and_check_lists_them(fleet_shop: Shop) -> None:
+    """In process, on the shop's frozen clock: a campaign held by a live lease is not free
+    (only helped with); once its TTL passes without renewal another process takes it; the
+    check lists the processes and warns when their rates differ (the lowest wins)."""
+    rt, clock = fleet_shop.runtime, fleet_shop.clock
+    rates: list[float] = []
+    a = Fleet(rt.engine, rt.tables, "host-a:101:aaaaaa", ttl=60, rate_per_second=50,
+              clock=clock)
+    b = Fleet(rt.engine, rt.tables, "host-b:202:bbbbbb", ttl=60, rate_per_second=30,
+              clock=clock, on_rate=rates.append)
+    first, second = fleet_shop.create(), fleet_shop.create()
+    for cid in (first, second):
+        rt.campaigns.send(None, cid)
+    try:
+        a.beat()  # registered once, no heartbeat thread: a process about to die
+        b.beat()
+        assert rates[-1] == 30  # the fleet's lowest, as b's heartbeat learns it
+        assert a.take_free(exclude=set()) == first  # oldest queued first
+        assert b.take_free(exclude=set()) == second  # first is held: the next one
+        assert b.take_free(exclude={second}) is None and b.held_by_others(exclude=set()) == [
+            first]
+        result = fleet_check(rt.settings, rt.engine, now=int(clock()))
+        assert result.ok and result.detail.startswith("2 live: ")
+        assert "host-a pid 101 (" in result.detail and "rate 50/s" in result.detail
+        assert f"sending campaign(s) {first}" in result.detail
+        assert "WARNING" in result.detail and "the lowest (30/s)" in result.detail
+        b.release(second)
+        # a stops renewing (a dead process): its lease runs out after the TTL, not before.
+        clock.advance(60)
+        assert b.take_free(exclude={second}) is None
+        clock.advance(1)
+        assert b.take_free(exclude={second}) == first
+        assert _leases(fleet_shop)[first][0] == "host-b:202:bbbbbb"
+    finally:
+        a.leave()
+        b.leave()
+    assert fleet_check(rt.settings, rt.engine, now=int(clock())).detail.startswith(
+        "no process is running the queue")
 
 
 def peak_in_window(times: list[float], window: float) -> int:

@@ -68,7 +68,7 @@ class Fleet:
 
     def join(self) -> None:
         """Register this process (again) and start the heartbeat if it is not running."""
-        self._beat_process()
+        self.beat()
         with self._lock:
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._heartbeat, daemon=True,
@@ -96,10 +96,15 @@ class Fleet:
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.ttl / 4):
             try:
-                self._beat_process()
-                self._renew_leases()
+                self.beat()
             except Exception as exc:  # the database is down: try again next beat
                 logger.warning("fleet heartbeat failed", extra={"error": str(exc)})
+
+    def beat(self) -> None:
+        """One heartbeat: register or renew this process, renew its campaign leases, and
+        tell `on_rate` the lowest rate among the live processes."""
+        self._beat_process()
+        self._renew_leases()
 
     def _beat_process(self) -> None:
         p = self.tables.processes

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from ..booknetic import Booknetic
 from ..campaigns import ACTIVE, finish_action, transition
 from ..config import Settings
+from ..metrics import SidecarMetrics
 from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..public_url import PublicUrls
@@ -94,6 +95,8 @@ class Outbox:
         self.worker = worker_id()
         # RATE_PER_SECOND is shared by every process through the database (rate_limit.py)
         self.limiter = SharedRateLimiter(engine, tables, settings.rate_per_second)
+        self.metrics = SidecarMetrics()
+        self.metrics.watch(engine, tables, self.limiter.stats, self.worker, clock)
         self.public_urls = public_urls or PublicUrls(settings, booknetic)
         self.deliveries = DeliveryRows(engine, tables, clock)
         self.rows = RecipientRows(engine, tables, settings, clock, self.deliveries)
@@ -127,7 +130,7 @@ class Outbox:
     def provider(self) -> SmsProvider:
         """The provider to send with now, its sends paced by the shared rate limit;
         raises ProviderNotReady with the fix to make."""
-        return PacedProvider(self._provider_factory(), self.limiter)
+        return PacedProvider(self._provider_factory(), self.limiter, self.metrics)
 
     def halt_state(self) -> dict[str, Any] | None:
         """The configuration error that stopped all sending, if one is in force."""

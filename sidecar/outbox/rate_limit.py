@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select, update
 
 from ..db import insert_ignore
+from ..metrics import SidecarMetrics
 from ..providers.base import DeliveryUpdate, Outcome, SendResult, SmsProvider
 from ..schema import SmsTables
 
@@ -167,10 +168,11 @@ def sender_key(provider: SmsProvider) -> str:
 
 class PacedProvider:
     """A provider whose every send (the Messages POST) first takes a slot of the shared
-    limit; lookups (GETs) pass straight through. `waited` is told each wait."""
+    limit, and is counted in the metrics; lookups (GETs) pass straight through."""
 
-    def __init__(self, inner: SmsProvider, limiter: SharedRateLimiter) -> None:
-        self.inner, self.limiter = inner, limiter
+    def __init__(self, inner: SmsProvider, limiter: SharedRateLimiter,
+                 metrics: SidecarMetrics | None = None) -> None:
+        self.inner, self.limiter, self.metrics = inner, limiter, metrics
         self.sender = sender_key(inner)
 
     def send(self, to: str, body: str) -> SendResult:
@@ -181,7 +183,12 @@ class PacedProvider:
                            extra={"to": to, "error": str(exc)})
             return SendResult(Outcome.TRANSIENT,
                               error=f"the shared rate limit could not be read: {exc}"[:500])
-        return self.inner.send(to, body)
+        if self.metrics is None:
+            return self.inner.send(to, body)
+        with self.metrics.provider_latency.time():
+            result = self.inner.send(to, body)
+        self.metrics.messages.labels(result.outcome.value).inc()
+        return result
 
     def find_sent(self, to: str, body: str, since: int) -> str | None:
         return self.inner.find_sent(to, body, since)

@@ -59,7 +59,7 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.before_request
     def authenticate() -> Response | None:
-        if request.path == "/healthz":
+        if request.path in ("/healthz", "/metrics"):  # unsigned; /metrics: loopback only
             return None
         body = request.get_data(cache=True)
         # The runtime's clock: the wall clock in production, the test's own clock in tests
@@ -106,9 +106,9 @@ def create_app(runtime: Runtime) -> Flask:
                 "csrf": getattr(g, "csrf", ""),
                 "wp_nonce": request.headers.get("X-Bkntc-Wp-Nonce", "")}
 
-    from . import api, api_lists, api_messages, bridge, pages, webhooks
+    from . import api, api_lists, api_messages, bridge, metrics, pages, webhooks
 
-    for module in (api, api_lists, api_messages, pages):
+    for module in (api, api_lists, api_messages, metrics, pages):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
     app.register_blueprint(webhooks.blueprint)
