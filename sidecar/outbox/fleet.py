@@ -63,6 +63,7 @@ class Fleet:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._joined = False  # registered at least once (else leave() has nothing to undo)
 
     # -- membership -----------------------------------------------------------------------
 
@@ -80,9 +81,11 @@ class Fleet:
         database is unreachable the rows simply expire)."""
         self._stop.set()
         with self._lock:
-            thread = self._thread
+            thread, joined = self._thread, self._joined
         if thread is not None:
             thread.join(timeout=10)
+        if not joined:  # e.g. a CLI command that never ran the queue
+            return
         p, leases = self.tables.processes, self.tables.campaign_leases
         try:
             with self.engine.begin() as conn:
@@ -104,6 +107,8 @@ class Fleet:
         """One heartbeat: register or renew this process, renew its campaign leases, and
         tell `on_rate` the lowest rate among the live processes."""
         self._beat_process()
+        with self._lock:
+            self._joined = True
         self._renew_leases()
 
     def _beat_process(self) -> None:

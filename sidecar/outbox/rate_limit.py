@@ -16,6 +16,11 @@ reserved only for send threads already waiting (one round trip serves every thre
 the process waiting at that moment: the round trip is amortised without reserving slots
 nobody uses), so with enough due work the fleet uses every slot and sustains the rate.
 
+The slot is taken inside the provider's send (PacedProvider), so the engine's batches, Send's
+first batch, test and one-off SMS all count, each POST once, and lookups (GETs) never. In a
+batch that is after the pause gate (gate.py) let the message go: a thread still has at most
+one message past the gate, so the gate's bound is unchanged.
+
 When live processes are configured with different rates the lowest wins: each process
 learns the fleet's lowest from the heartbeat (fleet.py) and spaces its slots by it.
 Clocks of different machines must agree to well under a slot (NTP): slots are wall-clock
