@@ -3,6 +3,9 @@ scrape it (this machine only, never through the bridge's relay)."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +15,8 @@ from sqlalchemy import select
 from sidecar.providers.base import DeliveryStatus, DeliveryUpdate
 from sidecar.web import create_app
 from tests.shop import Shop, open_shop
+from tests.test_engine_processes import WAIT, _spawn
+from tests.web_support import wait_for
 
 
 @pytest.fixture
@@ -90,3 +95,38 @@ def test_metrics_take_no_writes(shop: Shop) -> None:
     client = create_app(shop.runtime).test_client()
     assert client.post("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}
                        ).status_code in (401, 405)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_a_worker_serves_its_own_metrics_on_loopback(shop: Shop) -> None:
+    """`bkntc-sms worker --metrics-port N`: each process of a fleet is scraped on its own,
+    at 127.0.0.1:N, and counts what it sent itself."""
+    cid = shop.create()
+    shop.runtime.campaigns.send(None, cid)
+    port = _free_port()
+    worker = _spawn(shop, "worker", "--metrics-port", str(port))
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+            assert worker.poll() is None, worker.communicate()
+            try:
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    return _samples(reply.read().decode())
+            except OSError:
+                return {}
+
+        wait_for(lambda: scraped().get(("bkntc_sms_recipients", (("status", "pending"),)))
+                 == 0, timeout=WAIT, what="the worker to send the campaign")
+        samples = scraped()
+        sent = len(shop.fake.received())
+        assert samples[("bkntc_sms_messages_total", (("outcome", "sent"),))] == sent > 0
+        assert samples[("bkntc_sms_live_processes", ())] >= 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=WAIT)
