@@ -230,3 +230,29 @@ def test_three_processes_share_one_rate_limit(fleet_shop: Shop) -> None:
     assert peak_in_window(times, 5.0) <= RATE * 5 * 1.05
     _assert_each_once(fleet_shop, runtime, {cid: "Hi"})
     runtime.outbox.close()
+
+
+def test_a_test_sms_takes_a_slot_of_the_sender_s_shared_limit(mysql_url: str,
+                                                             engine_for) -> None:
+    """Every Messages POST counts (DESIGN.md §13), not only the queue's: a test SMS takes
+    the next slot of its sender's row, and the row moves on by one slot."""
+    shop = open_shop(mysql_url, engine_for(mysql_url), customers=5, kind="saas",
+                     env={"BKNTC_SMS_RATE_PER_SECOND": "2"})
+    try:
+        limiter = shop.runtime.outbox.limiter
+        result = shop.runtime.oneoff.send_test(1, "+12025550188", "Hi")
+        assert result["ok"] and len(shop.fake.received()) == 1
+        assert limiter.stats.slots == 1
+        t = shop.runtime.tables.rate_limits
+        with shop.engine.connect() as conn:
+            rows = conn.execute(select(t.c.sender, t.c.next_slot_us)).all()
+        sid = shop.ds.options["bkntc_sms_account_sid"]
+        assert [r.sender for r in rows] == [f"{sid}:+15005550006"]
+        first = rows[0].next_slot_us
+        shop.runtime.oneoff.send_test(1, "+12025550177", "Hi")
+        with shop.engine.connect() as conn:
+            second = conn.execute(select(t.c.next_slot_us)).scalar_one()
+        assert limiter.stats.slots == 2 and second - first >= 1e6 / 2  # one slot on
+    finally:
+        shop.runtime.outbox.close()
+        shop.fake.stop()
