@@ -46,30 +46,6 @@ HELP_BATCHES = 4
 
 
 
-class RateLimiter:
-    """At most `rate` acquisitions per second across threads, evenly spaced (no bursts).
-
-    Each caller reserves the next free slot and sleeps until it; 0 disables the limit.
-    """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.clock, self.sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = self.clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self.sleep(slot - now)
-
-
 @dataclass
 class RunReport(BatchReport):
     """What one queue run did (logged, and printed by `bkntc-sms tick`)."""
