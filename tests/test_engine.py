@@ -371,6 +371,16 @@ def test_shared_rate_limiter_spaces_slots_across_processes(sqlite_url: str) -> N
     now[0] = 200.0  # idle meanwhile: no credit piled up, the next slot is now
     assert one.acquire("AC1:+1500") == 0
     assert SharedRateLimiter(engine, sms_tables("wp_"), 0).acquire("AC1:+1500") == 0
+    # In blocks (a process's send threads): one round trip for three slots; a slot nobody
+    # took within STALE seconds of its time is dropped, not used late.
+    block = SharedRateLimiter(engine, sms_tables("wp_"), 50, block=3, clock=lambda: now[0],
+                              sleep=slept.append)
+    block.acquire("AC1:+1700")
+    block.acquire("AC1:+1700")
+    assert (block.stats.round_trips, block.stats.slots) == (1, 2)
+    now[0] += 1.0
+    assert block.acquire("AC1:+1700") == 0
+    assert (block.stats.round_trips, block.stats.dropped) == (2, 1)
     engine.dispose()
 
 

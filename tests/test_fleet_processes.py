@@ -237,7 +237,8 @@ def test_a_test_sms_takes_a_slot_of_the_sender_s_shared_limit(mysql_url: str,
     """Every Messages POST counts (DESIGN.md §13), not only the queue's: a test SMS takes
     the next slot of its sender's row, and the row moves on by one slot."""
     shop = open_shop(mysql_url, engine_for(mysql_url), customers=5, kind="saas",
-                     env={"BKNTC_SMS_RATE_PER_SECOND": "2"})
+                     env={"BKNTC_SMS_RATE_PER_SECOND": "2",
+                          "BKNTC_SMS_SEND_CONCURRENCY": "1"})  # one slot per reservation
     try:
         limiter = shop.runtime.outbox.limiter
         result = shop.runtime.oneoff.send_test(1, "+12025550188", "Hi")

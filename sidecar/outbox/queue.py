@@ -70,7 +70,8 @@ class Outbox:
         self.clock = clock
         self.worker = worker_id()
         # RATE_PER_SECOND is shared by every process through the database (rate_limit.py)
-        self.limiter = SharedRateLimiter(engine, tables, settings.rate_per_second)
+        self.limiter = SharedRateLimiter(engine, tables, settings.rate_per_second,
+                                         block=settings.send_concurrency)
         self.metrics = SidecarMetrics()
         self.metrics.watch(engine, tables, self.limiter.stats, self.worker, clock)
         self.public_urls = public_urls or PublicUrls(settings, booknetic)

@@ -12,9 +12,11 @@ of W seconds holds at most SHARE x RATE x W + 1 of them, and a slot is never in 
 when it is handed out: a POST leaves at its slot, late only by this machine's scheduling,
 so the fleet's bursts are one message plus that jitter (far below RATE x 0.25 s) and a
 5-second window stays under RATE x W x 1.05 even when messages leave up to ~0.45 s late. Slots are
-reserved only for send threads already waiting (one round trip serves every thread of
-the process waiting at that moment: the round trip is amortised without reserving slots
-nobody uses), so with enough due work the fleet uses every slot and sustains the rate.
+reserved for the send threads waiting (at least SEND_CONCURRENCY per round trip: each
+thread is back for another within about one provider call, so the round trip is
+amortised), and a reserved slot nobody took within STALE seconds is dropped, never used
+late; with enough due work every thread is waiting, every slot is used, and the fleet
+sustains the rate.
 
 The slot is taken inside the provider's send (PacedProvider), so the engine's batches, Send's
 first batch, test and one-off SMS all count, each POST once, and lookups (GETs) never. In a
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select, update
 
-from ..db import insert_ignore
+from ..db import insert_ignore, is_mysql
 from ..metrics import SidecarMetrics
 from ..providers.base import DeliveryUpdate, Outcome, SendResult, SmsProvider
 from ..schema import SmsTables
@@ -50,6 +52,9 @@ logger = logging.getLogger(__name__)
 # and a window at Twilio holds at most 0.96 x RATE x W + 1 slots, leaving 0.45 s of the
 # 1.05 bound for messages a busy machine sends late (see the module docstring).
 SHARE = 0.96
+# A slot reserved ahead that no thread of this process took within this many seconds after
+# its time is dropped rather than used late (a late POST would crowd a later window).
+STALE = 0.2
 # A reservation that keeps losing its race gives up after this many reads (then the send
 # is retried later as a transient failure; nothing was sent).
 MAX_RACES = 200
@@ -63,6 +68,7 @@ class LimiterStats:
     waits: int = 0  # sends that had to wait for their slot
     waited_seconds: float = 0.0
     round_trips: int = 0
+    dropped: int = 0  # slots reserved ahead that went stale unused
 
 
 @dataclass
@@ -79,10 +85,13 @@ class SharedRateLimiter:
     """Hands out send slots per sender through the database. Thread-safe."""
 
     def __init__(self, engine: Engine, tables: SmsTables, rate_per_second: float, *,
-                 clock: Callable[[], float] = time.time,
+                 block: int = 1, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.engine, self.table = engine, tables.rate_limits
         self.own_rate = rate_per_second
+        # Slots reserved per round trip at least (the process's send threads: each comes
+        # back for another within about one provider call).
+        self.block = max(block, 1)
         self.fleet_rate = 0.0  # the lowest rate among live processes (0 = none known)
         self.clock, self.sleep = clock, sleep
         self.stats = LimiterStats()
@@ -108,11 +117,11 @@ class SharedRateLimiter:
         with state.cond:
             state.demand += 1
             try:
-                while not state.slots:
+                while not self._fresh(state):
                     if state.fetching:
                         state.cond.wait()
                         continue
-                    state.fetching, wanted = True, state.demand
+                    state.fetching, wanted = True, max(state.demand, self.block)
                     state.cond.release()
                     try:
                         slots = self._reserve(sender, wanted, rate)
@@ -134,6 +143,15 @@ class SharedRateLimiter:
             self.sleep(wait)
         return max(wait, 0.0)
 
+    def _fresh(self, state: _Sender) -> bool:
+        """Whether a usable slot is at hand, after dropping those gone stale."""
+        oldest = (self.clock() - STALE) * 1e6
+        while state.slots and state.slots[0] < oldest:
+            state.slots.popleft()
+            with self._lock:
+                self.stats.dropped += 1
+        return bool(state.slots)
+
     def _sender(self, sender: str) -> _Sender:
         with self._lock:
             return self._senders.setdefault(sender, _Sender())
@@ -146,8 +164,11 @@ class SharedRateLimiter:
         for _ in range(MAX_RACES):
             now_us = int(self.clock() * 1e6)
             with self.engine.begin() as conn:
-                current = conn.execute(select(t.c.next_slot_us)
-                                       .where(t.c.sender == sender)).scalar()
+                # MariaDB/MySQL: the row lock makes the reservations queue instead of
+                # racing (SQLite serialises writers anyway; the WHERE below still guards).
+                read = select(t.c.next_slot_us).where(t.c.sender == sender)
+                current = conn.execute(read.with_for_update() if is_mysql(conn)
+                                       else read).scalar()
                 if current is None:
                     insert_ignore(conn, t, [{"sender": sender, "next_slot_us": 0,
                                              "updated_at": now_us // 1_000_000}])
