@@ -64,6 +64,7 @@ TRANSITIONS: dict[str, Transition] = {
     "complete": Transition(ACTIVE, Status.COMPLETED),
     "fail": Transition(ACTIVE, Status.FAILED),
     "halt": Transition(ACTIVE, Status.PAUSED),  # a configuration error stopped all sending
+    "autopause": Transition(ACTIVE, Status.PAUSED),  # too many failures (outbox/autopause.py)
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
@@ -235,18 +236,30 @@ class CampaignService:
         return [self._public(r) for r in rows], int(total)
 
     def progress(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        """Counters and status from the campaign row alone (one primary-key read)."""
-        c = self.tables.campaigns
+        """Counters and status from the campaign row (a primary-key read), and the retries
+        waiting: `retry_waiting` rows and the first `next_retry_at`, or None.
+
+        A retry waiting is a pending row already tried whose next attempt is still ahead:
+        the end of the campaign's pending range of the (campaign_id, status,
+        next_attempt_at) index, so only those rows are read, not every pending one."""
+        c, r = self.tables.campaigns, self.tables.recipients
+        now = int(self.clock())
+        waiting = ((r.c.campaign_id == c.c.id) & (r.c.status == "pending")
+                   & (r.c.next_attempt_at > now) & (r.c.attempts > 0))
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
                        c.c.pending, c.c.delivered, c.c.undelivered, c.c.started_at,
-                       c.c.finished_at, c.c.updated_at)
+                       c.c.finished_at, c.c.updated_at,
+                       select(func.count()).where(waiting).scalar_subquery()
+                       .label("retry_waiting"),
+                       select(func.min(r.c.next_attempt_at)).where(waiting).scalar_subquery()
+                       .label("next_retry_at"))
                 .where(c.c.id == campaign_id, c.c.tenant_id == tenant_key(tenant_id))
             ).mappings().first()
         if row is None:
             raise CampaignNotFound(campaign_id)
-        return dict(row)
+        return {**row, "retry_waiting": int(row["retry_waiting"] or 0)}
 
     # -- changing -----------------------------------------------------------------------
 
@@ -272,9 +285,12 @@ class CampaignService:
         """Edit a draft, paused or failed campaign: it becomes a draft and loses its logs."""
         fields = validate_input(data, tenant_id)
         with self.engine.begin() as conn:
+            from .resend import resend_marker  # resend.py imports this module
+            resend = resend_marker(self._row(conn, tenant_id, campaign_id))
             self._transition(conn, tenant_id, campaign_id, "edit", {
                 "name": fields.name, "segment": fields.query.segment,
-                "filters": json.dumps(fields.query.filters()), "body": fields.body,
+                "filters": json.dumps({**fields.query.filters(), **resend}),
+                "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
             })
             self._clear_logs(conn, campaign_id)
@@ -324,10 +340,9 @@ class CampaignService:
             self._transition(conn, tenant_id, campaign_id, "send",
                              {**self._reset_values(), "queued_at": now})
             self._clear_logs(conn, campaign_id)
-            inserted = conn.execute(
-                self.segments.snapshot_insert(query, region=region, campaign_id=campaign_id,
-                                              now=now)
-            ).rowcount
+            from .resend import snapshot_insert  # the segment's, or a resend's (resend.py)
+            inserted = conn.execute(snapshot_insert(self.segments, self.tables, campaign,
+                                                    query, region, now)).rowcount
             c = self.tables.campaigns
             conn.execute(update(c).where(c.c.id == campaign_id)
                          .values(total=inserted, pending=inserted))

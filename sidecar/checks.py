@@ -7,9 +7,11 @@ checks after it unless they cannot run at all (no database means nothing else ca
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .booknetic import BOOKNETIC_PLUGIN, BRIDGE_SECRET_OPTION, Booknetic, BookneticError
 from .config import Settings
@@ -17,6 +19,8 @@ from .db import DatabaseUnavailable, check_connection, make_engine
 from .migrations import MigrationError, status
 from .phone_region import RegionResolver
 from .phpserial import PhpSerialError
+from .schema import sms_tables
+from .tenant_settings import SettingsService
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
     else:
         results.append(CheckResult("mode", True, "single-site (no tenant_id columns)"))
 
-    results.append(_phone_region_check(settings, bk))
+    results.append(_phone_region_check(settings, bk, engine))
+    results.append(_timezone_check(bk))
 
     schema = _schema_check(settings, engine)
     results.append(schema)
@@ -165,10 +170,25 @@ def fleet_check(settings: Settings, engine: Engine, now: int | None = None) -> C
 REGION_CHECK_TENANTS = 20  # tenants listed by name in the phone-region check; the rest counted
 
 
-def _phone_region_check(settings: Settings, bk: Booknetic) -> CheckResult:
+def _own_country(settings: Settings, engine: Engine) -> Callable[[int | None], str | None]:
+    """Each tenant's own default_country setting, or None before our tables exist (the
+    schema check says so)."""
+    service = SettingsService(engine, sms_tables(settings.table_prefix))
+
+    def read(tenant_id: int | None) -> str | None:
+        try:
+            return service.default_country(tenant_id)
+        except DBAPIError:
+            return None
+
+    return read
+
+
+def _phone_region_check(settings: Settings, bk: Booknetic, engine: Engine) -> CheckResult:
     """The default region each tenant's phone numbers are read with, and where it came
     from (never a failure: without one, numbers simply need their country code)."""
-    resolver = RegionResolver(bk, override=settings.default_country)
+    resolver = RegionResolver(bk, override=settings.default_country,
+                              tenant_setting=_own_country(settings, engine))
     single = resolver.choice(None)
     hint = ("" if single.region else
             " — set Booknetic → Settings → Booking panel steps → Information → Default "
@@ -182,3 +202,20 @@ def _phone_region_check(settings: Settings, bk: Booknetic) -> CheckResult:
     if len(tenants) > REGION_CHECK_TENANTS:
         parts.append(f"and {len(tenants) - REGION_CHECK_TENANTS} more tenants")
     return CheckResult("phone region", True, "; ".join(parts))
+
+
+def _timezone_check(bk: Booknetic) -> CheckResult:
+    """The timezone each tenant's times are shown in and where it came from (never a
+    failure: without one, UTC is used)."""
+    def describe(tenant_id: int | None) -> str:
+        zone = bk.business_zone(tenant_id)
+        return zone.describe() + "".join(f"; ignored {note}" for note in zone.ignored)
+
+    if not bk.is_saas():
+        return CheckResult("timezone", True, describe(None))
+    tenants = bk.tenant_ids()
+    parts = [f"no tenant: {describe(None)}"]
+    parts += [f"tenant {t}: {describe(t)}" for t in tenants[:REGION_CHECK_TENANTS]]
+    if len(tenants) > REGION_CHECK_TENANTS:
+        parts.append(f"and {len(tenants) - REGION_CHECK_TENANTS} more tenants")
+    return CheckResult("timezone", True, "; ".join(parts))

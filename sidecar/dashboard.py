@@ -1,5 +1,5 @@
 """The dashboard's figures, from counters kept as messages are recorded (cheap to read):
-campaign totals from the campaign rows, the 30-day chart and delivery rate from
+campaign totals from the campaign rows, the 30-day chart, delivery rate and opt-outs from
 `bkntc_sms_daily_stats` (delivered and undelivered messages count on the day they were
 sent, so the rate is delivered / sent of the messages sent in the window)."""
 
@@ -25,6 +25,11 @@ class Dashboard:
     def summary(self, tenant_id: int | None) -> dict[str, Any]:
         c, d = self.tables.campaigns, self.tables.daily
         key = tenant_key(tenant_id)
+        # The chart stays in UTC days (and the page says so) while every time shown is in
+        # the business zone: daily_stats is incremented per UTC day by the statement that
+        # records a batch, so local days would need local-day keys written there (the
+        # zone can change, and whole-hour buckets would still split India's +05:30) or a
+        # scan of the recipients by sent_at, which daily_stats exists to avoid.
         today = int(self.clock()) // 86400
         first_day = today - CHART_DAYS + 1
         is_campaign = c.c.kind == "campaign"
@@ -43,7 +48,8 @@ class Dashboard:
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
             rows = conn.execute(
-                select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered)
+                select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered,
+                       d.c.opt_outs)
                 .where(d.c.tenant_id == key, d.c.day >= first_day, d.c.day <= today)).all()
         days = {int(r.day): (int(r.sent), int(r.failed)) for r in rows}
         sent_30 = sum(int(r.sent) for r in rows)
@@ -55,6 +61,7 @@ class Dashboard:
                 "completed": int(totals["completed"] or 0),
                 "sent": int(totals["sent"]), "failed": int(totals["failed"]),
                 "pending": int(totals["pending"]),
+                "opt_outs": sum(int(r.opt_outs) for r in rows),
                 "recent": [dict(r) for r in recent], "chart": chart,
                 "deliveries": {
                     "days": CHART_DAYS, "sent": sent_30, "delivered": delivered_30,

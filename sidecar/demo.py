@@ -9,7 +9,9 @@ local relay with a demo sign-in in place of WordPress. Everything binds to 127.0
 Deliveries arrive as they would on a live site: the relay serves the bridge's public
 webhook routes, BKNTC_SMS_PUBLIC_URL points there, and the fake Twilio calls back through
 them a few seconds after each message (DEMO_DELIVERY: some undelivered, some callbacks late,
-twice or lost — those the poller finds 10 minutes on).
+twice or lost — those the poller finds 10 minutes on). A customer's STOP reply comes in the
+same way: the demo prints the command (`inbound_command`) that has the fake Twilio post a
+signed inbound SMS to the relay's public inbound route.
 
 The same code paths run as in production; only the database URL, the Twilio base URL and
 the relay (the PHP bridge's job in production) differ.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +42,10 @@ from .web.server import BackgroundServer
 from .worker import build_scheduler
 
 DEMO_CUSTOMERS = 300
+DEMO_TIMEZONE = "America/Chicago"
+# Twilio's price of one US SMS segment (USD): the demo's settings carry it, so a campaign's
+# cost is estimated before it is sent.
+DEMO_PRICE_PER_SEGMENT = "0.0079"
 LOOPBACK = "127.0.0.1"
 # What becomes of the demo's messages (sidecar/providers/fake_twilio/lifecycle.py).
 DEMO_DELIVERY = DeliveryRules(queued_for=1.0, final_after=3.0, undelivered_rate=0.06,
@@ -83,6 +90,8 @@ def seed_demo_database(directory: Path, *, now: int | None = None) -> DemoDataba
                              customers_per_tenant=DEMO_CUSTOMERS,
                              phone_countries={None: "us"})
         set_option(engine, "wp_", "bkntc_sms_bridge_secret", secrets.token_hex(24))
+        # A salon in Chicago: its WordPress timezone is what every page's times are in.
+        set_option(engine, "wp_", "timezone_string", DEMO_TIMEZONE)
     finally:
         engine.dispose()
     return DemoDatabase(path, url, len(ds.customers), len(ds.appointments), ds.options)
@@ -98,6 +107,11 @@ class Demo:
     fake: FakeTwilio
     servers: list[BackgroundServer] = field(default_factory=list)
     scheduler: Any = None
+
+    @property
+    def inbound_url(self) -> str:
+        """Where Twilio would post a customer's reply: the relay's public inbound route."""
+        return self.url.rstrip("/") + PUBLIC_PREFIX + "twilio/inbound"
 
     def stop(self) -> None:
         if self.scheduler is not None:
@@ -140,6 +154,7 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
         "BKNTC_SMS_PUBLIC_URL": front.url + PUBLIC_PREFIX,
     })
     runtime = Runtime.build(settings)
+    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT})
     demo = Demo("", db, runtime, fake)
     sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
     demo.servers.append(sidecar)
@@ -169,17 +184,31 @@ def print_segment_overview(runtime: Runtime) -> None:
               f"duplicate phones left out)")
 
 
+def inbound_command(demo: Demo, body: str = "STOP") -> str:
+    """The command line that texts `body` to the demo from a demo customer's number, as
+    Twilio would post it (signed with the demo's Auth Token)."""
+    sample = demo.runtime.segments.preview(SegmentQuery("all_with_phone"), limit=1).sample
+    return (f"{sys.executable} -m sidecar.providers.fake_twilio inbound --url "
+            f"{demo.inbound_url} --from {sample[0]['phone']} --body {body} "
+            f"--auth-token {demo.fake.auth_token}")
+
+
 def run_demo(data_dir: str | None, port: int) -> int:
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="bkntc-sms-demo-"))
     demo = start_demo(directory, port=port)
     print(f"Demo data: {demo.database.customers} customers, {demo.database.appointments} "
           f"appointments in {demo.database.path}")
     print_segment_overview(demo.runtime)
+    print(f"Times are shown in {demo.runtime.booknetic.business_zone(None).describe()}; "
+          "quiet hours and the other settings are under Settings.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
           f"{demo.fake.base_url} (nothing is really sent); its delivery reports come back "
-          f"through {demo.runtime.public_urls.status_callback()}. Press Ctrl-C to stop.",
-          flush=True)
+          f"through {demo.runtime.public_urls.status_callback()}.")
+    print("To reply STOP as a customer would (the number lands on the suppression list; "
+          "START takes it back), run:")
+    print(f"  {inbound_command(demo)}")
+    print("Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -22,12 +23,14 @@ from .delivery_log import DeliveryLog
 from .message_templates import TemplateService
 from .migrations import check_not_newer
 from .oneoff import OneOffService
+from .opt_outs import OptOutService
 from .outbox import Outbox
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
+from .tenant_settings import SettingsService
 
 
 @dataclass
@@ -45,9 +48,14 @@ class Runtime:
     logs: DeliveryLog
     dashboard: Dashboard
     regions: RegionResolver
+    tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
+    opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
+    # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
+    # report's estimated cost, None when unknown: the tenant settings answer it (build()).
+    segment_price: Callable[[int | None], Decimal | None] = field(default=lambda _tenant: None)
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None,
@@ -59,7 +67,9 @@ class Runtime:
             check_not_newer(engine, settings.table_prefix)
         booknetic = Booknetic(engine, settings.table_prefix)
         tables = sms_tables(settings.table_prefix)
-        regions = RegionResolver(booknetic, override=settings.default_country)
+        tenant_settings = SettingsService(engine, tables, clock=clock)
+        regions = RegionResolver(booknetic, override=settings.default_country,
+                                 tenant_setting=tenant_settings.default_country)
         segments = SegmentService(booknetic, tables, regions=regions, clock=clock)
         public_urls = PublicUrls(settings, booknetic)
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
@@ -75,9 +85,13 @@ class Runtime:
             logs=DeliveryLog(engine, tables),
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
+            tenant_settings=tenant_settings,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
+            opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
+                                   clock=clock),
             clock=clock,
+            segment_price=lambda tenant: tenant_settings.for_tenant(tenant).price_per_segment,
         )
 
     def close(self) -> None:

@@ -85,6 +85,7 @@ class SmsTables:
     nonces: Table
     daily: Table
     early_statuses: Table
+    settings: Table
     campaign_leases: Table
     processes: Table
     rate_limits: Table
@@ -138,10 +139,14 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("tenant_id", Integer, nullable=False, server_default="0"),
         Column("phone", _Phone, nullable=False),
         Column("reason", String(255), nullable=False, server_default=""),
-        Column("source", String(16), nullable=False, server_default="manual"),
+        Column("source", String(16), nullable=False, server_default="manual",
+               comment="manual (an admin, one or pasted) | keyword (replied STOP) | "
+                       "provider (Twilio refused the number)"),
         Column("created_by", Integer, nullable=True),
         Column("created_at", Integer, nullable=False),
         UniqueConstraint("tenant_id", "phone", name=f"{p}suppressions_tenant_phone"),
+        # An inbound START clears the number in every tenant at once.
+        Index(f"{p}suppressions_phone", "phone"),
         comment="Numbers a tenant never sends to.",
         **_TABLE_ARGS,
     )
@@ -269,7 +274,8 @@ def sms_tables(prefix: str) -> SmsTables:
     )
 
     # Messages per tenant and UTC day, incremented by the statement that records a batch,
-    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients.
+    # so the dashboard's 30-day chart reads 30 rows instead of scanning the recipients;
+    # opt-outs likewise, by the statement that adds the suppression row (opt_outs.py).
     daily = Table(
         p + "daily_stats",
         md,
@@ -282,7 +288,9 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="of the messages sent that day"),
         Column("undelivered", Integer, nullable=False, server_default="0",
                comment="of the messages sent that day (undelivered or failed)"),
-        comment="Messages sent and failed per tenant and day (dashboard).",
+        Column("opt_outs", Integer, nullable=False, server_default="0",
+               comment="numbers added to the suppression list by a keyword or the provider"),
+        comment="Messages sent and failed, and opt-outs, per tenant and day (dashboard).",
         **_TABLE_ARGS,
     )
 
@@ -302,6 +310,24 @@ def sms_tables(prefix: str) -> SmsTables:
         **_TABLE_ARGS,
     )
 
+    # Each tenant's settings (DESIGN.md §11), one row per tenant. Only the keys a tenant has
+    # set are stored: the defaults live in sidecar/tenant_settings.py alone, so a default
+    # changed by a later release reaches every tenant who never chose otherwise.
+    settings = Table(
+        p + "settings",
+        md,
+        Column("tenant_id", Integer, primary_key=True, autoincrement=False,
+               comment="0 = no tenant (single-site, or Booknetic's NULL tenant)"),
+        Column("settings", Text, nullable=False,
+               comment="JSON object of the settings this tenant has set (the rest are "
+                       "defaults)"),
+        Column("updated_by", Integer, nullable=True),
+        Column("updated_at", Integer, nullable=False),
+        comment="Per-tenant settings: quiet hours, frequency cap, attribution, holdout, "
+                "price, country.",
+        **_TABLE_ARGS,
+    )
+
     # Alembic's record of the revision the database is at (sidecar/migrations). Defined here
     # so it gets the same table options as ours and appears in sql/schema.sql.
     Table(
@@ -314,7 +340,7 @@ def sms_tables(prefix: str) -> SmsTables:
 
     campaign_leases, processes, rate_limits = _fleet_tables(md, p)
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, early_statuses, campaign_leases, processes,
+                     locks, nonces, daily, early_statuses, settings, campaign_leases, processes,
                      rate_limits)
 
 

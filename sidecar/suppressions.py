@@ -1,8 +1,10 @@
 """The suppression ("never SMS") list of each tenant.
 
 Numbers are stored in E.164, unique per tenant. Segments leave them out and the engine
-checks them again just before each send (outbox/); opt-outs Twilio reports (STOP,
-error 21610) are added here automatically with source 'opt_out'.
+checks them again just before each send (outbox/). Every row says where it came from
+(`source`, DESIGN.md §10): `manual` — an admin added it, one number or a pasted list (this
+module); `keyword` — the customer replied STOP; `provider` — Twilio refused the number
+(21610, 30004, 30005, 30006). The last two are added and taken back by sidecar/opt_outs.py.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select
 
 from .db import contains_text, insert_ignore
 from .errors import Invalid, NotFound
@@ -23,8 +25,11 @@ from .schema import SmsTables
 from .segments import tenant_key
 
 REASON_MAX = 255
+SOURCES = ("manual", "keyword", "provider")
 BULK_MAX = 5000
 _SPLIT = re.compile(r"[\n,;\t]+")
+# What people type around a phone number's digits.
+_PHONE_FORMATTING = re.compile(r"[\s()+.\-/]")
 
 
 class SuppressionError(Invalid):
@@ -57,8 +62,9 @@ class SuppressionService:
         self.regions, self.clock = regions, clock
 
     def add(self, tenant_id: int | None, raw_phone: str, reason: str = "", *,
-            user_id: int | None = None, source: str = "manual") -> dict[str, Any]:
-        """Add one number; `added` is False when it was already on the list."""
+            user_id: int | None = None) -> dict[str, Any]:
+        """Add one number by hand (source `manual`); `added` is False when it was already
+        on the list."""
         reason = (reason or "").strip()
         if len(reason) > REASON_MAX:
             raise SuppressionError({"reason": f"at most {REASON_MAX} characters"})
@@ -69,7 +75,7 @@ class SuppressionService:
         with self.engine.begin() as conn:
             added = insert_ignore(conn, self.tables.suppressions, [{
                 "tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
-                "source": source, "created_by": user_id, "created_at": int(self.clock())}])
+                "source": "manual", "created_by": user_id, "created_at": int(self.clock())}])
             row = self._find(conn, tenant_id, phone)
         return {**row, "added": added == 1}
 
@@ -100,7 +106,7 @@ class SuppressionService:
         with self.engine.begin() as conn:
             added = insert_ignore(conn, self.tables.suppressions, [
                 {"tenant_id": tenant_key(tenant_id), "phone": phone, "reason": reason,
-                 "source": "bulk", "created_by": user_id, "created_at": now}
+                 "source": "manual", "created_by": user_id, "created_at": now}
                 for phone in valid])
         return BulkResult(added, len(valid) - added, invalid)
 
@@ -113,18 +119,41 @@ class SuppressionService:
             raise SuppressionNotFound(f"suppression {suppression_id} not found")
 
     def list(self, tenant_id: int | None, *, query: str = "", limit: int = 50,
-             offset: int = 0, only_id: int | None = None) -> tuple[list[dict[str, Any]], int]:
+             offset: int = 0, only_id: int | None = None,
+             source: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """One page of the tenant's list, newest first, and how many rows match; `query`
+        searches phone and reason, `source` keeps one of SOURCES."""
         s = self.tables.suppressions
         where = [s.c.tenant_id == tenant_key(tenant_id)]
         if only_id is not None:
             where.append(s.c.id == only_id)
+        if source is not None:
+            if source not in SOURCES:
+                raise SuppressionError({"source": f"must be one of {', '.join(SOURCES)}"})
+            where.append(s.c.source == source)
         if query.strip():
-            where.append(contains_text(query.strip(), [s.c.reason], ascii_columns=[s.c.phone]))
+            where.append(or_(contains_text(query.strip(), [s.c.reason],
+                                           ascii_columns=[s.c.phone]),
+                             *self._phone_matches(tenant_id, query)))
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
             rows = conn.execute(select(s).where(*where).order_by(s.c.id.desc())
                                 .limit(limit).offset(offset)).mappings().all()
         return [self._public(r) for r in rows], int(total)
+
+    def _phone_matches(self, tenant_id: int | None, query: str) -> list[Any]:
+        """A search typed as a phone number ("+1 415 555 0183", "(415) 555-0183"): the
+        number it is in the tenant's region, and its digits anywhere in a stored number
+        (a national number without a region, or a partial one)."""
+        s = self.tables.suppressions
+        matches = []
+        phone = normalise_phone(query, self.regions.region(tenant_id))
+        if phone is not None:
+            matches.append(s.c.phone == phone)
+        digits = _PHONE_FORMATTING.sub("", query)
+        if digits.isdigit() and digits.isascii() and len(digits) >= 3:
+            matches.append(contains_text(digits, [], ascii_columns=[s.c.phone]))
+        return matches
 
     def is_suppressed(self, tenant_id: int | None, phone: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -57,8 +57,9 @@ CREATE TABLE wp_bkntc_sms_daily_stats (
 	failed INTEGER NOT NULL DEFAULT '0', 
 	delivered INTEGER NOT NULL COMMENT 'of the messages sent that day' DEFAULT '0', 
 	undelivered INTEGER NOT NULL COMMENT 'of the messages sent that day (undelivered or failed)' DEFAULT '0', 
+	opt_outs INTEGER NOT NULL COMMENT 'numbers added to the suppression list by a keyword or the provider' DEFAULT '0', 
 	PRIMARY KEY (tenant_id, day)
-)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Messages sent and failed, and opt-outs, per tenant and day (dashboard).' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE TABLE wp_bkntc_sms_early_statuses (
 	message_sid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
@@ -161,17 +162,27 @@ CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provide
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
 
+CREATE TABLE wp_bkntc_sms_settings (
+	tenant_id INTEGER NOT NULL COMMENT '0 = no tenant (single-site, or Booknetic''s NULL tenant)', 
+	settings TEXT NOT NULL COMMENT 'JSON object of the settings this tenant has set (the rest are defaults)', 
+	updated_by INTEGER, 
+	updated_at INTEGER NOT NULL, 
+	PRIMARY KEY (tenant_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-tenant settings: quiet hours, frequency cap, attribution, holdout, price, country.' COLLATE utf8mb4_unicode_520_ci;
+
 CREATE TABLE wp_bkntc_sms_suppressions (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	tenant_id INTEGER NOT NULL DEFAULT '0', 
 	phone VARCHAR(20) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, 
 	reason VARCHAR(255) NOT NULL DEFAULT '', 
-	source VARCHAR(16) NOT NULL DEFAULT 'manual', 
+	source VARCHAR(16) NOT NULL COMMENT 'manual (an admin, one or pasted) | keyword (replied STOP) | provider (Twilio refused the number)' DEFAULT 'manual', 
 	created_by INTEGER, 
 	created_at INTEGER NOT NULL, 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_suppressions_tenant_phone UNIQUE (tenant_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Numbers a tenant never sends to.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_suppressions_phone ON wp_bkntc_sms_suppressions (phone);
 
 CREATE TABLE wp_bkntc_sms_templates (
 	id INTEGER NOT NULL AUTO_INCREMENT, 

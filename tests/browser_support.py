@@ -208,17 +208,19 @@ class Stack:
 
 def form_filters(service_ids: list[int] | None = None, location_ids: list[int] | None = None,
                  statuses: list[str] | None = None, min_appointments: int | None = None,
-                 exclude_suppressed: bool = True) -> dict[str, Any]:
+                 exclude_suppressed: bool = True,
+                 exclude_upcoming_days: int | None = None) -> dict[str, Any]:
     """Filters exactly as the campaign form's collect() sends them."""
     return {"service_ids": service_ids or [], "location_ids": location_ids or [],
             "statuses": statuses or [], "min_appointments": min_appointments,
-            "exclude_suppressed": exclude_suppressed}
+            "exclude_suppressed": exclude_suppressed,
+            "exclude_upcoming_days": exclude_upcoming_days}
 
 
-def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stack:
+def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
+                kind: str = "single") -> Stack:
     clock = FrozenClock()
-    ds = build_booknetic(engine, PREFIX, "single", int(clock()),
-                         customers_per_tenant=customers)
+    ds = build_booknetic(engine, PREFIX, kind, int(clock()), customers_per_tenant=customers)
     fake = FakeTwilio(ds.options["bkntc_sms_account_sid"],
                       ds.options["bkntc_sms_auth_token"], clock=clock).start()
     secret = secrets.token_hex(24)
@@ -266,8 +268,9 @@ def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Stac
 
 
 @contextlib.contextmanager
-def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS) -> Iterator[Stack]:
-    stack = start_stack(url, engine, customers=customers)
+def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
+                  kind: str = "single") -> Iterator[Stack]:
+    stack = start_stack(url, engine, customers=customers, kind=kind)
     try:
         yield stack
     finally:
@@ -365,6 +368,15 @@ def reload_admin(page: Page) -> FrameLocator:
 
 def row(frame: FrameLocator, campaign_id: int) -> Any:
     return frame.locator(f'#campaign-table tr[data-id="{campaign_id}"]')
+
+
+def confirm_send(frame: FrameLocator) -> None:
+    """In the Send confirmation (opened by a row's Send), wait for the audience and press
+    "Send to N recipients"."""
+    expect(frame.locator("#send-dialog")).to_be_visible()
+    confirm = frame.locator("#send-confirm")
+    expect(confirm).to_be_visible()
+    confirm.click()
 
 
 def call_api(frame: FrameLocator, method: str, path: str,

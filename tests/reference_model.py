@@ -38,6 +38,7 @@ class Expected:
     skipped_duplicate_phone: int
     skipped_suppressed: int
     members: frozenset[int] = field(default_factory=frozenset)  # M, before phone rules
+    skipped_upcoming: int = 0  # members of M dropped by exclude_upcoming_days
 
     @property
     def count(self) -> int:
@@ -54,6 +55,7 @@ class Expected:
             "skipped_invalid_phone": self.skipped_invalid_phone,
             "skipped_duplicate_phone": self.skipped_duplicate_phone,
             "skipped_suppressed": self.skipped_suppressed,
+            "skipped_upcoming": self.skipped_upcoming,
         }
 
 
@@ -150,12 +152,23 @@ def expected_preview(
     min_appointments: int | None = None,
     exclude_suppressed: bool = True,
     suppressed: Collection[str] = frozenset(),
+    exclude_upcoming_days: int | None = None,
 ) -> Expected:
     """What a preview of `segment` must report (DESIGN.md §3), computed without SQL."""
     members = segment_members(
         ds, segment, tenant_id=tenant_id, now=now, service_ids=service_ids,
         location_ids=location_ids, statuses=statuses, min_appointments=min_appointments,
     )
+    all_members = frozenset(c["id"] for c in members)
+    upcoming = 0
+    if exclude_upcoming_days is not None:
+        # §3/§11: drop customers with an *active* appointment in (now, now + N days] —
+        # any of theirs in the tenant, whatever the segment's service/location/status
+        # filters — before the phone rules (so before one-recipient-per-number).
+        booked = upcoming_customers(ds, tenant_id=tenant_id, now=now,
+                                    days=exclude_upcoming_days)
+        upcoming = sum(1 for c in members if c["id"] in booked)
+        members = [c for c in members if c["id"] not in booked]
     invalid = 0
     by_phone: dict[str, int] = {}
     valid = 0
@@ -178,7 +191,20 @@ def expected_preview(
         skipped_invalid_phone=invalid,
         skipped_duplicate_phone=duplicates,
         skipped_suppressed=suppressed_count,
-        members=frozenset(c["id"] for c in members),
+        members=all_members,
+        skipped_upcoming=upcoming,
     )
-    assert (result.count + invalid + duplicates + suppressed_count) == len(members)
+    assert (result.count + invalid + duplicates + suppressed_count + upcoming) \
+        == len(all_members)
     return result
+
+
+def upcoming_customers(ds: Dataset, *, tenant_id: int | None, now: int,
+                       days: int) -> set[int]:
+    """Customers of the tenant with an active appointment starting in (now, now + days]."""
+    return {
+        appt["customer_id"] for appt in ds.appointments
+        if _in_scope(appt, tenant_id)
+        and appt["status"] not in CANCELED_STATUSES
+        and now < appt["starts_at"] <= now + days * DAY
+    }

@@ -63,7 +63,7 @@ from tests.web_support import (
     settle,
     tampered_identity,
 )
-from tests.webhook_support import FORM, status_form, twilio_signed
+from tests.webhook_support import FORM, inbound_form, public_url, status_form, twilio_signed
 
 # The identity the matrix signs with: tenant 1, every capability (cron included).
 ALL = replace(TENANT1, caps=tuple(CAPABILITIES))
@@ -89,7 +89,15 @@ def _one_off() -> dict[str, Any]:
 
 WEBHOOK = "twilio_webhook"
 # Routes that take form bodies and no page token (server to server).
-FORM_ROUTES = ("/bridge/tick", "/twilio/status")
+FORM_ROUTES = ("/bridge/tick", "/twilio/status", "/twilio/inbound")
+
+
+def failed_campaign(web: Web, name: str) -> int:
+    """A tenant-1 campaign whose logs hold a failure another try may fix (resend-failed)."""
+    cid = web.campaign(1, name=name)
+    web.recipient_rows(cid, 1, [{"phone": fresh_phone(), "status": "failed", "attempts": 3,
+                                 "last_error": "gave up after 3 attempts: timeout"}])
+    return cid
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,8 @@ class Endpoint:
     state: str = "draft"  # the campaign status a successful call needs
     operator: bool = False  # only for identities without a tenant (the site operator)
     # What "{id}" is: "campaign" (in `state`), "logs" (a campaign with recipient rows, i.e.
-    # message logs), "template" (a tenant's own template), "suppression" (a list row).
+    # message logs), "template" (a tenant's own template), "suppression" (a list row),
+    # "failed" (a campaign with a failure worth resending).
     target: str = "campaign"
     any_of: tuple[str, ...] = ()  # besides `caps`, any one of these is enough
     mimetype: str = "application/json"  # of a successful answer (pages: text/html)
@@ -148,7 +157,10 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/campaigns/{id}/pause", (VIEW, SEND), 200, state="queued"),
     Endpoint("POST", "/api/v1/campaigns/{id}/resume", (VIEW, SEND), 200, state="paused"),
     Endpoint("POST", "/api/v1/campaigns/{id}/duplicate", (VIEW, CREATE), 201),
+    Endpoint("POST", "/api/v1/campaigns/{id}/resend-failed", (VIEW, CREATE), 201,
+             target="failed"),
     Endpoint("GET", "/api/v1/campaigns/{id}/progress", (VIEW,), 200),
+    Endpoint("GET", "/api/v1/campaigns/{id}/audience", (VIEW, SEND), 200),
     Endpoint("GET", "/api/v1/segments", (VIEW,), 200),
     Endpoint("POST", "/api/v1/segments/preview", (VIEW, CREATE), 200, {"segment": "repeat"}),
     Endpoint("GET", "/api/v1/status", (VIEW,), 200),
@@ -186,9 +198,16 @@ ENDPOINTS = [
     Endpoint("GET", "/ui/suppressions", (VIEW, SUPPRESSIONS), 200),
     Endpoint("GET", "/ui/sms", (VIEW, SEND), 200),
     Endpoint("GET", "/ui/campaigns/{id}/logs", (VIEW, LOGS), 200, target="logs"),
+    Endpoint("GET", "/api/v1/settings", (VIEW,), 200),
+    Endpoint("PUT", "/api/v1/settings", (VIEW, SEND), 200, {"attribution_days": 10}),
+    Endpoint("GET", "/ui/settings", (VIEW,), 200),
     # Twilio's status callback for a message nobody sent: accepted (204), changes nothing.
     Endpoint("POST", "/twilio/status", (WEBHOOK,), 204, status_form, operator=True,
              webhook=True),
+    # An inbound STOP from a number no customer has: accepted (200, empty TwiML), it adds
+    # the number to the no-tenant list — so a refusal that changed anything would show.
+    Endpoint("POST", "/twilio/inbound", (WEBHOOK,), 200, lambda: inbound_form(fresh_phone()),
+             operator=True, webhook=True, mimetype="text/xml"),
 ]
 EP_IDS = [e.name for e in ENDPOINTS]
 ID_ENDPOINTS = [e for e in ENDPOINTS if e.has_id]
@@ -238,6 +257,8 @@ class Sec:
         settle()
         if ep.target == "logs":
             return self.victims["logs"]
+        if ep.target == "failed":
+            return failed_campaign(self.web, f"target of {ep.name}")
         if ep.target == "template":
             return self.web.template(1, name=f"target of {ep.name}")
         if ep.target == "suppression":
@@ -250,7 +271,8 @@ def prepare(sec: Sec, ep: Endpoint, method: str, path: str, who: Who, **kw: Any)
     Twilio signed for the Web's public URL, with the headers the bridge adds."""
     if not ep.webhook:
         return sec.client.prepare(method, path, ep.payload(), who=who, **kw)
-    body, headers = twilio_signed(sec.web.twilio_token, ep.payload())
+    body, headers = twilio_signed(sec.web.twilio_token, ep.payload(),
+                                  url=public_url(ep.template))
     kw.setdefault("content_type", FORM)
     signed = sec.client.prepare(method, path, raw_body=body, who=who, **kw)
     return replace(signed, headers={**signed.headers, **headers})
@@ -272,10 +294,12 @@ def open_sec(web: Web) -> Iterator[Sec]:
     victims = {"campaign": victim,
                "logs": web.sent_campaign(1, name=names["logs"]),
                "template": web.template(1, name=names["template"]),
-               "suppression": web.suppression(1, reason=names["suppression"])}
+               "suppression": web.suppression(1, reason=names["suppression"]),
+               "failed": failed_campaign(web, f"Failed-victim-{tag}")}
     others = {"campaign": other, "logs": other,
               "template": web.template(1, name="Other tenant-1 template"),
-              "suppression": web.suppression(1, reason="Other tenant-1 suppression")}
+              "suppression": web.suppression(1, reason="Other tenant-1 suppression"),
+              "failed": other}
     yield Sec(web, victim, other, name, second, pristine, victims, others, names)
     settle()
     assert web.booknetic_fingerprint() == pristine, "Booknetic's tables changed"
@@ -305,6 +329,9 @@ def assert_ok(reply: Reply, ep: Endpoint) -> None:
     if ep.is_page:
         assert reply.mimetype == "text/html", reply
         assert "Content-Security-Policy" in reply.headers
+    elif ep.webhook and ep.mimetype == "text/xml":  # Twilio's inbound webhook: TwiML
+        assert reply.mimetype == ep.mimetype, reply
+        assert reply.text.endswith("<Response />"), reply
     elif ep.mimetype != "application/json":
         assert reply.mimetype == ep.mimetype, reply
         assert reply.headers["Content-Disposition"].startswith("attachment;"), reply.headers

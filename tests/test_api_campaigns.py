@@ -47,9 +47,11 @@ CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", 
                  "created_by", "created_at", "updated_at", "queued_at", "started_at",
                  "finished_at", "actions", "delivered", "undelivered"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
-                 "started_at", "finished_at", "updated_at", "delivered", "undelivered"}
+                 "started_at", "finished_at", "updated_at", "delivered", "undelivered",
+                 "retry_waiting", "next_retry_at", "next_retry_text"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
-                   "min_appointments": None, "exclude_suppressed": True}
+                   "min_appointments": None, "exclude_suppressed": True,
+                   "exclude_upcoming_days": None}
 
 
 # -- create, show, list ----------------------------------------------------------------
@@ -61,7 +63,8 @@ def test_create_returns_the_new_draft(web: Web, api: SignedClient) -> None:
         "name": "  Spring offer  ", "segment": "booked_last_90",
         "body": "Hi {customer_first_name}!",
         "filters": {"service_ids": [service_id, str(service_id)], "statuses": [" approved "],
-                    "min_appointments": "2", "exclude_suppressed": False}})
+                    "min_appointments": "2", "exclude_suppressed": False,
+                    "exclude_upcoming_days": "14"}})
     assert reply.status == 201, reply
     created = reply.json()
     assert set(created) == CAMPAIGN_KEYS
@@ -72,7 +75,7 @@ def test_create_returns_the_new_draft(web: Web, api: SignedClient) -> None:
     assert created["segment_label"] == SEGMENTS["booked_last_90"].label
     assert created["filters"] == {"service_ids": [service_id], "location_ids": [],
                                   "statuses": ["approved"], "min_appointments": 2,
-                                  "exclude_suppressed": False}
+                                  "exclude_suppressed": False, "exclude_upcoming_days": 14}
     assert (created["total"], created["sent"], created["failed"], created["pending"]) == (
         0, 0, 0, 0)
     assert created["actions"] == ["edit", "delete", "send", "duplicate"]
@@ -119,6 +122,8 @@ CREATE_INVALID: list[tuple[str, dict[str, Any], dict[str, str | None]]] = [
      {"min_appointments": None}),
     ("exclude_suppressed not bool", {**VALID, "filters": {"exclude_suppressed": "no"}},
      {"exclude_suppressed": None}),
+    ("upcoming days over a year", {**VALID, "filters": {"exclude_upcoming_days": 400}},
+     {"exclude_upcoming_days": "from 0 to 365"}),
     ("template id text", {**VALID, "template_id": "abc"}, {"template_id": None}),
     ("everything wrong", {"name": "", "body": "", "segment": "x"},
      {"name": None, "body": None, "segment": None}),

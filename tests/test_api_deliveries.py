@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 
 from sidecar.delivery_log import CSV_COLUMNS, iso
 from sidecar.providers.base import DeliveryStatus
@@ -122,6 +124,53 @@ def test_logs_filter_by_delivery_status(web: Web, api: SignedClient) -> None:
         assert_error(api.get(f"/api/v1/campaigns/{cid}/logs.csv?delivery={bad}"), 422,
                      "validation_failed", {"delivery": None})
     assert_error(api.get(path + "&delivery=delivered", who=TENANT2), 404, "not_found")
+
+
+def delivery_cells(page: Reply) -> dict[int, tuple[str, str]]:
+    """The logs page's Delivery cells by row id: (data-delivery, the words shown)."""
+    assert page.status == 200 and page.mimetype == "text/html", (page.status, page.text[:300])
+    return {int(rid): (raw, " ".join(re.sub(r"<[^>]+>", " ", shown).split()))
+            for rid, raw, shown in re.findall(
+                r'<tr data-status="\w+" data-id="(\d+)">.*?<td class="small" '
+                r'data-delivery="(\w*)" data-label="Delivery">(.*?)</td>', page.text, re.S)}
+
+
+def test_logs_page_says_what_became_of_each_message_and_filters_by_it(
+        web: Web, api: SignedClient) -> None:
+    cid, ids = logged(web)
+    c = web.runtime.tables.campaigns
+    with web.engine.begin() as conn:  # the 15 rows Twilio took (written straight in)
+        conn.execute(update(c).where(c.c.id == cid).values(sent=15, failed=1, pending=1,
+                                                           total=17))
+    path = f"/ui/campaigns/{cid}/logs"
+    page = api.get(path)
+    # In an owner's words: Twilio's "queued"/"sent" (and none) are no report yet,
+    # "undelivered" and "failed" both did not arrive, with the reason.
+    words = {"delivered": "Delivered", "sent": "No report yet", "queued": "No report yet",
+             "None": "No report yet", "undelivered": "Not delivered unreachable: the phone "
+             "is off or out of coverage (Twilio 30003)", "failed": "Not delivered filtered "
+             "by the carrier as spam (Twilio 30007)", "failed to send": "", "pending": ""}
+    assert delivery_cells(page) == {
+        rid: ("" if state in ("None", "failed to send", "pending") else state, words[state])
+        for state, rids in ids.items() for rid in rids}
+    summary = re.search(r'id="delivery-summary">(.*?)</p>', page.text, re.S)
+    assert summary and " ".join(re.sub(r"<[^>]+>", " ", summary[1]).split()) == (
+        "Delivery reports: 4 delivered · 5 not delivered · 6 awaiting a report")
+
+    for chosen, states in (("delivered", ["delivered"]),
+                           ("not_delivered", ["undelivered", "failed"]),
+                           ("pending", ["sent", "queued", "None"])):
+        filtered = api.get(f"{path}?delivery={chosen}")
+        assert sorted(delivery_cells(filtered)) == sorted(i for s in states for i in ids[s])
+        assert f'<option value="{chosen}" selected>' in filtered.text
+        # The CSV link follows the filter (with the others).
+        both = api.get(f"{path}?delivery={chosen}&status=sent&q=D")
+        assert f"logs.csv%3Fstatus%3Dsent%26delivery%3D{chosen}%26q%3DD" in both.text
+    for bad in ("DELIVERED", "read", "1"):
+        refused = api.get(f"{path}?delivery={bad}")
+        assert refused.status == 422 and refused.mimetype == "text/html"
+        assert "delivery" in refused.text
+    assert api.get(path + "?delivery=delivered", who=TENANT2).status == 404
 
 
 def parse(reply: Reply) -> list[dict[str, str]]:

@@ -17,6 +17,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from sidecar.phone_region import RegionResolver
+from sidecar.suppressions import SuppressionService
 from tests.api_support import api_web, spaced
 from tests.conftest import MariaDBServer
 from tests.web_support import SUPER, TENANT1, TENANT2, SignedClient, Web, assert_error, fresh_phone
@@ -261,7 +263,7 @@ def test_bulk_add_saves_nothing_when_a_line_is_invalid_unless_told_to_skip(
     assert suppression_count(web, 1) == before + 2
     for phone in (a, b):
         (row,) = api.get(f"/api/v1/suppressions?q={quote(phone)}").json()["suppressions"]
-        assert (row["phone"], row["reason"], row["source"]) == (phone, "import", "bulk")
+        assert (row["phone"], row["reason"], row["source"]) == (phone, "import", "manual")
     again = api.post("/api/v1/suppressions/bulk", {"numbers": f"{b}\t{a}"})
     assert again.status == 200 and again.json() == {"added": 0, "already": 2, "invalid": []}
 
@@ -303,3 +305,25 @@ def test_suppression_list_searches_and_pages(api: SignedClient) -> None:
     assert api.get("/api/v1/suppressions?q=" + "a" * 100).status == 200
     assert_error(api.get("/api/v1/suppressions?per_page=lots"), 422, "validation_failed",
                  {"per_page": None})
+
+
+def test_suppression_search_finds_a_number_however_it_is_typed(web: Web,
+                                                               api: SignedClient) -> None:
+    """A number is stored in E.164; people search it the way they write it."""
+    phone = fresh_phone()  # +1AAA555NNNN
+    area, exchange, line = phone[2:5], phone[5:8], phone[8:]
+    added = api.post("/api/v1/suppressions", {"phone": phone}).json()["id"]
+    for typed in (f"+1 {area} {exchange} {line}", f"({area}) {exchange}-{line}",
+                  f"{area}.{exchange}.{line}", f"1-{area}-{exchange}-{line}", spaced(phone),
+                  f"{exchange}-{line}", phone):
+        found = api.get(f"/api/v1/suppressions?q={quote(typed)}").json()["suppressions"]
+        assert [r["id"] for r in found] == [added], typed
+    assert api.get(f"/api/v1/suppressions?q={quote(spaced(phone))}",
+                   who=TENANT2).json()["total"] == 0
+    # A national number is read with the tenant's region (here the operator's override).
+    uk = SuppressionService(web.runtime.engine, web.runtime.tables,
+                            regions=RegionResolver(web.runtime.booknetic, override="GB"))
+    row = uk.add(1, "+44 20 7946 0018")
+    rows, total = uk.list(1, query="020 7946 0018")
+    assert total == 1 and rows[0]["id"] == row["id"]
+    assert uk.list(1, query="020 7946 0019")[1] == 0

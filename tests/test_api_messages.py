@@ -472,8 +472,8 @@ def test_logs_csv_of_a_campaign_named_in_any_script_downloads_over_http(web: Web
 
 # -- dashboard ----------------------------------------------------------------------------
 
-DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "recent", "chart",
-                  "deliveries"}
+DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "opt_outs", "recent",
+                  "chart", "deliveries"}
 
 
 def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
@@ -502,6 +502,7 @@ def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
     assert after == web.runtime.dashboard.summary(2)
     assert (after["sent"], after["failed"]) == (before["sent"] + 1, before["failed"] + 1)
     assert after["campaigns"] == before["campaigns"]  # a one-off message is not a campaign
+    assert after["opt_outs"] == before["opt_outs"]  # 21614 (not a mobile) is no opt-out
     assert reply.json()["campaign_id"] not in {r["id"] for r in after["recent"]}
     assert (after["chart"][-1]["sent"], after["chart"][-1]["failed"]) == (
         before["chart"][-1]["sent"] + 1, before["chart"][-1]["failed"] + 1)

@@ -11,6 +11,7 @@ never a fixed sleep.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -110,6 +111,9 @@ PREVIEW_CASES: list[tuple[Who, str, dict[str, Any], int | None]] = [
     (TENANT2, "canceled_recent", {"location_ids": ["FIRST_LOCATION"]}, None),
     (TENANT1, "all_with_phone", {"statuses": ["approved", "pending"], "min_appointments": 2},
      100),
+    (TENANT1, "all_with_phone", {"exclude_upcoming_days": 7}, 100),
+    (TENANT2, "repeat", {"exclude_upcoming_days": "30", "service_ids": ["FIRST_SERVICE"]},
+     None),
 ]
 
 
@@ -137,7 +141,8 @@ def test_preview_matches_the_segment_service(web: Web, api: SignedClient, who: W
     assert reply.json() == expected
     data = reply.json()
     assert set(data) == {"segment", "count", "sample", "skipped_invalid_phone",
-                         "skipped_duplicate_phone", "skipped_suppressed"}
+                         "skipped_duplicate_phone", "skipped_suppressed", "skipped_upcoming"}
+    assert (data["skipped_upcoming"] > 0) == ("exclude_upcoming_days" in filters)
     assert len(data["sample"]) <= (10 if limit is None else limit)
     assert all(set(s) == {"customer_id", "first_name", "last_name", "phone"}
                and s["phone"].startswith("+") for s in data["sample"])
@@ -177,6 +182,17 @@ PREVIEW_INVALID: list[tuple[str, dict[str, Any], set[str]]] = [
     ("exclude_suppressed text", {"segment": "repeat",
                                  "filters": {"exclude_suppressed": "yes"}},
      {"exclude_suppressed"}),
+    ("exclude_upcoming_days negative",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": -3}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days over a year",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": 366}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days text",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": "a week"}},
+     {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days fraction",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": 2.5}}, {"exclude_upcoming_days"}),
+    ("exclude_upcoming_days a list",
+     {"segment": "repeat", "filters": {"exclude_upcoming_days": [7]}}, {"exclude_upcoming_days"}),
     ("several at once", {"segment": "nope", "filters": {"service_ids": ["x"],
                                                         "statuses": [2]}},
      {"segment", "service_ids", "statuses"}),
@@ -238,3 +254,74 @@ def test_a_signed_tenant_that_booknetic_lacks_can_neither_read_nor_write(
                  for t in (tables.templates, tables.suppressions, tables.campaigns,
                            tables.recipients)}
     assert after == before
+
+
+# -- render report ---------------------------------------------------------------------------
+
+RENDER_KEYS = {"messages", "segments_total", "encoding", "segments_histogram",
+               "ucs2_characters", "empty_placeholders", "ucs2_sources", "ucs2_extra_segments"}
+
+
+def test_preview_with_a_body_adds_the_render_report(web: Web, api: SignedClient) -> None:
+    body = "Hi {customer_first_name}, it\u2019s been a while! {customer_phone}"
+    payload = {"segment": "all_with_phone", "filters": {"exclude_upcoming_days": 7},
+               "body": body}
+    reply = api.post("/api/v1/segments/preview", payload)
+    assert reply.status == 200, reply
+    data = reply.json()
+    query = SegmentQuery.from_filters("all_with_phone", {"exclude_upcoming_days": 7}, 1)
+    assert data == web.runtime.segments.preview(query, body=body).to_dict()
+    report = data["render"]
+    assert set(report) == RENDER_KEYS  # no price is known: no estimated_cost
+    assert report["messages"] == data["count"] > 0
+    assert report["encoding"] == {"gsm7": 0, "ucs2": data["count"]}  # the body's \u2019
+    assert report["ucs2_sources"]["\u2019"]["in_body"] is True
+    assert set(report["empty_placeholders"]) == {"{customer_first_name}", "{customer_phone}"}
+    assert "render" not in api.post("/api/v1/segments/preview",
+                                    {"segment": "all_with_phone"}).json()
+
+
+def test_the_estimated_cost_uses_the_tenants_price(web: Web, api: SignedClient) -> None:
+    asked: list[int | None] = []
+
+    def price(tenant: int | None) -> Decimal | None:
+        asked.append(tenant)
+        return Decimal("0.0079") if tenant == 2 else None
+
+    original, web.runtime.segment_price = web.runtime.segment_price, price
+    try:
+        payload = {"segment": "repeat", "body": "Hello {customer_full_name}!"}
+        priced = api.post("/api/v1/segments/preview", payload, who=TENANT2).json()["render"]
+        assert priced["estimated_cost"] == pytest.approx(0.0079 * priced["segments_total"])
+        unpriced = api.post("/api/v1/segments/preview", payload).json()["render"]
+        assert "estimated_cost" not in unpriced
+        assert asked == [2, 1]
+    finally:
+        web.runtime.segment_price = original
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("", "empty"), ("   ", "empty"), (5, "empty"), (["Hi"], "empty"),
+    ("x" * 1601, "1601 characters; the limit is 1600"),
+    ("Hi {coupon}", "unknown shortcode {coupon}"),
+])
+def test_a_bad_body_is_refused_naming_it(api: SignedClient, body: Any, message: str) -> None:
+    reply = api.post("/api/v1/segments/preview", {"segment": "repeat", "body": body})
+    assert_error(reply, 422, "validation_failed", {"body": message})
+
+
+def test_the_audience_of_a_campaign_is_its_preview_with_the_report(
+        web: Web, api: SignedClient) -> None:
+    created = api.post("/api/v1/campaigns", {
+        "name": "Audience", "segment": "repeat", "body": "Hi {customer_first_name}!",
+        "filters": {"exclude_upcoming_days": 14}}).json()
+    reply = api.get(f"/api/v1/campaigns/{created['id']}/audience")
+    assert reply.status == 200, reply
+    data = reply.json()
+    query = SegmentQuery.from_filters("repeat", {"exclude_upcoming_days": 14}, 1)
+    expected = web.runtime.segments.preview(query, limit=0, body=created["body"]).to_dict()
+    assert data == {"campaign_id": created["id"], "status": "draft",
+                    "actions": created["actions"], "body": created["body"], **expected}
+    assert data["render"]["messages"] == data["count"] > 0
+    assert_error(api.get(f"/api/v1/campaigns/{created['id']}/audience", who=TENANT2), 404,
+                 "not_found")

@@ -168,9 +168,16 @@ def test_keyboard_create_preview_send_pause_resume_and_open_logs(page: Page, sta
     expect_focus(frame, f'#campaign-table tr[data-id="{campaign_id}"] [data-action=send]')
     screenshot(page, "keyboard-send-button")
 
-    # Send: the wizard takes focus (its title), and Tab stays in it.
+    # Send: the confirmation takes focus (its title) and says who gets it; Tab stays in it
+    # and its Send goes; then the wizard takes focus (its title), and Tab stays in it.
     page.keyboard.press("Enter")
-    assert any(m.startswith("Send “Keyboard hello”") for m in page_log.dialogs)
+    expect_focus(frame, "#send-title")
+    expect(frame.locator("#send-title")).to_have_text("Send “Keyboard hello”?")
+    expect(frame.locator("#send-recipients")).to_have_text(f"{expected:,}")
+    visited = cycle_stays_in(page, frame, "#send-dialog", 4)
+    assert {"button#send-cancel", "button#send-confirm"} <= visited, visited
+    tab_to(page, frame, "#send-confirm", within="#send-dialog")
+    page.keyboard.press("Enter")
     expect_focus(frame, "#wizard-title")
     expect(frame.locator("#count-total")).to_have_text(str(expected))
     expect(frame.locator("#wizard-status")).to_have_text("Sending…")  # the first batch went

@@ -103,6 +103,19 @@ def test_templates_create_use_edit_delete_and_copy(page: Page, stack: Stack,
     expect(dialog).to_be_visible()
     assert own_templates(stack) == []
 
+    # Over the limit the text stays whole (the box used to keep 1,600 characters without a
+    # word): the counter says by how much, and saving is refused with the reason.
+    long = "Our news. " * 200
+    body.fill(long)
+    expect(body).to_have_value(long)
+    expect(dialog.locator("#counter-chars")).to_have_text(f"{len(long)} characters of 1600")
+    expect(dialog).to_contain_text(
+        f"The message is {len(long) - 1600} characters over the limit of 1600.")
+    frame.locator("#template-save").click()
+    expect(frame.locator("#template-form [data-error-for=body]")).to_have_text(
+        str(body_error(long)))
+    assert own_templates(stack) == []
+
     good = "Happy birthday {customer_first_name}! Enjoy 20% off this month."
     body.fill(good)
     expect_counter(dialog, good)

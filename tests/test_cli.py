@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
+from sidecar.config import Settings
 from sidecar.phones import normalise_phone
+from sidecar.runtime import Runtime
 from sidecar.sample_data import build_booknetic, set_option
 from sidecar.schema import migrate
+from sidecar.segments import SegmentQuery
 from tests.reference_model import SEGMENT_KEYS, expected_preview
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,18 +117,24 @@ def test_segments_preview_json_contract(any_url: str, engine_for) -> None:
             args += [f"--service={services[0]}", f"--service={services[1]}",
                      "--min-appointments", "3"]
             filters = {"service_ids": services, "min_appointments": 3}
+        elif segment == "all_with_phone":
+            args += ["--exclude-upcoming-days", "7"]
+            filters = {"exclude_upcoming_days": 7}
         result = run_cli(any_url, *args)
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
         assert list(data) == ["segment", "count", "sample", "skipped_invalid_phone",
-                              "skipped_duplicate_phone", "skipped_suppressed"]
+                              "skipped_duplicate_phone", "skipped_suppressed",
+                              "skipped_upcoming"]
         expected = expected_preview(ds, segment, tenant_id=tenant, now=int(time.time()),
                                     **filters)
         assert data["segment"] == segment
         assert data["count"] == expected.count, segment
         assert (data["skipped_invalid_phone"], data["skipped_duplicate_phone"],
-                data["skipped_suppressed"]) == (expected.skipped_invalid_phone,
-                                                expected.skipped_duplicate_phone, 0)
+                data["skipped_suppressed"], data["skipped_upcoming"]) == (
+            expected.skipped_invalid_phone, expected.skipped_duplicate_phone, 0,
+            expected.skipped_upcoming)
+        assert (expected.skipped_upcoming > 0) == (segment == "all_with_phone")
         assert [s["customer_id"] for s in data["sample"]] == sorted(
             expected.recipients.values())[:5]
         for row in data["sample"]:
@@ -165,3 +175,62 @@ def test_errors_exit_by_their_family(sqlite_url: str, engine_for) -> None:
     missing = run_cli(sqlite_url, "suppressions", "remove", "+12025550143")
     assert missing.returncode == 1, missing
     assert missing.stderr == "bkntc-sms: +12025550143 is not on the suppression list\n"
+
+
+def test_preview_with_a_body_and_a_campaign_with_the_new_filter(sqlite_url: str,
+                                                               engine_for) -> None:
+    """`segments preview --body` adds the render report (the service's, the same in
+    --json), a bad body exits 2 naming --body; `campaigns create --exclude-upcoming-days`
+    stores the filter."""
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=30)
+    migrate(engine, "wp_")
+    body = "Hi {customer_first_name}, it\u2019s been a while!"
+    args = ["segments", "preview", "repeat", "--exclude-upcoming-days", "30", "--body", body]
+    result = run_cli(sqlite_url, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    runtime = Runtime.build(Settings.from_env({"BKNTC_SMS_DATABASE_URL": sqlite_url}),
+                            engine=engine)
+    query = SegmentQuery("repeat", exclude_upcoming_days=30)
+    assert data["render"] == runtime.segments.preview(query, body=body).render
+    assert data["render"]["messages"] == data["count"] > 0
+    text_out = run_cli(sqlite_url, *args)
+    assert f"messages:   {data['count']}, {data['render']['segments_total']} SMS segments" \
+        in text_out.stdout
+    assert "'\u2019' in" in text_out.stdout and "(from the message)" in text_out.stdout
+    bad = run_cli(sqlite_url, "segments", "preview", "repeat", "--body", "x" * 1601)
+    assert bad.returncode == 2 and bad.stderr.startswith("bkntc-sms: --body: the message is")
+    created = run_cli(sqlite_url, "campaigns", "create", "--name", "Not booked",
+                      "--segment", "inactive_90", "--body", "We miss you",
+                      "--exclude-upcoming-days", "14", "--json")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["filters"]["exclude_upcoming_days"] == 14
+    refused = run_cli(sqlite_url, "campaigns", "create", "--name", "x", "--segment", "repeat",
+                      "--body", "y", "--exclude-upcoming-days", "400")
+    assert refused.returncode == 2 and "exclude_upcoming_days" in refused.stderr
+
+
+def test_show_says_how_many_wait_to_retry_and_when(sqlite_url: str, engine_for) -> None:
+    engine = engine_for(sqlite_url)
+    build_booknetic(engine, "wp_", "single", int(time.time()) - 1000, customers_per_tenant=20)
+    runtime = Runtime.build(Settings.from_env({"BKNTC_SMS_DATABASE_URL": sqlite_url}),
+                            engine=engine)
+    campaigns = runtime.campaigns
+    cid = campaigns.create(None, {"name": "Retry", "segment": "all_with_phone",
+                                  "body": "Hi"})["id"]
+    campaigns.send(None, cid)
+    later = int(time.time()) + 7200  # far from the CLI's "now", whenever it runs
+    r = runtime.tables.recipients
+    with engine.begin() as conn:  # four transient failures, as the engine records them
+        ids = conn.execute(select(r.c.id).where(r.c.campaign_id == cid).order_by(r.c.id)
+                           .limit(4)).scalars().all()
+        conn.execute(update(r).where(r.c.id.in_(ids)).values(attempts=1,
+                                                             next_attempt_at=later))
+    shown = run_cli(sqlite_url, "campaigns", "show", str(cid))
+    assert shown.returncode == 0, shown.stderr
+    # In the business timezone with its name, as the pages show it.
+    when = runtime.booknetic.business_zone(None).format(later)
+    assert f"4 waiting to retry at {when}" in shown.stdout
+    data = json.loads(run_cli(sqlite_url, "campaigns", "show", str(cid), "--json").stdout)
+    assert (data["retry_waiting"], data["next_retry_at"]) == (4, later)

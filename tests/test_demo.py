@@ -72,6 +72,8 @@ def test_demo_command_sends_a_campaign_end_to_end(demo: str, browser: Browser) -
         row = frame.locator("#campaign-table tbody tr").first
         expect(row).to_contain_text("Demo: see you soon")
         row.locator("button[data-action=send]").click()
+        expect(frame.locator("#send-recipients")).to_have_text(f"{recipients:,}")
+        frame.locator("#send-confirm").click()
         dialog = frame.locator("#progress-dialog")
         expect(dialog).to_be_visible()
         # The demo's fake Twilio fails a few requests on purpose; retries come 10-30 s later
@@ -84,6 +86,8 @@ def test_demo_command_sends_a_campaign_end_to_end(demo: str, browser: Browser) -
         failed = int(frame.locator("#count-failed").inner_text())
         assert sent + failed == recipients and sent > 0
         expect(frame.locator("#wizard-status")).to_contain_text("Done")
+        # The demo salon is in Chicago: times are shown there, named.
+        expect(frame.locator("#wizard-times")).to_contain_text("(America/Chicago)")
         frame.locator("#wizard-logs").click()
         expect(frame.locator("#log-table tbody tr")).to_have_count(min(recipients, 50))
     finally:

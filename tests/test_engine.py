@@ -233,7 +233,7 @@ def test_permanent_errors_fail_at_once_and_opt_outs_are_suppressed(shop: Shop) -
     with shop.engine.connect() as conn:
         suppressed = {r.phone: r.source for r in conn.execute(
             shop.runtime.tables.suppressions.select())}
-    assert suppressed == {"+15005550004": "opt_out"}
+    assert suppressed == {"+15005550004": "provider"}
     shop.assert_counters_match_rows(cid)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -20,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from sidecar.providers.fake_twilio import TIMEOUT, DeliveryRules, FakeTwilio
+from sidecar.sample_data.throwaway_mariadb import free_port
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token"
@@ -552,3 +556,55 @@ def test_callback_rates_apply_to_a_share_of_messages(receiver: Receiver) -> None
         assert shapes["out of order"] > 0
     finally:
         server.stop()
+
+
+# --- inbound messages ---------------------------------------------------------------------
+
+INBOUND_FIELDS = {"MessageSid", "SmsSid", "SmsMessageSid", "AccountSid", "From", "To", "Body",
+                  "NumMedia", "NumSegments", "SmsStatus", "ApiVersion", "FromCountry",
+                  "FromState", "FromCity", "FromZip", "ToCountry", "ToState", "ToCity", "ToZip"}
+
+
+def test_inbound_messages_are_signed_like_twilio(fake: FakeTwilio, receiver: Receiver) -> None:
+    url = f"{receiver.url}/twilio/inbound?site=1"
+    answer = fake.send_inbound(url, "+16175550142", " Stop ", opt_out_type="STOP")
+    plain = fake.send_inbound(url, "+33612345678", "hello", to="+15005550007")
+    assert (answer.status, plain.status) == (204, 204)
+    (path, form, signature), (_, other, other_signature) = receiver.calls
+    validator = RequestValidator(TOKEN)
+    assert path == "/twilio/inbound?site=1"
+    assert validator.validate(url, form, signature)
+    assert not validator.validate(url, {**form, "Body": "START"}, signature)
+    assert not validator.validate(url.replace("site=1", "site=2"), form, signature)
+    assert set(form) == INBOUND_FIELDS | {"OptOutType"} and set(other) <= set(form)
+    assert (form["From"], form["To"], form["Body"], form["OptOutType"]) == (
+        "+16175550142", SENDER, " Stop ", "STOP")
+    assert form["AccountSid"] == SID and form["MessageSid"] == form["SmsSid"]
+    assert form["MessageSid"].startswith("SM") and len(form["MessageSid"]) == 34
+    assert (form["SmsStatus"], form["NumMedia"], form["FromCountry"]) == ("received", "0", "US")
+    assert (other["From"], other["To"], other["FromCountry"]) == ("+33612345678",
+                                                                   "+15005550007", "FR")
+    assert "OptOutType" not in other and other["MessageSid"] != form["MessageSid"]
+    assert validator.validate(url, other, other_signature)
+
+
+def test_inbound_from_the_command_line(receiver: Receiver) -> None:
+    url = f"{receiver.url}/wp-json/bkntc-sms/v1/twilio/inbound"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
+    sent = subprocess.run(
+        [sys.executable, "-m", "sidecar.providers.fake_twilio", "inbound", "--url", url,
+         "--from", "+16175550142", "--body", "stop", "--opt-out-type", "STOP",
+         "--auth-token", TOKEN], capture_output=True, text=True, env=env, timeout=WAIT)
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == "HTTP 204"
+    [(_, form, signature)] = receiver.calls
+    assert RequestValidator(TOKEN).validate(url, form, signature)
+    assert (form["From"], form["Body"], form["OptOutType"]) == ("+16175550142", "stop", "STOP")
+
+    closed = f"http://127.0.0.1:{free_port()}/twilio/inbound"
+    refused = subprocess.run(
+        [sys.executable, "-m", "sidecar.providers.fake_twilio", "inbound", "--url", closed,
+         "--from", "+16175550142", "--body", "START"], capture_output=True, text=True,
+        env=env, timeout=WAIT)
+    assert refused.returncode == 1 and f"no answer from {closed}" in refused.stderr
+    assert len(receiver.calls) == 1

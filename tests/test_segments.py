@@ -22,8 +22,9 @@ from sidecar.db import make_engine
 from sidecar.phone_region import RegionResolver
 from sidecar.phones import normalise_phone
 from sidecar.sample_data import Dataset, create_tables, load_dataset, make_dataset
+from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.schema import migrate, sms_tables
-from sidecar.segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService
+from sidecar.segments import DAY, SEGMENTS, SegmentError, SegmentQuery, SegmentService
 from tests.conftest import MariaDBServer
 from tests.reference_model import SEGMENT_KEYS, expected_preview
 
@@ -106,6 +107,12 @@ def _filter_cases(ds: Dataset, tenant: int | None) -> list[dict[str, Any]]:
         {"min_appointments": 2},
         {"min_appointments": 3, "service_ids": services[1:2]},
         {"exclude_suppressed": False},
+        # exclude_upcoming_days looks at every active appointment, whatever the filters:
+        # the boundary customers sit at now + 1 s, now + 7 days and now + 7 days + 1 s.
+        {"exclude_upcoming_days": 7},
+        {"exclude_upcoming_days": 30, "service_ids": services[:1]},
+        {"exclude_upcoming_days": 1, "statuses": ["canceled"], "exclude_suppressed": False},
+        {"exclude_upcoming_days": 0},
     ]
 
 
@@ -132,9 +139,11 @@ def test_segment_matches_reference_model(loaded: Loaded, segment: str) -> None:
             assert got["recipients"] == expected.recipients, where
             preview = got["preview"]
             assert (preview.count, preview.skipped_invalid_phone,
-                    preview.skipped_duplicate_phone, preview.skipped_suppressed) == (
+                    preview.skipped_duplicate_phone, preview.skipped_suppressed,
+                    preview.skipped_upcoming) == (
                 expected.count, expected.skipped_invalid_phone,
-                expected.skipped_duplicate_phone, expected.skipped_suppressed), where
+                expected.skipped_duplicate_phone, expected.skipped_suppressed,
+                expected.skipped_upcoming), where
             # The sample is the recipients with the lowest customer ids, with their names.
             sample_ids = [row["customer_id"] for row in preview.sample]
             assert sample_ids == sorted(expected.recipients.values())[:1000], where
@@ -143,6 +152,63 @@ def test_segment_matches_reference_model(loaded: Loaded, segment: str) -> None:
                 assert row["first_name"] == (by_id[row["customer_id"]]["first_name"] or "")
                 assert row["phone"] == normalise_phone(by_id[row["customer_id"]]
                                                        ["phone_number"])
+
+
+def test_upcoming_exclusion_comes_before_one_recipient_per_number(loaded: Loaded) -> None:
+    """The lowest id of a shared number books for the day after tomorrow: with
+    exclude_upcoming_days the number goes to the next customer who shares it (the rule
+    applies before one-recipient-per-number), and without it nothing changes."""
+    tenant = loaded.ds.tenant_ids[0]
+    scenario = loaded.ds.customers_of(tenant)[:len(SCENARIO_KEYS)]
+    lowest = scenario[SCENARIO_KEYS.index("dup_old_low_id")]
+    runner_up = scenario[SCENARIO_KEYS.index("dup_recent")]
+    phone = normalise_phone(lowest["phone_number"])
+    assert phone and normalise_phone(runner_up["phone_number"]) == phone
+    template = next(a for a in loaded.ds.appointments if a["customer_id"] == lowest["id"])
+    booking = {**template, "id": max(a["id"] for a in loaded.ds.appointments) + 1,
+               "starts_at": NOW + 2 * DAY, "ends_at": NOW + 2 * DAY + 3600,
+               "busy_from": NOW + 2 * DAY, "busy_to": NOW + 2 * DAY + 3600,
+               "status": "approved"}
+    appointments = Booknetic(loaded.engine, PREFIX).appointments
+    with loaded.engine.begin() as conn:  # the customer books (the test plays Booknetic)
+        conn.execute(appointments.insert().values(**booking))
+    booked = dataclasses.replace(loaded.ds, appointments=[*loaded.ds.appointments, booking])
+    try:
+        for segment, days in (("all_with_phone", 7), ("all_with_phone", 2), ("repeat", 30)):
+            filters = {"exclude_upcoming_days": days, "exclude_suppressed": False}
+            query = SegmentQuery.from_filters(segment, filters, tenant)
+            got = _actual(loaded, query, None)
+            expected = expected_preview(booked, segment, tenant_id=tenant, now=NOW, **filters)
+            assert got["recipients"] == expected.recipients, (segment, days)
+            assert got["preview"].skipped_upcoming == expected.skipped_upcoming
+            if segment == "all_with_phone":
+                assert got["recipients"][phone] == runner_up["id"]
+        without = _actual(loaded, SegmentQuery("all_with_phone", tenant,
+                                               exclude_suppressed=False), None)
+        assert without["recipients"][phone] == lowest["id"]
+        assert without["preview"].skipped_upcoming == 0
+        # A window that ends a day before the booking: not excluded.
+        one_day = _actual(loaded, SegmentQuery("all_with_phone", tenant,
+                                               exclude_suppressed=False,
+                                               exclude_upcoming_days=1), None)
+        assert one_day["recipients"][phone] == lowest["id"]
+    finally:
+        with loaded.engine.begin() as conn:
+            conn.execute(appointments.delete().where(appointments.c.id == booking["id"]))
+
+
+def test_upcoming_exclusion_reads_active_appointments_only(loaded: Loaded) -> None:
+    """Canceled and rejected bookings ahead do not exclude; pending, waiting_payment and a
+    booking exactly N days ahead do; one a second later does not."""
+    tenant = loaded.ds.tenant_ids[0]
+    scenario = dict(zip(SCENARIO_KEYS, loaded.ds.customers_of(tenant), strict=False))
+    query = SegmentQuery("all_with_phone", tenant, exclude_suppressed=False,
+                         exclude_upcoming_days=7)
+    got = set(_actual(loaded, query, None)["recipients"].values())
+    for kept in ("canceled_only", "future_cancel_old_active", "u7_out", "at_now", "ancient"):
+        assert scenario[kept]["id"] in got, kept
+    for dropped in ("just_future", "u7_in", "waiting_payment", "five_recurring"):
+        assert scenario[dropped]["id"] not in got, dropped
 
 
 def test_default_region_reparses_national_numbers(loaded: Loaded) -> None:
@@ -295,6 +361,11 @@ def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:
         ("repeat", {"min_appointments": -1}, "min_appointments"),
         ("repeat", {"min_appointments": "two"}, "min_appointments"),
         ("repeat", {"exclude_suppressed": "yes"}, "exclude_suppressed"),
+        ("repeat", {"exclude_upcoming_days": -1}, "exclude_upcoming_days"),
+        ("repeat", {"exclude_upcoming_days": 366}, "exclude_upcoming_days"),
+        ("repeat", {"exclude_upcoming_days": "soon"}, "exclude_upcoming_days"),
+        ("repeat", {"exclude_upcoming_days": 1.5}, "exclude_upcoming_days"),
+        ("repeat", {"exclude_upcoming_days": True}, "exclude_upcoming_days"),
     ],
 )
 def test_bad_filters_name_the_field(segment: str, filters: dict[str, Any], field: str) -> None:

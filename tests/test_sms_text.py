@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sidecar.sms_text import (
     GSM7_BASIC,
@@ -143,3 +145,46 @@ def test_ucs2_chars_are_distinct_in_order_of_first_appearance() -> None:
 
 def test_max_body_chars_matches_twilio() -> None:
     assert MAX_BODY_CHARS == 1600
+
+
+# --- the counter against a literal reading of the rules -----------------------------------
+
+
+def _literal_count(text: str) -> tuple[str, int, int, list[str]]:
+    """The rules one character at a time (the counter's first version): any character
+    outside GSM-7 makes it UCS-2; extension characters and astral ones cost 2 units; a part
+    never splits a 2-unit character."""
+    ucs2 = list(dict.fromkeys(c for c in text if c not in GSM7_BASIC | GSM7_EXTENSION))
+    if ucs2:
+        costs = [2 if ord(c) > 0xFFFF else 1 for c in text]
+        single, multi = 70, 67
+    else:
+        costs = [2 if c in GSM7_EXTENSION else 1 for c in text]
+        single, multi = 160, 153
+    units = sum(costs)
+    if units <= single:
+        return ("UCS-2" if ucs2 else "GSM-7"), units, (1 if units else 0), ucs2
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > multi:
+            segments, used = segments + 1, 0
+        used += cost
+    return ("UCS-2" if ucs2 else "GSM-7"), units, segments, ucs2
+
+
+_ALPHABET = "aZ0 .,'\n" + "€^{}[]~|\\\f" + "éçá" + RIGHT_QUOTE + NBSP + EMOJI + "\U0001f338"
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=700))
+def test_fast_counter_agrees_with_the_literal_rules(text: str) -> None:
+    info = count_segments(text)
+    assert (info.encoding, info.units, info.segments, info.ucs2_chars) == _literal_count(text)
+
+
+@pytest.mark.parametrize("size", range(60, 460, 7))
+@pytest.mark.parametrize("filler", ["a", "€", "ç", EMOJI, "a€", "ç" + EMOJI])
+def test_fast_counter_agrees_at_every_part_boundary(size: int, filler: str) -> None:
+    text = (filler * size)[:size]
+    info = count_segments(text)
+    assert (info.encoding, info.units, info.segments, info.ucs2_chars) == _literal_count(text)

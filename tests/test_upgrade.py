@@ -61,9 +61,10 @@ from tests.web_support import (
 ROOT = Path(__file__).resolve().parent.parent
 STAMPED = "recognised an install made before migrations were recorded: stamped at revision 0001"
 APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
-APPLIED_0003 = "applied 0003: delivery status per recipient"
-APPLIED_0008 = "applied 0008: campaign leases, processes and a shared rate limit"
-APPLIED = [APPLIED_0002, APPLIED_0003, APPLIED_0008]
+# Every revision after the baseline, as `migrate` reports applying them.
+AFTER_BASELINE = [r for r in revisions() if r.id != "0001"]
+APPLIED = [f"applied {r.id}: {r.description}" for r in AFTER_BASELINE]
+APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
 FLEET_TABLES = ("campaign_leases", "processes", "rate_limits")
 
 
@@ -98,7 +99,11 @@ def test_the_frozen_baseline_is_the_released_0_1_0_schema() -> None:
 
 def test_one_linear_history_and_frozen_revisions() -> None:
     found = revisions()
-    assert [r.id for r in found] == [f"{n:04d}" for n in range(1, len(found) + 1)]
+    # Numbered in order (a branch may skip numbers that parallel branches hold until they
+    # are merged and renumbered).
+    ids = [r.id for r in found]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and ids[0] == "0001"
+    assert all(len(i) == 4 and i.isdigit() for i in ids)
     assert head() == found[-1].id and all(r.description for r in found)
     versions = ROOT / "sidecar" / "migrations" / "versions"
     for path in versions.glob("[0-9]*.py"):
@@ -115,10 +120,11 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     engine, legacy = old.engine, old.legacy
     before = dump(engine)
     found = status(engine, PREFIX)
-    assert (found.state, found.current, [r.id for r in found.pending]) == ("0.1.0", "0001",
-                                                                          ["0002", "0003", "0008"])
+    assert (found.state, found.current, [r.id for r in found.pending]) == (
+        "0.1.0", "0001", [r.id for r in AFTER_BASELINE])
 
     assert migrate(engine, PREFIX) == [STAMPED, *APPLIED]  # built-ins were all there
+    assert APPLIED[0] == APPLIED_0002
     assert dump(engine) == before
     _delivery_columns_after_0003(engine, legacy)
     assert [row_count(engine, t) for t in FLEET_TABLES] == [0, 0, 0]  # 0008: new, empty
@@ -209,11 +215,24 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
     assert sorted(t["id"] for t in templates["templates"]) == legacy.tenant1_templates
     suppressions = api.get("/api/v1/suppressions").json()["suppressions"]
     assert sorted(s["phone"] for s in suppressions) == legacy.tenant1_suppressions
-    assert {s["source"] for s in suppressions} == {"manual", "bulk", "opt_out"}
-    chart = {d["day"]: (d["sent"], d["failed"]) for d in api.get("/api/v1/dashboard")
-             .json()["chart"]}
+    # 0004: the automatic 21610 opt-out is a provider row, by hand and pasted are manual.
+    assert {s["phone"]: s["source"] for s in suppressions} == dict(zip(
+        legacy.tenant1_suppressions, ["manual", "manual", "provider"], strict=True))
+    assert [s["phone"] for s in api.get("/api/v1/suppressions?source=provider").json()
+            ["suppressions"]] == [legacy.tenant1_suppressions[2]]
+    dashboard = api.get("/api/v1/dashboard").json()
+    chart = {d["day"]: (d["sent"], d["failed"]) for d in dashboard["chart"]}
     assert sorted(v for v in chart.values() if v != (0, 0)) == [(1, 1), (6, 4)]
+    assert dashboard["opt_outs"] == 1  # that opt-out, two days before the upgrade
     assert api.get("/api/v1/status").json()["halt"]["reason"] == legacy.halt_reason
+    # Revision 0005's settings: every tenant starts with the defaults, and a change is kept
+    # for its tenant only.
+    defaults = api.get("/api/v1/settings").json()
+    assert defaults == api.as_(TENANT2).get("/api/v1/settings").json()
+    assert defaults["quiet_hours"] == {"start": "09:00", "end": "20:00"}
+    assert api.put("/api/v1/settings", {"attribution_days": 14}).json()[
+        "attribution_days"] == 14
+    assert api.as_(TENANT2).get("/api/v1/settings").json() == defaults
     # The rebuilt phones table is filled by the first phone check: segments work at once.
     preview = api.post("/api/v1/segments/preview", {"segment": "all_with_phone"}).json()
     assert preview["count"] > 20
@@ -265,7 +284,8 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     before = dump(old.engine)
     shown = run_cli(old.url, "migrate", "--status")
     assert shown.returncode == 0, shown.stderr
-    assert "made by 0.1.0" in shown.stdout and "would apply 3:" in shown.stdout
+    assert "made by 0.1.0" in shown.stdout
+    assert f"would apply {len(AFTER_BASELINE)}:" in shown.stdout
     assert "0002  phones keyed by (tenant, region, customer)" in shown.stdout
     data = json.loads(run_cli(old.url, "migrate", "--status", "--json").stdout)
     assert (data["state"], data["current"], data["head"]) == ("0.1.0", "0001", head())
@@ -279,35 +299,83 @@ def test_migrate_status_then_migrate_by_the_command_line(old: Old) -> None:
     assert dump(old.engine) == before
 
 
+def _sources(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {r.phone: r.source for r in conn.execute(
+            text(f"SELECT phone, source FROM {PREFIX}bkntc_sms_suppressions"))}
+
+
+def _scalar(engine: Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
 def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> None:
     engine = old.engine
     before = dump(engine)
     migrate(engine, PREFIX)
-    with engine.begin() as conn:  # a delivery reported since the upgrade
+    newest, previous = revisions()[-1], revisions()[-2]
+    down = run_cli(old.url, "migrate", "--down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == f"reverted {newest.id}: {newest.description}"
+    assert status(engine, PREFIX).current == previous.id
+    assert dump(engine) == before
+    assert migrate(engine, PREFIX) == [f"applied {newest.id}: {newest.description}"]
+
+    kept = _sources(engine)
+    day = START // 86400 - 3  # tenant 2 has a daily_stats row that day since 0.1.0
+    with engine.begin() as conn:
+        # A STOP reply (0004's own source) and deliveries (0003's) since the upgrade.
+        conn.execute(text(f"INSERT INTO {PREFIX}bkntc_sms_suppressions (tenant_id, phone, "
+                          "reason, source, created_at) VALUES (2, '+16175552950', "
+                          f"'Replied STOP', 'keyword', {day * 86400 + 60})"))
         conn.execute(text(f"UPDATE {PREFIX}bkntc_sms_recipients SET delivery_status = "
                           "'delivered', delivered_at = sent_at + 5 WHERE status = 'sent'"))
-    down = run_cli(old.url, "migrate", "--down")
+    delivered = f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients WHERE delivered_at > 0"
+    assert _scalar(engine, delivered) == 8
+
+    down = run_cli(old.url, "migrate", "--to", "0003")
     assert down.returncode == 0, down.stderr
-    assert down.stdout.strip() == "reverted 0008: campaign leases, processes and a shared " \
-                                  "rate limit"
+    assert down.stdout.splitlines()[-1] == ("reverted 0004: suppression sources manual, "
+                                            "keyword, provider; opt-outs per day")
     assert status(engine, PREFIX).current == "0003"
-    assert not {f"{PREFIX}bkntc_sms_{t}" for t in FLEET_TABLES} & set(
+    assert not {f"{PREFIX}bkntc_sms_{t}" for t in FLEET_TABLES} & set(  # 0008's tables
         inspect(engine).get_table_names())
-    assert dump(engine) == before
-    down = run_cli(old.url, "migrate", "--down")
-    assert down.returncode == 0, down.stderr
-    assert down.stdout.strip() == "reverted 0003: delivery status per recipient"
+    assert "opt_outs" not in columns(engine, "daily_stats")
+    assert _scalar(engine, delivered) == 8  # 0003's data is not 0004's to touch
+    # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).
+    assert kept == {"+16175552910": "manual", "+16175552920": "manual",
+                    "+16175552930": "provider", "+16175552940": "manual"}
+    assert _sources(engine) == {**kept, "+16175552930": "opt_out", "+16175552950": "opt_out"}
+    # Up again: the STOP reply comes back as a provider row (which automatic source it was
+    # is what the downgrade loses) and is counted on its day.
+    assert migrate(engine, PREFIX)[0] == APPLIED_0004
+    assert _sources(engine) == {**kept, "+16175552950": "provider"}
+    assert _scalar(engine, f"SELECT opt_outs FROM {PREFIX}bkntc_sms_daily_stats "
+                           f"WHERE tenant_id = 2 AND day = {day}") == 1
+    assert run_cli(old.url, "migrate", "--to", "0003").returncode == 0
+
+    # Down to 0002 with those deliveries: 0003's columns and table go.
+    to_0002 = run_cli(old.url, "migrate", "--to", "0002")
+    assert to_0002.returncode == 0, to_0002.stderr
+    assert to_0002.stdout.splitlines()[-1] == "reverted 0003: delivery status per recipient"
     assert status(engine, PREFIX).current == "0002"
     assert not {"delivery_status", "delivery_check_at"} & set(columns(engine, "recipients"))
     assert "delivered" not in columns(engine, "campaigns") + columns(engine, "daily_stats")
     assert "wp_bkntc_sms_early_statuses" not in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {PREFIX}bkntc_sms_suppressions "
+                          "WHERE phone = '+16175552950'"))
     assert dump(engine) == before
-    down = run_cli(old.url, "migrate", "--down")
-    assert down.returncode == 0, down.stderr
-    assert down.stdout.strip() == "reverted 0002: phones keyed by (tenant, region, customer)"
+
+    # Every revision reverted, back to 0.1.0's own tables, and up again.
+    back = run_cli(old.url, "migrate", "--to", "0001")
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.splitlines() == [APPLIED_0002.replace("applied", "reverted")]
     assert status(engine, PREFIX).current == "0001"
     assert columns(engine, "phones") == ["customer_id", "tenant_id", "raw_phone", "e164",
                                          "checked_at"]
+    assert f"{PREFIX}bkntc_sms_settings" not in inspect(engine).get_table_names()
     assert dump(engine) == before
     with engine.connect() as conn:  # what 0.1.0 reads its schema version from
         assert conn.execute(text(f"SELECT value FROM {PREFIX}bkntc_sms_meta "
@@ -316,6 +384,7 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
         down_one(engine, PREFIX)
     assert migrate(engine, PREFIX) == APPLIED
     assert dump(engine) == before and status(engine, PREFIX).up_to_date
+    assert _sources(engine) == kept
 
 
 def test_three_processes_upgrading_at_once(old: Old) -> None:

@@ -16,9 +16,10 @@ before: every `bkntc_sms_*` table but the nonces (each signed request stores its
 that is the replay protection working) and every Booknetic/WordPress table, compared by
 CHECKSUM TABLE, and the fake Twilio has received nothing.
 
-Twilio's webhooks (`Endpoint.webhook`) get garbage form bodies whose MessageSid is never a
-message id, each signed by "Twilio" over exactly the fields the app will parse, so it too
-reaches the handler; the contract answers those 204 (ignored), and nothing may change.
+Twilio's webhooks (`Endpoint.webhook`) get garbage form bodies whose MessageSid (status) is
+never a message id and whose From (inbound) is never a phone number, each signed by "Twilio"
+over exactly the fields the app will parse, so it too reaches the handler; the contract
+answers those 204 or 200 with empty TwiML (ignored), and nothing may change.
 
 Deterministic and bounded for a busy CI machine: derandomize=True (the same examples every
 run), no deadline, no example database, MAX_EXAMPLES per route plus the KNOWN_CASES that
@@ -44,7 +45,7 @@ from werkzeug.test import EnvironBuilder
 from tests.conftest import MariaDBServer
 from tests.security_support import ALL, ENDPOINTS, Endpoint
 from tests.web_support import NO_BODY, Reply, Signed, Web, web_fixture
-from tests.webhook_support import FORM, twilio_signed
+from tests.webhook_support import FORM, public_url, twilio_signed
 
 MAX_EXAMPLES = 20
 SETTINGS = settings(derandomize=True, deadline=None, database=None, max_examples=MAX_EXAMPLES,
@@ -68,10 +69,18 @@ POISONED: dict[str, tuple[str, ...]] = {
     "POST /api/v1/suppressions/bulk": ("numbers",),
     "POST /api/v1/sms/test": ("phone", "body"),
     "POST /api/v1/sms/send": ("body",),
+    # Every setting may be null or an object, so only one is poisoned, with neither.
+    "PUT /api/v1/settings": ("quiet_hours",),
     "POST /twilio/status": ("MessageSid",),  # never a message id: the callback is ignored
+    "POST /twilio/inbound": ("From",),  # never a phone number (WEBHOOK_POISON): ignored
 }
+# Fields that accept null or an object: their poison is everything else.
+NULLABLE_OBJECTS = frozenset({"quiet_hours"})
+# A poisoned webhook field holds text (a form has nothing else) that cannot be valid.
+WEBHOOK_POISON = {"From": lambda text: not text.strip().startswith("+")}
 FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_ids",
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
+                 "exclude_upcoming_days",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
                  "page", "per_page", "status", "q", "progress"})
 
@@ -144,14 +153,19 @@ def bodies(ep: Endpoint) -> st.SearchStrategy[bytes]:
     fields = POISONED.get(ep.name)
     if ep.webhook:
         assert fields is not None
-        forms = st.builds(lambda obj, field, bad: urlencode(
-            {**{str(k): str(v) for k, v in obj.items()}, field: str(bad)},
-            errors="surrogatepass").encode(), any_object, st.sampled_from(fields), odd_text)
+        poisoned = st.sampled_from(fields).flatmap(lambda field: st.tuples(
+            st.just(field), odd_text.filter(WEBHOOK_POISON.get(field, lambda _: True))))
+        forms = st.builds(lambda obj, pair: urlencode(
+            {**{str(k): str(v) for k, v in obj.items()}, pair[0]: str(pair[1])},
+            errors="surrogatepass").encode(), any_object, poisoned)
         return weighted((3, forms), (1, raw_garbage))
     if fields is None:
         return weighted((2, any_object.map(_dumps)), (1, raw_garbage))
-    poisoned = st.builds(lambda obj, field, bad: _dumps({**obj, field: bad}),
-                         any_object, st.sampled_from(fields), poison)
+    poisoned = st.builds(lambda obj, pair: _dumps({**obj, pair[0]: pair[1]}), any_object,
+                         st.sampled_from(fields).flatmap(lambda field: st.tuples(
+                             st.just(field), poison.filter(
+                                 lambda v: v is not None and not isinstance(v, dict))
+                             if field in NULLABLE_OBJECTS else poison)))
     return weighted((3, poisoned), (1, raw_garbage.filter(_not_an_object)))
 
 
@@ -281,7 +295,7 @@ def signed(garbage: Garbage, ep: Endpoint, object_id: str, query: str, body: byt
     if ep.webhook:  # "Twilio" signs the fields exactly as the app will parse them
         form = EnvironBuilder(method="POST", data=body, content_type=FORM).get_request().form
         _, headers = twilio_signed(garbage.web.twilio_token, form.to_dict(flat=True),
-                                   signed_form=form)
+                                   url=public_url(ep.template), signed_form=form)
         signed = garbage.web.client.prepare(ep.method, path, raw_body=body, who=who,
                                             content_type=FORM)
         return Signed(signed.method, signed.path, signed.body, {**signed.headers, **headers})
@@ -296,8 +310,8 @@ def test_garbage_never_gets_a_5xx_and_never_writes(garbage: Garbage, ep: Endpoin
         reply: Reply = garbage.web.client.send(request)
         assert reply.status < 500, (request.method, request.path[:300], body[:300], reply)
         assert reply.status not in (401, 403), ("stopped before the handler", reply)
-        if ep.webhook:  # Twilio is answered 204 whatever it says, or its form is refused
-            assert reply.status in (204, 400, 413), (body[:300], reply)
+        if ep.webhook:  # Twilio is answered (204, or 200 TwiML) whatever it says, or its
+            assert reply.status in (ep.ok, 400, 413), (body[:300], reply)  # form is refused
         elif ep.method != "GET":
             assert reply.status >= 400, ("garbage was accepted", body[:300], reply)
         if reply.status >= 400 and reply.mimetype == "application/json":

@@ -21,7 +21,7 @@ import requests
 from sidecar.web.relay import create_relay
 from sidecar.web.server import BackgroundServer
 from tests.conftest import MariaDBServer, start_mariadb
-from tests.security_support import ALL, ENDPOINTS, EP_IDS, Endpoint
+from tests.security_support import ALL, ENDPOINTS, EP_IDS, Endpoint, failed_campaign
 from tests.web_support import (
     SECRET,
     Reply,
@@ -72,7 +72,8 @@ def outage() -> Iterator[Outage]:
                                                   clock=web.runtime.clock)).start()
             ids = {"campaign": web.campaign(1, name="Outage draft"),
                    "logs": web.sent_campaign(1, name="Outage sent"),
-                   "template": web.template(1), "suppression": web.suppression(1)}
+                   "template": web.template(1), "suppression": web.suppression(1),
+                   "failed": failed_campaign(web, "Outage failed")}
             try:
                 yield Outage(server, web, http, relay, ids)
             finally:

@@ -147,6 +147,8 @@ def test_campaign_end_to_end_through_wordpress(single: Site, browser: Browser) -
     # nothing happened and the campaign stayed a draft).
     frame = page_ready(page)
     frame.locator(f'#campaign-table tr[data-id="{campaign_id}"] button[data-action=send]').click()
+    expect(frame.locator("#send-recipients")).to_have_text(f"{previewed:,}", timeout=60000)
+    frame.locator("#send-confirm").click()
     expect(frame.locator("#wizard-close")).to_be_visible(timeout=60000)
     page.screenshot(path=str(SHOTS / "wordpress-wizard-done.png"))
     progress = single.runtime.campaigns.progress(None, campaign_id)

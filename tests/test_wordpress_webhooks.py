@@ -1,8 +1,9 @@
 """Twilio's public webhooks through a real WordPress (DESIGN.md §10): the bridge's two REST
 routes relay Twilio's raw request to the sidecar's /twilio/status and /twilio/inbound,
-bridge-signed, with X-Bkntc-Public-Url and X-Twilio-Signature; they refuse everything else
-without reaching the sidecar; and the bridge records the public base the sidecar builds its
-StatusCallback URLs on (option bkntc_sms_public_base_url).
+bridge-signed, with X-Bkntc-Public-Url and Twilio's signature headers; they refuse
+everything else without reaching the sidecar; and the bridge records the public base the
+sidecar builds its StatusCallback URLs on (option bkntc_sms_public_base_url). The whole
+callback path, to the database and the logs page, is in test_wordpress_deliveries.py.
 
 The sidecar sits behind tests/wp_e2e_support.py's recording proxy, so every test can see
 exactly what WordPress sent it (or that it sent nothing) and what it answered.
@@ -34,6 +35,7 @@ PUBLIC_BASE_OPTION = "bkntc_sms_public_base_url"
 SIDECAR_URL_OPTION = "bkntc_sms_sidecar_url"
 SETTINGS = "/wp-admin/options-general.php?page=bkntc-sms-bridge"
 LIMIT = 65536  # Webhooks::MAX_BODY
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"  # names Twilio's HMAC-SHA256
 
 # A callback as Twilio posts it, with what a careless relay would change: `+` and %-escapes
 # (of UTF-8 text too), a repeated key, fields not in sorted order.
@@ -80,7 +82,8 @@ def test_a_webhook_reaches_its_sidecar_path_exactly_as_twilio_sent_it(
     before = len(single.recorder.seen)
     content_type = f"{FORM}; charset=UTF-8"
     response = _post(single, path, content_type=content_type,
-                     **{"X-Twilio-Signature": "0Jc+mZ/Ugh1TQyc4gZ8yDsqkNzA="})
+                     **{"X-Twilio-Signature": "0Jc+mZ/Ugh1TQyc4gZ8yDsqkNzA=",
+                        SETTINGS_HEADER: "key=KS1,algorithm=HMAC_SHA256"})
     relayed = single.recorder.seen[before:]
     assert len(relayed) == 1, single.wp.diag(response.text)
     seen = relayed[0]
@@ -90,6 +93,7 @@ def test_a_webhook_reaches_its_sidecar_path_exactly_as_twilio_sent_it(
     headers = seen["headers"]
     assert headers["Content-Type"] == content_type
     assert headers["X-Twilio-Signature"] == "0Jc+mZ/Ugh1TQyc4gZ8yDsqkNzA="
+    assert headers[SETTINGS_HEADER] == "key=KS1,algorithm=HMAC_SHA256"
     # The URL Twilio called, byte for byte (WordPress's slashes on $_SERVER taken off).
     assert headers["X-Bkntc-Public-Url"] == single.wp.url + path
     # Bridge-signed over exactly what was sent, as Twilio: no user, no tenant.
@@ -121,6 +125,7 @@ def test_a_missing_twilio_signature_is_left_for_the_sidecar_to_refuse(single: Si
     _post(single, STATUS)
     (seen,) = single.recorder.seen[before:]
     assert "X-Twilio-Signature" not in seen["headers"]
+    assert SETTINGS_HEADER not in seen["headers"]
     assert seen["headers"]["X-Bkntc-Public-Url"] == single.wp.url + STATUS
 
 

@@ -219,12 +219,15 @@ def fill_0_1_0(engine: Engine, ds: Dataset, now: int) -> Legacy:
 # that revision 0002 rebuilds; meta loses DROPPED_META only).
 KEPT_TABLES = ("suppressions", "templates", "campaigns", "recipients", "locks", "nonces",
                "daily_stats", "meta")
+# Suppression sources revision 0004 renamed: dump() reads every revision's rows with the new
+# names, so rows compare equal across it (test_upgrade checks the stored names on their own).
+SOURCES_0004 = {"opt_out": "provider", "bulk": "manual"}
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of KEPT_TABLES in 0.1.0's columns (reflected, so it reads any revision;
     later revisions' columns are checked by their own tests), sorted, with the meta rows
-    revision 0002 drops left out."""
+    revision 0002 drops left out and suppression sources in 0004's names."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     md = MetaData()
     old = tables_0_1_0(PREFIX)
@@ -233,7 +236,9 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         table = Table(full, md, autoload_with=engine)
         kept = [table.c[c.name] for c in old.tables[full].columns]
         with engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(select(*kept))]
+            rows = [tuple(SOURCES_0004.get(v, v) if c.name == "source" else v
+                          for c, v in zip(kept, r, strict=True))
+                    for r in conn.execute(select(*kept))]
         if name == "meta":
             rows = [r for r in rows if r[0] not in DROPPED_META]
         out[name] = sorted(rows, key=repr)

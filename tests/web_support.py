@@ -493,14 +493,16 @@ class Web:
 
     def state(self) -> tuple[Any, ...]:
         """Everything a refused request must leave untouched: our campaign, recipient,
-        template and suppression rows (CHECKSUM TABLE covers every column of every row) and
-        the requests the fake Twilio received (so not even a refused send was attempted).
+        template, suppression and settings rows (CHECKSUM TABLE covers every column of every
+        row) and the requests the fake Twilio received (so not even a refused send was
+        attempted).
 
         The matrix asks this twice per cell, so it uses one autocommit connection of its own
         (each statement sees everything committed; no pool checkout, ping or rollback)."""
         tables = self.runtime.tables
         names = ", ".join(f"`{t.name}`" for t in (tables.campaigns, tables.recipients,
-                                                  tables.templates, tables.suppressions))
+                                                  tables.templates, tables.suppressions,
+                                                  tables.settings))
         if self.probe is None:
             self.probe = self.mariadb.connect(self.database)
         with self.probe.cursor() as cur:

@@ -54,7 +54,8 @@ class Recorder:
                        if k.lower() in ("content-type", "accept", "x-bkntc-identity",
                                         "x-bkntc-signature", "x-bkntc-csrf",
                                         "x-bkntc-wp-nonce", "x-bkntc-public-url",
-                                        "x-twilio-signature")}
+                                        "x-twilio-signature",
+                                        "x-twilio-webhooks-signature-settings")}
             seen = {"method": request.method, "path": full, "body": body, "headers": headers}
             with self.lock:
                 self.seen.append(seen)

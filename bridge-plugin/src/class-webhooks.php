@@ -43,6 +43,12 @@ final class Webhooks {
 	const FORWARD_RESPONSE_HEADERS = array( 'content-type', 'retry-after' );
 
 	/**
+	 * Twilio's own headers the service's check needs: the signature, and the settings
+	 * header that names its algorithm (HMAC-SHA256) when the account signs that way.
+	 */
+	const FORWARD_REQUEST_HEADERS = array( 'X-Twilio-Signature', 'X-Twilio-Webhooks-Signature-Settings' );
+
+	/**
 	 * Route (under the namespace) → the one service path it relays to.
 	 */
 	const ROUTES = array(
@@ -119,10 +125,12 @@ final class Webhooks {
 			'Content-Type'       => self::header_value( $request->get_header( 'content_type' ) ),
 			'X-Bkntc-Public-Url' => self::public_url(),
 		);
-		$signature = $request->get_header( 'x_twilio_signature' );
-		if ( null !== $signature ) {
-			// Passed on as received, also when empty: the service says what is wrong with it.
-			$headers['X-Twilio-Signature'] = self::header_value( $signature );
+		foreach ( self::FORWARD_REQUEST_HEADERS as $name ) {
+			$value = $request->get_header( $name );
+			if ( null !== $value ) {
+				// Passed on as received, also when empty: the service says what is wrong.
+				$headers[ $name ] = self::header_value( $value );
+			}
 		}
 		$response = Sidecar::request( 'POST', $service_path, $body, Identity::twilio_webhook(), $headers, self::TIMEOUT );
 		if ( is_wp_error( $response ) ) {

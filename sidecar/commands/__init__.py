@@ -47,6 +47,8 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
                         help="require at least N counted appointments")
     parser.add_argument("--include-suppressed", action="store_true",
                         help="do not drop numbers on the suppression list")
+    parser.add_argument("--exclude-upcoming-days", type=int, default=None, metavar="N",
+                        help="leave out customers with an appointment in the next N days")
 
 
 def filters_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def filters_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "statuses": args.status,
         "min_appointments": args.min_appointments,
         "exclude_suppressed": not args.include_suppressed,
+        "exclude_upcoming_days": args.exclude_upcoming_days,
     }
 
 

@@ -17,9 +17,12 @@ SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pe
                "finished_at", "actions", "delivered", "undelivered")
 
 
-def _show(campaign: dict[str, Any], as_json: bool) -> None:
+def _show(campaign: dict[str, Any], as_json: bool,
+          progress: dict[str, Any] | None = None) -> None:
+    retries = {k: (progress or {}).get(k) for k in ("retry_waiting", "next_retry_at")}
     if as_json:
-        print_json({k: campaign[k] for k in SHOW_FIELDS})
+        print_json({**{k: campaign[k] for k in SHOW_FIELDS},
+                    **({} if progress is None else retries)})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
     print(f"  segment: {campaign['segment_label']}  filters: {campaign['filters']}")
@@ -29,6 +32,22 @@ def _show(campaign: dict[str, Any], as_json: bool) -> None:
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
+    if retries["retry_waiting"]:
+        print(f"  {_retries(progress or {})}")
+
+
+def _retries(p: dict[str, Any]) -> str:
+    """ "4 waiting to retry at …" (the time as the pages show it), or ""."""
+    if not p.get("retry_waiting"):
+        return ""
+    return f"{p['retry_waiting']} waiting to retry at {p['next_retry_text']}"
+
+
+def _progress(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
+    """The campaign's progress, its next retry time written in the business timezone."""
+    p = rt.campaigns.progress(tenant, campaign_id)
+    p["next_retry_text"] = rt.booknetic.business_zone(tenant).format(p["next_retry_at"])
+    return p
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -54,7 +73,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _show(runtime().campaigns.get(args.tenant, args.id), args.json)
+    rt = runtime()
+    _show(rt.campaigns.get(args.tenant, args.id), args.json,
+          _progress(rt, args.tenant, args.id))
     return 0
 
 
@@ -79,7 +100,7 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
     rt.outbox.kick(campaign_id)  # its first batch straight away
     try:
         while True:
-            p = rt.campaigns.progress(tenant, campaign_id)
+            p = _progress(rt, tenant, campaign_id)
             line = _bar(p)
             if tty:
                 print("\r" + line, end="", file=sys.stderr, flush=True)
@@ -101,9 +122,25 @@ def _bar(p: dict[str, Any], width: int = 30) -> str:
     total = max(int(p["total"]), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
+    retries = _retries(p)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"delivered {p['delivered']}  ({p['status']})")
+            f"delivered {p['delivered']}  ({p['status']})" + (f"  {retries}" if retries else ""))
+
+
+def cmd_resend_failed(args: argparse.Namespace) -> int:
+    from ..resend import resend_failed
+
+    draft = resend_failed(runtime().campaigns, args.tenant, args.id)
+    if args.json:
+        print_json({**{k: draft[k] for k in SHOW_FIELDS},
+                    "resend_recipients": draft["resend_recipients"]})
+        return 0
+    _show(draft, False)
+    print(f"  a draft for the {draft['resend_recipients']} failed recipient(s) of campaign "
+          f"{args.id} that may succeed on another try; send it with "
+          f"`bkntc-sms campaigns send {draft['id']}`")
+    return 0
 
 
 def _simple(action: str) -> Any:
@@ -148,6 +185,8 @@ def register(sub: Any) -> None:
         ("resume", _simple("resume"), "resume a paused campaign"),
         ("duplicate", _simple("duplicate"), "copy a campaign into a new draft"),
         ("delete", _simple("delete"), "delete a campaign and its logs"),
+        ("resend-failed", cmd_resend_failed,
+         "a new draft for the failed recipients that may succeed on another try"),
     ):
         p = actions.add_parser(name, help=text)
         p.add_argument("id", type=int, metavar="ID")

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from ..delivery_log import EXPORT_CAP
-from ..suppressions import SuppressionNotFound
+from ..suppressions import SOURCES, SuppressionNotFound
 from . import print_json, runtime
 
 
@@ -51,13 +51,16 @@ def cmd_suppressions_add(args: argparse.Namespace) -> int:
 
 
 def cmd_suppressions_list(args: argparse.Namespace) -> int:
+    from ..delivery_log import iso
+
     rows, total = runtime().suppressions.list(args.tenant, query=args.search or "",
-                                              limit=args.limit)
+                                              limit=args.limit, source=args.source)
     if args.json:
         print_json({"total": total, "suppressions": rows})
     else:
         for row in rows:
-            print(f"#{row['id']:<6} {row['phone']:<16} {row['source']:<8} {row['reason']}")
+            print(f"#{row['id']:<6} {row['phone']:<16} {row['source']:<8} "
+                  f"{iso(row['created_at'])}  {row['reason']}")
         print(f"{total} number(s)")
     return 0
 
@@ -145,6 +148,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_suppressions_add)
     p = actions.add_parser("list", help="list numbers")
     p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--source", choices=SOURCES,
+                   help="only rows added by an admin, by a STOP reply, or after a Twilio error")
     p.add_argument("--limit", type=int, default=100)
     _tenant(p)
     p.add_argument("--json", action="store_true")

@@ -17,6 +17,8 @@ The revisions live in `versions/`, one file per schema change, applied in order:
   0001  baseline: the tables of 0.1.0 (frozen copy in schema_0_1_0.py)
   0002  phones keyed by (tenant, region, customer)
   0003  delivery status per recipient
+  0004  suppression sources manual, keyword, provider; opt-outs per day
+  0005  tenant settings
   0008  campaign leases, processes and a shared rate limit (DESIGN.md §13)
 
 How a later change adds one (issue 14 onwards):

@@ -18,6 +18,7 @@ from functools import partial
 from ..config import Settings
 from ..providers.base import Outcome, SendResult, SmsProvider
 from ..sms_text import render
+from .autopause import pause_on_error_rate
 from .gate import SendGate
 from .halts import Halts
 from .recipient_rows import Claimed, QueuedCampaign, RecipientRows, Recorded
@@ -97,6 +98,9 @@ class BatchSender:
             # Even when sending broke off: a live process never leaves its claims to the
             # lease. Results stay in memory until the database takes them.
             recorded = self._record(campaign, claim, results)
+        if (recorded.failed or recorded.retried) and pause_on_error_rate(
+                self.rows.engine, self.rows.tables, campaign.id, int(self.clock())):
+            self.gate.paused_here()  # this process's other batches stop at once
         if halt is not None:
             try:
                 self.retry.call("record a halt", partial(self.halts.record, campaign.id, halt))

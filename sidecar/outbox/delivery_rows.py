@@ -5,7 +5,10 @@ waited — goes through `apply_in()`: in one transaction it locks the rows of th
 (FOR UPDATE on MySQL/MariaDB), moves each only to a higher rank (queued < sent < the three
 final statuses, which never change again), and moves the campaigns' `delivered` /
 `undelivered` counters and the daily statistics (on the day the message was sent) by
-exactly the rows it changed. A repeated, late or out-of-order status changes nothing.
+exactly the rows it changed. A row that ends undelivered or failed with an error meaning
+"never text this number" (30004, 30005, 30006, 21610) also puts the number on its tenant's
+suppression list, source `provider` (sidecar/opt_outs.py), in the same transaction. A
+repeated, late or out-of-order status changes nothing.
 
 SQLite has no row locks, and its first read in a transaction takes no write lock: if
 another writer changes one of the rows between the read and the guarded UPDATE, the UPDATE
@@ -25,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from ..db import add_by_id, increment, insert_ignore, is_mysql, update_by_id
+from ..opt_outs import suppress_all_from_provider
 from ..providers.base import DeliveryStatus, DeliveryUpdate
 from ..schema import SmsTables
 
@@ -104,12 +108,13 @@ class DeliveryRows:
     def apply_in(self, conn: Connection, updates: Sequence[DeliveryUpdate],
                  now: int) -> Applied:
         """Apply `updates` inside the caller's transaction: rows only move forward, and the
-        counters move by exactly the rows that moved. `now` is unused by the rows (each
-        update says when it happened) but kept for the log's sake."""
+        counters move by exactly the rows that moved, and numbers the provider refused are
+        suppressed. `now` dates those suppression rows (the rows' own times come with each
+        update)."""
         latest = latest_per_message(updates)
         r = self.tables.recipients
         query = (select(r.c.id, r.c.provider_message_id, r.c.delivery_status, r.c.campaign_id,
-                        r.c.tenant_id, r.c.sent_at)
+                        r.c.tenant_id, r.c.phone, r.c.sent_at)
                  .where(r.c.provider_message_id.in_(list(latest))).order_by(r.c.id))
         if is_mysql(conn):
             query = query.with_for_update()
@@ -133,6 +138,7 @@ class DeliveryRows:
                                                                      "undelivered": 0})
         days: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: {"delivered": 0,
                                                                            "undelivered": 0})
+        refused: dict[int, dict[str, int | None]] = defaultdict(dict)  # tenant → phone → code
         for status, per_row in moves.items():
             lower = [s.value for s in DeliveryStatus if s.rank < status.rank]
             guard = or_(r.c.delivery_status.is_(None), r.c.delivery_status.in_(lower))
@@ -149,10 +155,16 @@ class DeliveryRows:
                 campaigns[int(row.campaign_id)][counter] += 1
                 if row.sent_at is not None:
                     days[(int(row.tenant_id), int(row.sent_at) // 86400)][counter] += 1
+                if status in NOT_DELIVERED:
+                    refused[int(row.tenant_id)][str(row.phone)] = per_row[row_id][
+                        "delivery_error_code"]
             setattr(result, counter, getattr(result, counter) + len(per_row))
         add_by_id(conn, self.tables.campaigns, dict(sorted(campaigns.items())))
         for (tenant_id, day), amounts in sorted(days.items()):
             increment(conn, self.tables.daily, {"tenant_id": tenant_id, "day": day}, amounts)
+        # Only rows that moved just now: a repeated final status suppresses nothing again.
+        for tenant_id, codes in sorted(refused.items()):
+            suppress_all_from_provider(conn, self.tables, tenant_id, codes, now=now)
         return result
 
     # -- statuses that came before their row knew its message id ------------------------

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
 
 from ..campaigns import ACTIVE, transition
 from ..config import Settings
-from ..db import increment, insert_ignore, is_mysql, update_by_id
+from ..db import increment, is_mysql, update_by_id
+from ..opt_outs import record_opt_outs
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
 from .delivery_rows import DeliveryRows
@@ -168,7 +169,7 @@ class RecipientRows:
                     error = f"gave up after {row.attempts} attempts: {error}"[:500]
                 failed[row.id] = {"last_error": error, "error_code": result.error_code}
                 if result.outcome is Outcome.OPTED_OUT:
-                    suppress[row.phone] = result.suppress or Suppress("opt_out", error)
+                    suppress[row.phone] = result.suppress or Suppress("provider", error)
 
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
@@ -195,10 +196,7 @@ class RecipientRows:
                                                      sent.values() if v["provider_message_id"]],
                                               now)
             if suppress:
-                insert_ignore(conn, self.tables.suppressions, [
-                    {"tenant_id": campaign.tenant_id, "phone": phone, "source": entry.source,
-                     "reason": entry.reason[:255], "created_at": now}
-                    for phone, entry in suppress.items()])
+                record_opt_outs(conn, self.tables, campaign.tenant_id, suppress, now)
         return Recorded(n_sent, n_failed, retried, released)
 
     def release(self, token: str, claimed_at: int) -> int:

@@ -33,7 +33,7 @@ class Outcome(StrEnum):
 class Suppress:
     """A suppression-list entry the provider asks for (with an OPTED_OUT outcome)."""
 
-    source: str  # the list's `source` column: "opt_out" (the recipient replied STOP)…
+    source: str  # the list's `source` column: "provider" (Twilio refused the number)
     reason: str  # shown to people on the list, e.g. "Replied STOP (Twilio error 21610)"
 
 

@@ -28,6 +28,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
 from ..booknetic import TwilioStatus
 from .base import (
@@ -81,9 +82,14 @@ PERMANENT_CODES: dict[int, str] = {
     30007: "the carrier filtered the message as spam",
 }
 
-# Codes after which the number must never be texted again: the suppression entry to add.
+# Codes after which the number must never be texted again: the suppression entry to add
+# (DESIGN.md §10), in the campaign's tenant. They arrive when sending (sync) and in status
+# callbacks or the poller (async: sidecar/opt_outs.py `suppress_from_provider`).
 OPT_OUT_CODES: dict[int, Suppress] = {
-    21610: Suppress("opt_out", "Replied STOP (Twilio error 21610)"),
+    21610: Suppress("provider", "Replied STOP (Twilio error 21610)"),
+    30004: Suppress("provider", "Blocked by the carrier or the recipient (Twilio error 30004)"),
+    30005: Suppress("provider", "Unknown or inactive number (Twilio error 30005)"),
+    30006: Suppress("provider", "Landline or unreachable carrier (Twilio error 30006)"),
 }
 
 
@@ -115,6 +121,11 @@ DELIVERY_ERRORS: dict[int, str] = {
     30008: "unknown error at the carrier",
     30034: "the sender number is not registered for US A2P 10DLC messaging",
 }
+
+# Failures that another try cannot fix for that number (DESIGN.md §12 "Resend to failed"):
+# invalid or unreachable numbers, opt-outs, landlines, blocked numbers.
+NOT_WORTH_RESENDING: frozenset[int] = frozenset(
+    {21211, 21214, 21610, 21612, 21614, 30004, 30005, 30006})
 
 _MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 
@@ -149,6 +160,12 @@ def status_callback_update(form: Mapping[str, str], at: int) -> DeliveryUpdate |
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     status = form.get("MessageStatus") or form.get("SmsStatus")
     return delivery_update(sid, status, form.get("ErrorCode"), at)
+
+
+def empty_twiml() -> str:
+    """TwiML that answers an inbound message with nothing: the sidecar sends no reply of its
+    own (Twilio Advanced Opt-Out or the carrier answers STOP, START and HELP)."""
+    return str(MessagingResponse())
 
 
 def webhook_signature_valid(auth_token: str, url: str, form: Any, signature: str,

@@ -35,6 +35,8 @@ from .scenarios import (
     FIRST_NAMES,
     GARBAGE_PHONES,
     LAST_NAMES,
+    MESSY_TIMEZONE_SHARE,
+    MESSY_TIMEZONES,
     SCENARIO_KEYS,
     SCENARIOS,
     SHARED_STYLES,
@@ -108,6 +110,8 @@ class _Builder:
     def __init__(self, kind: str, now: int, seed: int) -> None:
         self.kind, self.now, self.seed = kind, now, seed
         self.rng = random.Random(f"booknetic-fixture-{seed}")
+        # Its own stream, so the messy timezones leave every other value as it was.
+        self.zone_rng = random.Random(f"booknetic-zones-{seed}")
         self.phones = PhonePool(self.rng)
         self.shared_phone = self.phones.take()
         self.users: list[Row] = [self._user(1, "admin", "admin@example.com", "Site Admin")]
@@ -257,6 +261,12 @@ class _Builder:
                 for _ in range(n)]
 
     # -- appointments
+    def client_timezone(self, usual: str) -> str | None:
+        """The zone the booking panel recorded: usually `usual`, sometimes a messier one."""
+        if self.zone_rng.random() < MESSY_TIMEZONE_SHARE:
+            return self.zone_rng.choice(MESSY_TIMEZONES)
+        return usual
+
     def visits(self, t: _Tenant, customer: Row, groups: list[tuple[str, list[Visit]]],
                index: int) -> None:
         rng = self.rng
@@ -291,7 +301,7 @@ class _Builder:
                     "paid_amount": service["price"] if pay_status == "paid" else Decimal("0.00"),
                     "note": rng.choice([None, None, "", "First visit", "Parking at the back"]),
                     "locale": rng.choice(["en_US", "en_GB", "de_DE"]),
-                    "client_timezone": rng.choice(TIMEZONES),
+                    "client_timezone": self.client_timezone(rng.choice(TIMEZONES)),
                     "created_at": created, "tenant_id": t.tenant_id,
                 })
 

@@ -106,3 +106,11 @@ FILLER_PHONE_STYLES = [("e164", 72), ("noplus", 6), ("spaced", 6), ("national", 
                         ("dup", 4), ("empty", 3), ("null", 3), ("garbage", 2)]
 GARBAGE_PHONES = ["n/a", "123", "call me", "+1 555", "0000000", "555-0147"]
 TIMEZONES = ["America/New_York", "Europe/London", "Europe/Berlin", "Asia/Dubai", "UTC"]
+# What else appointments.client_timezone holds in the wild (the booking panel stores what
+# the browser reported, older rows what older versions did): more IANA names, links (valid),
+# and values that are no zone — empty, NULL, an offset, a made-up name (DESIGN.md §11: the
+# invalid ones fall back to the business zone). About one appointment in three gets one.
+MESSY_TIMEZONES = ["America/Chicago", "America/Los_Angeles", "Australia/Sydney",
+                   "Asia/Kolkata", "US/Eastern", "Asia/Calcutta", "", None, "+05:00",
+                   "GMT+2", "Mars/Olympus", "Europe/Londres"]
+MESSY_TIMEZONE_SHARE = 0.35

@@ -11,6 +11,8 @@ from ..errors import Invalid
 from ..schema import ID_MAX, is_row_id
 
 DAY = 86400
+# exclude_upcoming_days: how far ahead a booking may be looked for (a year).
+UPCOMING_DAYS_MAX = 365
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class SegmentQuery:
     statuses: tuple[str, ...] = ()
     min_appointments: int | None = None
     exclude_suppressed: bool = True
+    # Drop customers with an active appointment in (now, now + N days] (DESIGN.md §3).
+    exclude_upcoming_days: int | None = None
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -92,6 +96,8 @@ class SegmentQuery:
             or not 0 <= self.min_appointments <= 100000
         ):
             errors["min_appointments"] = "minimum appointments must be a whole number ≥ 0"
+        if self.exclude_upcoming_days is not None and not _is_days(self.exclude_upcoming_days):
+            errors["exclude_upcoming_days"] = UPCOMING_DAYS_ERROR
         if errors:
             raise SegmentError(errors)
 
@@ -111,6 +117,7 @@ class SegmentQuery:
             "statuses": list(self.statuses),
             "min_appointments": self.min_appointments,
             "exclude_suppressed": self.exclude_suppressed,
+            "exclude_upcoming_days": self.exclude_upcoming_days,
         }
 
     @classmethod
@@ -150,6 +157,17 @@ class SegmentQuery:
             except ValueError:
                 errors["min_appointments"] = "must be a whole number ≥ 0"
                 minimum = None
+        upcoming = filters.get("exclude_upcoming_days")
+        if upcoming in ("", None):
+            upcoming = None
+        else:
+            try:
+                upcoming = _as_int(upcoming, allow_zero=True)
+            except ValueError:
+                upcoming = None
+            if upcoming is None or not _is_days(upcoming):
+                errors["exclude_upcoming_days"] = UPCOMING_DAYS_ERROR
+                upcoming = None
         exclude = filters.get("exclude_suppressed", True)
         if not isinstance(exclude, bool):
             errors["exclude_suppressed"] = "must be true or false"
@@ -158,7 +176,16 @@ class SegmentQuery:
             errors["segment"] = f"unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}"
         if errors:
             raise SegmentError(errors)
-        return cls(segment, tenant_id, service_ids, location_ids, statuses, minimum, exclude)
+        return cls(segment, tenant_id, service_ids, location_ids, statuses, minimum, exclude,
+                   upcoming)
+
+
+UPCOMING_DAYS_ERROR = f"must be a whole number of days from 0 to {UPCOMING_DAYS_MAX}"
+
+
+def _is_days(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and 0 <= value <= UPCOMING_DAYS_MAX)
 
 
 def _as_int(value: Any, *, allow_zero: bool = False) -> int:

@@ -20,9 +20,14 @@ class Preview:
     skipped_invalid_phone: int = 0
     skipped_duplicate_phone: int = 0
     skipped_suppressed: int = 0
+    skipped_upcoming: int = 0  # members with a booking coming up (exclude_upcoming_days)
+    render: dict[str, Any] | None = None  # the render report, when a body was given
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.render is None:
+            del data["render"]
+        return data
 
 
 def segment_preview_select(groups: Any, customers: Table, limit: int) -> Select[Any]:
@@ -31,22 +36,25 @@ def segment_preview_select(groups: Any, customers: Table, limit: int) -> Select[
     Window aggregates carry the totals on every row, so the sample rows (recipients
     first, lowest id first) also bring the counts; even an empty sample keeps one
     non-recipient row when any customer matched. The appointments are grouped once.
-    `groups` is SegmentService's members-by-phone subquery.
+    `groups` is SegmentService's members-by-phone subquery; its groups with `upcoming` = 1
+    hold the members the exclude_upcoming_days filter drops, counted only as such.
     """
+    kept = groups.c.upcoming == 0
     is_recipient = case(
-        (and_(groups.c.phone.is_not(None), groups.c.suppressed == 0), 1), else_=0
+        (and_(kept, groups.c.phone.is_not(None), groups.c.suppressed == 0), 1), else_=0
     )
     ranked = (
         select(
             groups.c.customer_id,
             groups.c.phone,
             is_recipient.label("is_recipient"),
-            func.sum(groups.c.n).over().label("members"),
-            func.sum(case((groups.c.phone.is_(None), groups.c.n), else_=0))
+            func.sum(case((kept, groups.c.n), else_=0)).over().label("members"),
+            func.sum(case((and_(kept, groups.c.phone.is_(None)), groups.c.n), else_=0))
             .over().label("invalid"),
-            func.count(groups.c.phone).over().label("phones"),
-            func.sum(case((and_(groups.c.phone.is_not(None), groups.c.suppressed == 1), 1),
-                          else_=0)).over().label("suppressed"),
+            func.count(case((kept, groups.c.phone))).over().label("phones"),
+            func.sum(case((and_(kept, groups.c.phone.is_not(None), groups.c.suppressed == 1),
+                           1), else_=0)).over().label("suppressed"),
+            func.sum(case((kept, 0), else_=groups.c.n)).over().label("upcoming"),
         )
         .order_by(is_recipient.desc(), groups.c.customer_id)
         .limit(max(limit, 1))
@@ -133,8 +141,9 @@ def whole_tenant_preview_select(tables: SmsTables, customers: Table, key: int, r
 
 def read_preview(segment: str, rows: Sequence[Any], limit: int) -> Preview:
     """A Preview from the rows of either preview statement (totals on every row)."""
+    upcoming = int(getattr(rows[0], "upcoming", 0) or 0) if rows else 0
     if not rows or not rows[0].members:
-        return Preview(segment, 0)
+        return Preview(segment, 0, skipped_upcoming=upcoming)
     first = rows[0]
     members, invalid = int(first.members), int(first.invalid or 0)
     phones, suppressed = int(first.phones), int(first.suppressed or 0)
@@ -155,4 +164,5 @@ def read_preview(segment: str, rows: Sequence[Any], limit: int) -> Preview:
         skipped_invalid_phone=invalid,
         skipped_duplicate_phone=members - invalid - phones,
         skipped_suppressed=suppressed,
+        skipped_upcoming=upcoming,
     )

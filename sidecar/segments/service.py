@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, case, func, insert, literal, select
+from sqlalchemy import Insert, Select, and_, case, func, insert, literal, literal_column, select
 
 from ..booknetic import Booknetic
 from ..phone_region import RegionResolver
@@ -20,6 +21,7 @@ from ..schema import SmsTables
 from .definitions import DAY, SegmentQuery, region_key, tenant_key
 from .phone_table import PhoneTable
 from .preview import Preview, read_preview, segment_preview_select, whole_tenant_preview_select
+from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, recipient_kinds, summarise
 
 
 class SegmentService:
@@ -107,9 +109,32 @@ class SegmentService:
             grouped = grouped.having(and_(*having))
         return grouped.subquery("counted")
 
+    def upcoming_customers(self, query: SegmentQuery, now: int) -> Any:
+        """Customer ids with an active appointment in (now, now + N days], N =
+        `exclude_upcoming_days` (a subquery with `customer_id`), or None without the filter.
+
+        Every active appointment of the tenant counts here, whatever the segment's
+        service, location and status filters (DESIGN.md §11, Details): someone booked for
+        tomorrow is booked, whichever service it is for.
+        """
+        days = query.exclude_upcoming_days
+        if days is None:
+            return None
+        appts = self.bk.appointments
+        starts = appts.c.starts_at
+        return (
+            select(appts.c.customer_id.label("customer_id"))
+            .where(self.bk.tenant_clause(appts, query.tenant_id),
+                   self.bk.customer_status_clause([]),
+                   starts > now, starts <= now + days * DAY)
+            .group_by(appts.c.customer_id)
+            .subquery("upcoming")
+        )
+
     def _phone_groups(self, query: SegmentQuery, now: int, region: str | None) -> Any:
         """Members grouped by normalised phone: phone (NULL = invalid), lowest id, size,
-        and whether the phone is suppressed for the tenant.
+        whether the phone is suppressed for the tenant, and `upcoming` (1 for the group of
+        members the exclude_upcoming_days filter drops, else 0).
 
         Members are read from our phones table, which has one row per Booknetic customer
         and region with its tenant (kept by refresh_phones), so the customers table is
@@ -117,6 +142,9 @@ class SegmentService:
         The grouped appointments come first and MySQL/MariaDB are told to keep that order
         (STRAIGHT_JOIN): otherwise the optimiser may start from every customer, or walk the
         appointments' customer_id index one customer at a time (measured 2-10x slower).
+        Members with an upcoming appointment are dropped before phones are grouped (they
+        form their own groups, upcoming = 1), so the lowest id of a phone is the lowest
+        among the members that remain (DESIGN.md §11: before one-recipient-per-number).
         """
         phones, supp = self.tables.phones, self.tables.suppressions
         key = tenant_key(query.tenant_id)
@@ -124,22 +152,33 @@ class SegmentService:
         ours = and_(phones.c.tenant_id == key, phones.c.region == region_key(region))
         source: Any = phones if counted is None else counted.join(
             phones, and_(ours, phones.c.customer_id == counted.c.customer_id))
+        upcoming_customers = self.upcoming_customers(query, now)
+        upcoming: Any = literal(0)
+        if upcoming_customers is not None:
+            source = source.outerjoin(
+                upcoming_customers, upcoming_customers.c.customer_id == phones.c.customer_id)
+            # Written out (not bound) so that GROUP BY repeats the select's expression
+            # exactly, as ONLY_FULL_GROUP_BY (MySQL's default) requires.
+            upcoming = case((upcoming_customers.c.customer_id.is_not(None), literal_column("1")),
+                            else_=literal_column("0"))
         if query.exclude_suppressed:
             source = source.outerjoin(
                 supp, and_(supp.c.tenant_id == key, supp.c.phone == phones.c.e164))
             suppressed = func.max(case((supp.c.id.is_not(None), 1), else_=0))
         else:
             suppressed = literal(0)
+        grouping = [phones.c.e164] if upcoming_customers is None else [phones.c.e164, upcoming]
         return (
             select(
                 phones.c.e164.label("phone"),
                 func.min(phones.c.customer_id).label("customer_id"),
                 func.count().label("n"),
                 suppressed.label("suppressed"),
+                upcoming.label("upcoming"),
             )
             .select_from(source)
             .where(ours)
-            .group_by(phones.c.e164)
+            .group_by(*grouping)
             .prefix_with("STRAIGHT_JOIN", dialect="mysql")
             .prefix_with("STRAIGHT_JOIN", dialect="mariadb")
             .subquery("by_phone")
@@ -154,7 +193,7 @@ class SegmentService:
         """
         groups = self._phone_groups(query, now, region)
         return select(groups.c.customer_id, groups.c.phone).where(
-            groups.c.phone.is_not(None), groups.c.suppressed == 0
+            groups.c.phone.is_not(None), groups.c.suppressed == 0, groups.c.upcoming == 0
         )
 
     def snapshot_insert(self, query: SegmentQuery, *, region: str | None, campaign_id: int,
@@ -171,8 +210,8 @@ class SegmentService:
             literal(tenant_key(query.tenant_id)),
             chosen.c.customer_id,
             chosen.c.phone,
-            func.coalesce(func.substr(customers.c.first_name, 1, 191), ""),
-            func.coalesce(func.substr(customers.c.last_name, 1, 191), ""),
+            func.coalesce(func.substr(customers.c.first_name, 1, SNAPSHOT_NAME_CHARS), ""),
+            func.coalesce(func.substr(customers.c.last_name, 1, SNAPSHOT_NAME_CHARS), ""),
             literal("pending"),
             literal(0),
             literal(now),
@@ -185,9 +224,12 @@ class SegmentService:
 
     # -- preview ------------------------------------------------------------------------
 
-    def preview(self, query: SegmentQuery, *, limit: int = 10,
-                refresh: bool = True) -> Preview:
-        """Count, sample and skipped counts for a segment, in one statement.
+    def preview(self, query: SegmentQuery, *, limit: int = 10, refresh: bool = True,
+                body: str | None = None,
+                price_per_segment: Decimal | None = None) -> Preview:
+        """Count, sample and skipped counts for a segment, in one statement; with a `body`,
+        also the render report of every recipient's message (render_report.py, one more
+        statement), with the estimated cost when `price_per_segment` is known.
 
         Phones are read as parsed with the tenant's default region. With `refresh`, they
         are checked first unless that was done less than PREVIEW_REFRESH_SECONDS ago.
@@ -201,11 +243,25 @@ class SegmentService:
         if refresh:
             self.refresh_phones(query.tenant_id, region,
                                 max_age=self.PREVIEW_REFRESH_SECONDS)
-        return self._preview(query, region, limit)
+        preview = self._preview(query, region, limit)
+        if body is not None:
+            preview.render = self.render_report(query, region, body,
+                                                price_per_segment=price_per_segment)
+        return preview
+
+    def render_report(self, query: SegmentQuery, region: str | None, body: str, *,
+                      price_per_segment: Decimal | None = None) -> dict[str, Any]:
+        """Every recipient's message as the engine will render it, summarised (DESIGN.md
+        §11): the snapshot's recipients, read with only what `body` needs of them."""
+        recipients = self.recipients_select(query, int(self.clock()), region).subquery("chosen")
+        with self.bk.engine.connect() as conn:
+            kinds = recipient_kinds(conn, recipients, self.bk.customers, BodyNeeds.of(body))
+        return summarise(body, kinds, price_per_segment=price_per_segment).to_dict()
 
     def _preview(self, query: SegmentQuery, region: str | None, limit: int) -> Preview:
         now = int(self.clock())
-        if self.counted_customers(query, now) is None:
+        if (self.counted_customers(query, now) is None
+                and query.exclude_upcoming_days is None):
             stmt = whole_tenant_preview_select(
                 self.tables, self.bk.customers, tenant_key(query.tenant_id),
                 region_key(region), exclude_suppressed=query.exclude_suppressed, limit=limit)

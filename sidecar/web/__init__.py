@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import UnsupportedMediaType
 
 from .. import __version__
 from ..errors import Forbidden
 from ..runtime import Runtime
+from ..zones import UTC_ZONE, BusinessZone
 from .auth import CAPABILITY_LABELS, CsrfFailed, NonceStore, SecretSource, csrf_token, verify
 from .errors import register_error_handlers
 from .inputs import RowIdConverter
@@ -44,6 +46,27 @@ def require(capability: str) -> None:
         raise Forbidden("You do not have permission to "
                         f"{CAPABILITY_LABELS.get(capability, capability)} "
                         f"(capability {capability!r}).")
+
+
+def business_zone() -> BusinessZone:
+    """The signed tenant's business timezone, read once per request: every time a page
+    shows is in it, with its name (DESIGN.md §11). Error pages of a request without an
+    identity, or of a database outage, show UTC (named so)."""
+    if "business_zone" not in g:
+        identity = getattr(g, "identity", None)
+        runtime: Runtime = current_app.extensions["runtime"]
+        try:
+            g.business_zone = (UTC_ZONE if identity is None
+                               else runtime.booknetic.business_zone(identity.tenant_id))
+        except DBAPIError:
+            g.business_zone = UTC_ZONE
+    zone: BusinessZone = g.business_zone
+    return zone
+
+
+def localtime(epoch: float | None, with_date: bool = True) -> str:
+    """The `localtime` template filter: "2 Dec 2026, 14:32 (America/Chicago)"."""
+    return business_zone().format(epoch, with_date=with_date)
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -102,13 +125,19 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
+        zone = business_zone()
         return {"u": relay_url, "identity": getattr(g, "identity", None),
                 "csrf": getattr(g, "csrf", ""),
-                "wp_nonce": request.headers.get("X-Bkntc-Wp-Nonce", "")}
+                "wp_nonce": request.headers.get("X-Bkntc-Wp-Nonce", ""),
+                # For static/app.js's formatTime: the zone's name, and its offset now for a
+                # browser that does not know the name.
+                "zone": zone, "zone_offset": zone.offset_at(runtime.clock())}
 
-    from . import api, api_lists, api_messages, bridge, metrics, pages, webhooks
+    app.add_template_filter(localtime)
 
-    for module in (api, api_lists, api_messages, metrics, pages):
+    from . import api, api_lists, api_messages, api_settings, bridge, metrics, pages, webhooks
+
+    for module in (api, api_lists, api_messages, api_settings, metrics, pages):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
     app.register_blueprint(webhooks.blueprint)

@@ -10,10 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from ..campaigns import body_error
 from ..errors import Invalid
+from ..resend import resend_failed
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
-from . import require
+from . import localtime, require
 from .inputs import json_object, page_args
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -73,7 +75,13 @@ def preview() -> Any:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 100:
         raise Invalid({"limit": "must be a whole number from 0 to 100"},
                       message="limit must be 0-100")
-    return rt().segments.preview(query, limit=limit).to_dict()
+    text = data.get("body")
+    if text is not None and (problem := body_error(text)):
+        raise Invalid({"body": problem}, message=f"body: {problem}")
+    runtime = rt()
+    return runtime.segments.preview(
+        query, limit=limit, body=text,
+        price_per_segment=None if text is None else runtime.segment_price(tenant())).to_dict()
 
 
 # -- campaigns ---------------------------------------------------------------------------
@@ -122,6 +130,15 @@ def delete_campaign(campaign_id: int) -> Any:
     return Response(status=204)
 
 
+@blueprint.post("/campaigns/<int:campaign_id>/resend-failed")
+def resend_failed_campaign(campaign_id: int) -> Any:
+    """A new draft for the failed recipients that may succeed on another try (§12)."""
+    require("sms_campaigns")
+    require("sms_campaigns_create")
+    return jsonify(resend_failed(rt().campaigns, tenant(), campaign_id,
+                                 user_id=g.identity.user_id)), 201
+
+
 @blueprint.post("/campaigns/<int:campaign_id>/send")
 def send_campaign(campaign_id: int) -> Any:
     require("sms_campaigns")
@@ -160,7 +177,25 @@ def duplicate_campaign(campaign_id: int) -> Any:
                                             user_id=g.identity.user_id)), 201
 
 
+@blueprint.get("/campaigns/<int:campaign_id>/audience")
+def campaign_audience(campaign_id: int) -> Any:
+    """Who a Send would reach now and what it would cost: the preview of the campaign's
+    segment, filters and body with the render report (the Send confirmation shows it)."""
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    runtime = rt()
+    campaign = runtime.campaigns.get(tenant(), campaign_id)
+    query = SegmentQuery.from_filters(campaign["segment"], campaign["filters"], tenant())
+    preview = runtime.segments.preview(query, limit=0, body=campaign["body"],
+                                       price_per_segment=runtime.segment_price(tenant()))
+    return {"campaign_id": campaign_id, "status": campaign["status"],
+            "actions": campaign["actions"], "body": campaign["body"], **preview.to_dict()}
+
+
 @blueprint.get("/campaigns/<int:campaign_id>/progress")
 def campaign_progress(campaign_id: int) -> Any:
     require("sms_campaigns")
-    return rt().campaigns.progress(tenant(), campaign_id)
+    progress = rt().campaigns.progress(tenant(), campaign_id)
+    # Shown as "4 waiting to retry at …": the time through the pages' one time format.
+    progress["next_retry_text"] = localtime(progress["next_retry_at"])
+    return progress

@@ -62,8 +62,10 @@ def list_suppressions() -> Any:
     query = request.args.get("q", "")
     if len(query) > 100:
         raise Invalid({"q": "at most 100 characters"}, message="search text too long")
+    # ?source=manual|keyword|provider (422 naming `source` for anything else)
+    source = request.args.get("source") or None
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
-                                         offset=(page - 1) * per_page)
+                                         offset=(page - 1) * per_page, source=source)
     return {"suppressions": rows, "total": total, "page": page, "per_page": per_page}
 
 

@@ -15,8 +15,10 @@ from flask import Blueprint, g, render_template, request
 
 from ..campaigns import Status
 from ..dashboard import chart_svg
-from ..delivery_log import EXPORT_CAP, STATUSES, iso
+from ..delivery_log import DELIVERY_FILTERS, EXPORT_CAP, STATUSES
 from ..errors import Invalid
+from ..phone_region import country_names
+from ..providers.twilio import OPT_OUT_CODES
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
 from . import require
@@ -26,6 +28,13 @@ from .inputs import page_args
 blueprint = Blueprint("pages", __name__, url_prefix="/ui")
 
 STATUS_TABS = [("", "All")] + [(s.value, s.value.capitalize()) for s in Status]
+# Where a suppression came from (DESIGN.md §10), for the suppression list's filter.
+SOURCE_LABELS = [("manual", "Added by hand"), ("keyword", "Replied STOP"),
+                 ("provider", "Refused by Twilio or the carrier")]
+# The logs page's delivery filter (delivery_log.DELIVERY_FILTERS), in words.
+DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
+                          ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
+                          ("pending", "No delivery report yet")]
 
 
 def _chrome(active: str) -> dict[str, Any]:
@@ -76,6 +85,9 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
+        # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
+        # shown read-only, with a way to send it again.
+        readonly=campaign is not None and "edit" not in campaign["actions"],
         **_chrome("campaigns"))
 
 
@@ -98,7 +110,7 @@ def dashboard() -> str:
     require("sms_campaigns")
     summary = rt().dashboard.summary(tenant())
     return render_template("dashboard.html", summary=summary, chart=chart_svg(summary["chart"]),
-                           iso=iso, **_chrome("dashboard"))
+                           **_chrome("dashboard"))
 
 
 @blueprint.get("/templates")
@@ -116,10 +128,15 @@ def suppressions() -> str:
     require("sms_campaign_suppressions")
     page, per_page = page_args(default=50)
     query = request.args.get("q", "")[:100]
+    source = request.args.get("source") or ""
+    if source and source not in dict(SOURCE_LABELS):
+        raise Invalid({"source": f"use one of {', '.join(dict(SOURCE_LABELS))}"},
+                      message=f"unknown source {source!r}")
     rows, total = rt().suppressions.list(tenant(), query=query, limit=per_page,
-                                         offset=(page - 1) * per_page)
+                                         offset=(page - 1) * per_page, source=source or None)
     return render_template("suppressions.html", rows=rows, total=total, page=page,
-                           pages=max((total + per_page - 1) // per_page, 1), q=query, iso=iso,
+                           pages=max((total + per_page - 1) // per_page, 1), q=query,
+                           source=source, sources=SOURCE_LABELS,
                            **_chrome("suppressions"))
 
 
@@ -129,7 +146,7 @@ def send_sms() -> str:
     require("sms_campaigns_send")
     recent, _ = rt().campaigns.list(tenant(), kind="manual", limit=10)
     return render_template("sms.html", shortcodes=SHORTCODES, sms_json=_sms_json(),
-                           recent=recent, iso=iso, **_chrome("sms"))
+                           recent=recent, **_chrome("sms"))
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/logs")
@@ -141,16 +158,36 @@ def campaign_logs(campaign_id: int) -> str:
     if status and status not in STATUSES:
         raise Invalid({"status": f"use one of {', '.join(STATUSES)}"},
                       message=f"unknown status {status!r}")
+    delivery = request.args.get("delivery") or ""
+    if delivery and delivery not in DELIVERY_FILTERS:
+        raise Invalid({"delivery": f"use one of {', '.join(DELIVERY_FILTERS)}"},
+                      message=f"unknown delivery status {delivery!r}")
     query = request.args.get("q", "")[:100]
     logs = rt().logs
     campaign = logs.campaign(tenant(), campaign_id)
     rows, total = logs.rows(tenant(), campaign_id, status=status or None, query=query,
-                            limit=per_page, offset=(page - 1) * per_page)
-    csv_query = urlencode([(k, v) for k, v in (("status", status), ("q", query)) if v])
+                            delivery=delivery or None, limit=per_page,
+                            offset=(page - 1) * per_page)
+    csv_query = urlencode([(k, v) for k, v in (("status", status), ("delivery", delivery),
+                                               ("q", query)) if v])
     return render_template(
         "logs.html", campaign=campaign, rows=rows, total=total, page=page,
         pages=max((total + per_page - 1) // per_page, 1), status=status, q=query,
-        statuses=STATUSES, iso=iso, export_cap=EXPORT_CAP,
+        statuses=STATUSES, export_cap=EXPORT_CAP, delivery_filters=DELIVERY_FILTER_LABELS,
         csv_path=f"/api/v1/campaigns/{campaign_id}/logs.csv"
                  + (f"?{csv_query}" if csv_query else ""),
+        delivery=delivery, opt_out_codes=OPT_OUT_CODES,
         **_chrome("campaigns"))
+
+
+@blueprint.get("/settings")
+def settings() -> str:
+    require("sms_campaigns")
+    runtime = rt()
+    current = runtime.tenant_settings.for_tenant(tenant())
+    price = current.price_per_segment
+    return render_template(
+        "settings.html", values=current.to_json(), initial=json.dumps(current.to_json()),
+        price="" if price is None else format(price, "f"),
+        inherited=runtime.regions.inherited(tenant()), countries=country_names(),
+        editable=g.identity.can("sms_campaigns_send"), **_chrome("settings"))

@@ -17,11 +17,11 @@ REST routes, and the bridge relays the raw request here, signed with the bridge 
 Such views take form bodies and no page token, like `/bridge/tick`: create_app skips the
 CSRF and JSON checks for them (`is_twilio_webhook`). A refusal changes nothing.
 
-Usage (the inbound route is wired the same way):
+Usage (webhooks.py: `/twilio/status` and `/twilio/inbound`):
 
-    @blueprint.post("/twilio/inbound")
+    @blueprint.post("/inbound")
     @twilio_webhook
-    def inbound(hook: TwilioRequest) -> Response:
+    def inbound_message(hook: TwilioRequest) -> Response:
         ...  # hook.form, hook.public_url, hook.received_at
 """
 

@@ -1,4 +1,5 @@
-"""Twilio's webhooks, relayed by the bridge (DESIGN.md §10); twilio_hooks.py checks them."""
+"""Twilio's webhooks, relayed by the bridge (DESIGN.md §10): status callbacks and inbound
+messages. twilio_hooks.py checks them; a refusal never reaches these views."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ..providers.twilio import status_callback_update
+from ..providers.twilio import empty_twiml, status_callback_update
 from .api import rt
 from .twilio_hooks import TwilioRequest, twilio_webhook
 
@@ -29,3 +30,13 @@ def status_callback(hook: TwilioRequest) -> Any:
     else:
         rt().deliveries.record_callback(update)
     return Response(status=204)
+
+
+@blueprint.post("/inbound")
+@twilio_webhook
+def inbound_message(hook: TwilioRequest) -> Any:
+    """An SMS came in: STOP and START change suppression lists across tenants, HELP and
+    anything else are logged (sidecar/opt_outs.py). 200 with an empty TwiML `<Response/>`
+    whatever it said: Twilio then sends nothing on our behalf."""
+    rt().opt_outs.handle_inbound(hook.form)
+    return Response(empty_twiml(), status=200, mimetype="text/xml")

@@ -24,6 +24,9 @@ older shorthand for "every message ends in this status, callbacks by themselves"
 `hold(after=N)` answers N more requests and keeps the rest waiting until `release()`, so a
 test can stop a send half-way on a condition instead of racing it with latency.
 
+`send_inbound()` (and `python -m sidecar.providers.fake_twilio inbound --url … --from … --body
+STOP`) posts a signed inbound SMS to a webhook, as Twilio does when a customer replies.
+
 Run standalone: `python -m sidecar.providers.fake_twilio --port 8900 --account-sid AC... ...`
 """
 
@@ -31,8 +34,9 @@ from .callbacks import CallbackAttempt
 from .faults import TIMEOUT
 from .lifecycle import DeliveryRules
 from .server import FakeTwilio, FakeTwilioStats
+from .signing import WebhookAnswer
 from .wire import API_VERSION, MAGIC_FROM, MAGIC_TO, SERVICE_SENDER, ReceivedMessage
 
 __all__ = ["API_VERSION", "MAGIC_FROM", "MAGIC_TO", "SERVICE_SENDER", "TIMEOUT",
            "CallbackAttempt", "DeliveryRules", "FakeTwilio", "FakeTwilioStats",
-           "ReceivedMessage"]
+           "ReceivedMessage", "WebhookAnswer"]

@@ -1,20 +1,16 @@
-"""Status callbacks, signed exactly as Twilio signs them (tech-notes §1.6), posted one at
-a time in order by a dispatcher thread, so a test can wait until they are all done."""
+"""Status callbacks, signed exactly as Twilio signs them (tech-notes §1.6; signing.py),
+posted one at a time in order by a dispatcher thread, so a test can wait until they are all
+done."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from twilio.request_validator import RequestValidator
-
+from .signing import post_signed_form
 from .wire import API_VERSION, SERVICE_SENDER, ReceivedMessage
 
 logger = logging.getLogger(__name__)
@@ -47,29 +43,8 @@ def post_status_callback(message: ReceivedMessage, auth_token: str,
         params["MessagingServiceSid"] = message.messaging_service_sid
     if message.error_code is not None:
         params["ErrorCode"] = str(message.error_code)
-    url = message.status_callback
-    signature = RequestValidator(auth_token).compute_signature(url, params)
-    request = urllib.request.Request(
-        url,
-        data=urllib.parse.urlencode(params).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-            "User-Agent": "TwilioProxy/1.1",
-            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-        },
-    )
-    http_status: int | None
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            http_status = response.status
-    except urllib.error.HTTPError as exc:
-        http_status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        logger.warning("status callback to %s failed: %s", url, exc)
-        http_status = None
-    return http_status
+    return post_signed_form(message.status_callback, params, auth_token,
+                            timeout=timeout).status
 
 
 class CallbackDispatcher:

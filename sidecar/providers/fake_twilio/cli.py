@@ -1,4 +1,5 @@
-"""`python -m sidecar.providers.fake_twilio`: run a fake Twilio until Ctrl-C or SIGTERM."""
+"""`python -m sidecar.providers.fake_twilio`: run a fake Twilio until Ctrl-C or SIGTERM;
+`python -m sidecar.providers.fake_twilio inbound …`: send one inbound SMS (inbound.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import time
 
 from .lifecycle import DeliveryRules
@@ -18,6 +20,11 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a fake Twilio until Ctrl-C; print its base URL."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["inbound"]:
+        from .inbound import main as send_inbound
+
+        return send_inbound(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m sidecar.providers.fake_twilio", description=main.__doc__
     )

@@ -20,8 +20,10 @@ from typing import Any
 from .callbacks import CallbackAttempt, CallbackDispatcher, post_status_callback
 from .faults import Faults
 from .httpd import FakeTwilioHTTPServer
+from .inbound import inbound_form, post_inbound
 from .lifecycle import DeliveryRules, settle
 from .routes import Routes
+from .signing import WebhookAnswer
 from .wire import SERVICE_SENDER, ReceivedMessage
 
 logger = logging.getLogger(__name__)
@@ -285,6 +287,17 @@ class FakeTwilio(Routes):
     def callbacks_done(self, timeout: float | None = None) -> bool:
         """Wait until every dispatched status callback has been posted; False on timeout."""
         return self._dispatcher is None or self._dispatcher.wait_done(timeout)
+
+    # --- inbound messages --------------------------------------------------------------
+
+    def send_inbound(self, url: str, from_: str, body: str, *, to: str = SERVICE_SENDER,
+                     opt_out_type: str | None = None,
+                     timeout: float = 10.0) -> WebhookAnswer:
+        """POST a signed inbound SMS from `from_` to the webhook `url` as Twilio would
+        (inbound.py) and return the answer."""
+        form = inbound_form(account_sid=self.account_sid, from_=from_, body=body, to=to,
+                            opt_out_type=opt_out_type)
+        return post_inbound(url, self.auth_token, form, timeout=timeout)
 
     def _record_callback(self, attempt: CallbackAttempt) -> None:
         with self._lock:

@@ -181,6 +181,19 @@
   // (WordPress) page, so those hand focus round. Escape closes it (the browser's cancel).
   // On close, focus goes back to the control that opened it: `onClose(key)` gets the
   // opener's focusKey, may re-render the page first, and may answer a better key.
+  // Inside Booknetic's page the iframe is as tall as our page, so a dialog centred in it can
+  // sit below the fold of the window: scroll the embedding page (same origin) to show it.
+  function revealInParent(dialog) {
+    let frame = null;
+    try { frame = window.frameElement; } catch (err) { return; }
+    if (!frame || !dialog.open) return;
+    const outer = frame.ownerDocument.defaultView;
+    const box = dialog.getBoundingClientRect(), at = frame.getBoundingClientRect();
+    const top = at.top + box.top, bottom = at.top + box.bottom;
+    if (top >= 0 && bottom <= outer.innerHeight) return;
+    outer.scrollBy(0, top - Math.max(16, (outer.innerHeight - box.height) / 2));
+  }
+
   function modal(dialog, onClose) {
     let opener = null;
     dialog.addEventListener("keydown", (event) => {
@@ -205,6 +218,7 @@
           dialog.showModal();
         }
         focusOn(initial) || focusOn(tabbable(dialog)[0]);
+        revealInParent(dialog);
       },
       close() { if (dialog.open) dialog.close(); },
       get isOpen() { return dialog.open; },
@@ -226,9 +240,12 @@
   }
 
   // Tell an embedding Booknetic page how tall we are (the bridge resizes the iframe).
+  // An open dialog counts too: the iframe is only as tall as the page, and a dialog taller
+  // than a short page (one campaign in the list) would be cut off, its buttons out of reach.
   function reportHeight() {
     if (window.parent === window) return;
-    const height = document.documentElement.scrollHeight;
+    const height = Math.max(document.documentElement.scrollHeight,
+                            ...$$("dialog[open]").map((d) => d.scrollHeight + 64));
     window.parent.postMessage({ bkntcSmsHeight: height }, window.location.origin);
   }
 
@@ -267,6 +284,48 @@
   }
 
 
+  /* ---------------------------------------------------------------- times */
+  // Mirrors sidecar/zones.py format_time(): "2 Dec 2026, 14:32 (America/Chicago)", in the
+  // business's timezone (the page's meta: its name, and its UTC offset now for a browser
+  // that does not know the name), or in `options.zone`; `options.date === false` leaves
+  // out the date. A fixed offset is named like "UTC+05:30".
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const ZONE_META = document.querySelector('meta[name="bkntc-timezone"]');
+  const ZONE = (ZONE_META && ZONE_META.content) || "UTC";
+  const ZONE_OFFSET = ZONE_META ? Number(ZONE_META.dataset.offset || 0) : 0;
+  const FIXED_OFFSET = /^UTC([+-])(\d\d):(\d\d)$/;
+
+  function wallClock(epoch, zone, fallbackOffset) {
+    const fixed = FIXED_OFFSET.exec(zone);
+    let offset = zone === "UTC" ? 0 : null;
+    if (fixed) offset = (fixed[1] === "-" ? -1 : 1) * (Number(fixed[2]) * 3600 + Number(fixed[3]) * 60);
+    if (offset === null) {
+      try {
+        const parts = {};
+        new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric",
+          month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })
+          .formatToParts(new Date(epoch * 1000)).forEach((p) => { parts[p.type] = Number(p.value); });
+        return parts;
+      } catch (err) {
+        offset = fallbackOffset;  // a zone name this browser's Intl does not know
+      }
+    }
+    const d = new Date((epoch + offset) * 1000);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+             hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+  }
+
+  function formatTime(epoch, options) {
+    if (!epoch || !isFinite(epoch)) return "";
+    const zone = (options && options.zone) || ZONE;
+    const t = wallClock(Math.trunc(epoch), zone, zone === ZONE ? ZONE_OFFSET : 0);
+    const pad = (n) => String(n).padStart(2, "0");
+    const clock = pad(t.hour) + ":" + pad(t.minute) + " (" + zone + ")";
+    if (options && options.date === false) return clock;
+    return t.day + " " + MONTHS[t.month - 1] + " " + t.year + ", " + clock;
+  }
+
+
   /* ---------------------------------------------------------------- shared form helpers */
   const TABLES = (() => {
     const el = $("[data-sms]");
@@ -274,13 +333,28 @@
   })();
 
   // Live character/segment counter for `textarea`, drawn into `root`'s counter elements.
+  // Over the limit the text stays whole (no maxlength: a browser would cut a paste short
+  // without a word): the counter says by how much, and the box is marked invalid.
   function attachCounter(textarea, root) {
     const count = makeCounter(TABLES);
     const part = (id) => root.querySelector("#" + id);
+    const counter = part("counter-chars").parentElement;
+    const over = document.createElement("div");
+    over.className = "error small";
+    over.id = (counter.id || "counter") + "-over";
+    over.hidden = true;
+    counter.append(over);
     function update() {
       const info = count(textarea.value);
       const chars = Array.from(textarea.value).length;
-      part("counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s");
+      part("counter-chars").textContent = chars + " character" + (chars === 1 ? "" : "s") +
+        (chars > TABLES.max ? " of " + TABLES.max : "");
+      over.hidden = chars <= TABLES.max;
+      over.textContent = over.hidden ? "" : "The message is " + (chars - TABLES.max) +
+        " character" + (chars - TABLES.max === 1 ? "" : "s") + " over the limit of " +
+        TABLES.max + ". Shorten it to save or send it.";
+      if (!over.hidden) textarea.setAttribute("aria-invalid", "true");
+      else if (!textarea.closest(".field.invalid")) textarea.removeAttribute("aria-invalid");
       part("counter-encoding").textContent = info.encoding;
       part("counter-segments").textContent = info.segments + " SMS" +
         (info.segments > 1 ? " (" + info.perSegment + " per part)" : "") + " per recipient" +
@@ -347,7 +421,13 @@
     const init = pages[document.body.dataset.page];
     if (init) init();
     applyFocusHint();
-    if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(document.body);
+    if (window.ResizeObserver) {
+      const sizes = new ResizeObserver(() => {
+        reportHeight();
+        $$("dialog[open]").forEach(revealInParent);  // its content arrived, or it grew
+      });
+      [document.body, ...$$("dialog")].forEach((el) => sizes.observe(el));
+    }
     reportHeight();
   });
   window.BkntcSms = {
@@ -355,6 +435,6 @@
     attachCounter: attachCounter, bindShortcodes: bindShortcodes, showErrors: showErrors,
     result: result, focusOn: focusOn, focusKey: focusKey, restoreFocus: restoreFocus,
     refreshRegions: refreshRegions, modal: modal, submitOnce: submitOnce, tabbable: tabbable,
-    shown: shown, pages: pages,
+    shown: shown, pages: pages, formatTime: formatTime, timezone: ZONE, smsTables: TABLES,
   };
 })();

@@ -13,15 +13,18 @@
   S.wizard = function wizard(afterClose, hiddenMessage) {
     const dialog = $("#progress-dialog");
     if (!dialog) return null;
-    const state = { id: null, timer: null, status: null,
-                    canLogs: !!($("#list-state") || {}).dataset?.canLogs };
+    const state = { id: null, timer: null, status: null, after: null,
+                    canLogs: !!($("#list-state") || {}).dataset?.canLogs,
+                    canCreate: !!($("#list-state") || {}).dataset?.canCreate };
     const isActive = (status) => status === "queued" || status === "sending";
 
     const m = S.modal(dialog, (key) => {
       stop();
       const wasActive = isActive(state.status);
       if (wasActive) toast(hiddenMessage);
-      return afterClose ? afterClose(key, state.id) : null;
+      const after = state.after;  // where focus goes instead (the draft Resend made)
+      state.after = null;
+      return afterClose ? afterClose(after || key, state.id) : null;
     });
 
     function setStage(stage) {
@@ -53,6 +56,8 @@
       $("#count-sent").textContent = p.sent;
       $("#count-failed").textContent = p.failed;
       $("#count-pending").textContent = p.pending;
+      $("#count-delivered").textContent = p.delivered || 0;
+      $("#count-undelivered").textContent = p.undelivered || 0;
       $("#wizard-bar span").style.width = pct + "%";
       const bar = $("#wizard-bar");
       bar.setAttribute("aria-valuenow", String(pct));
@@ -79,6 +84,15 @@
       $("#wizard-verb").textContent = { paused: "Paused:", completed: "Sent:", failed: "Not sent:" }[p.status] || "Sending";
       const status = $("#wizard-status");
       if (status.textContent !== line) status.textContent = line;
+      const times = [];
+      if (p.started_at) times.push("Started " + S.formatTime(p.started_at));
+      if (p.finished_at) times.push((times.length ? "finished " : "Finished ") + S.formatTime(p.finished_at));
+      $("#wizard-times").textContent = times.length ? times.join(", ") + "." : "";
+      const retry = $("#wizard-retry");
+      const waiting = active ? p.retry_waiting || 0 : 0;
+      retry.hidden = !waiting;
+      retry.textContent = waiting ? waiting + (waiting === 1 ? " message" : " messages") +
+        " waiting to retry at " + p.next_retry_text + ". They are retried automatically." : "";
       state.status = p.status;
       const finished = p.status === "completed" || p.status === "failed";
       $("#wizard-pause").hidden = !active;
@@ -89,6 +103,7 @@
       close.textContent = p.status === "paused" ? "Close (it stays paused)" : "Close";
       const logs = $("#wizard-logs");
       logs.hidden = !(finished && state.canLogs);
+      $("#wizard-resend").hidden = !((finished || p.status === "paused") && p.failed > 0 && state.canCreate);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
       if (dialog.open && ((hadFocus && !S.shown(focused)) || document.activeElement === document.body)) {
         nextControl(p.status).some((sel) => S.focusOn($(sel)));
@@ -129,8 +144,24 @@
     $("#wizard-pause").addEventListener("click", () => act("pause"));
     $("#wizard-resume").addEventListener("click", () => act("resume"));
     $("#wizard-hide").addEventListener("click", () => m.close());
+    $("#wizard-resend").addEventListener("click", async () => {
+      try {
+        const draft = await S.resendFailed(state.id);
+        state.after = { row: String(draft.id), action: "send" };
+        m.close();
+      } catch (err) { toast(err.message, true); }
+    });
     $("#wizard-close").addEventListener("click", () => m.close());
     return { open: open, poll: poll, close: () => m.close() };
+  };
+
+  // Resend to failed: a new draft for the failed recipients another try may reach; the
+  // list shows it with its Send button focused.
+  S.resendFailed = async function resendFailed(id) {
+    const draft = await api("POST", "/api/v1/campaigns/" + id + "/resend-failed");
+    toast("Draft “" + draft.name + "” made for " + draft.resend_recipients + " recipient" +
+          (draft.resend_recipients === 1 ? "" : "s") + ". Check it, then send it.");
+    return draft;
   };
 
   /* ---------------------------------------------------------------- campaign list */
@@ -162,6 +193,7 @@
       await refreshList(better);
       return better;
     }, "Still sending in the background. Reopen it any time with Progress.");
+    const confirmSend = S.report.sendConfirmation();
     // Delegated from <main>: the list is re-rendered in place after each action.
     $("main").addEventListener("click", async (event) => {
       const button = event.target.closest("#campaign-table button[data-action]");
@@ -170,7 +202,7 @@
       const id = +row.dataset.id, name = row.dataset.name, action = button.dataset.action;
       try {
         if (action === "send") {
-          if (!window.confirm("Send “" + name + "” now? Every recipient in its audience gets the SMS.")) return;
+          if (!(await confirmSend(id, name, button))) return;
           w.open(id, name, true, button);
           await api("POST", "/api/v1/campaigns/" + id + "/send");
           await w.poll();
@@ -186,6 +218,9 @@
         } else if (action === "duplicate") {
           const copy = await api("POST", "/api/v1/campaigns/" + id + "/duplicate");
           S.go("/ui/campaigns/" + copy.id + "/edit", ["#f-name"]);
+        } else if (action === "resend-failed") {
+          const draft = await S.resendFailed(id);
+          await refreshList({ row: String(draft.id), action: "send" });
         } else if (action === "delete") {
           if (!window.confirm("Delete “" + name + "” and its logs? This cannot be undone.")) return;
           await api("DELETE", "/api/v1/campaigns/" + id);
@@ -210,7 +245,18 @@
     const form = $("#campaign-form");
     const body = $("#f-body");
     const updateCounter = S.attachCounter(body, $("#sms-counter"));
-    S.bindShortcodes(body, updateCounter);
+    if (form.dataset.readonly) {
+      // A campaign that was sent is shown, not edited: the one action is a fresh copy.
+      $("#duplicate-readonly").addEventListener("click", async (event) => {
+        try {
+          const copy = await api("POST", "/api/v1/campaigns/" + event.currentTarget.dataset.id + "/duplicate");
+          S.go("/ui/campaigns/" + copy.id + "/edit", ["#f-name"]);
+        } catch (err) { toast(err.message, true); }
+      });
+      return;
+    }
+    const bodyChanged = () => { updateCounter(); schedulePreview(500); };
+    S.bindShortcodes(body, bodyChanged);
 
     $("#f-template").addEventListener("change", (event) => {
       const option = event.target.selectedOptions[0];
@@ -218,7 +264,7 @@
       if (body.value.trim() && body.value !== option.dataset.body &&
           !window.confirm("Replace the current text with this template?")) return;
       body.value = option.dataset.body;
-      updateCounter();
+      bodyChanged();
     });
 
     const segment = $("#f-segment");
@@ -228,9 +274,9 @@
     segment.addEventListener("change", describe);
     describe();
 
+    const whole = (value) => (value === "" ? null : (/^\d+$/.test(value) ? +value : value));
     function collect() {
       const ids = (name) => $$('input[name="' + name + '"]:checked').map((i) => +i.value);
-      const min = $("#f-min").value.trim();
       const template = $("#f-template").value;
       return {
         name: $("#f-name").value,
@@ -241,11 +287,20 @@
           service_ids: ids("service_ids"),
           location_ids: ids("location_ids"),
           statuses: $$('input[name="statuses"]:checked').map((i) => i.value),
-          min_appointments: min === "" ? null : (/^\d+$/.test(min) ? +min : min),
+          min_appointments: whole($("#f-min").value.trim()),
           exclude_suppressed: $("#f-exclude").checked,
+          exclude_upcoming_days: whole($("#f-upcoming").value.trim()),
         },
       };
     }
+
+    // The message as the report can render it: null when it is empty or over the limit
+    // (the counter already says so; the server would only refuse it).
+    function reportableBody(text) {
+      return text.trim() && Array.from(text).length <= S.smsTables.max ? text : null;
+    }
+
+    const showReport = S.report.formReport(body, bodyChanged);
 
     let previewSeq = 0, previewTimer = null;
     async function refreshPreview() {
@@ -254,14 +309,32 @@
       const box = $("#preview");
       box.classList.add("loading");
       box.setAttribute("aria-busy", "true");
+      $("#render-report").setAttribute("aria-busy", "true");
+      const payload = { segment: data.segment, filters: data.filters, limit: 10 };
+      const text = reportableBody(data.body);
+      if (text !== null) payload.body = text;
+      const over = !!data.body.trim() && text === null;  // the counter says by how much
+      let problem = "";
       try {
-        const p = await api("POST", "/api/v1/segments/preview",
-                            { segment: data.segment, filters: data.filters, limit: 10 });
+        let p;
+        try {
+          p = await api("POST", "/api/v1/segments/preview", payload);
+        } catch (err) {
+          // Only the message is wrong (an unknown shortcode): say so, and still show who
+          // would get it.
+          const fields = Object.keys(err.fields || {});
+          if (err.status !== 422 || !payload.body || fields.join() !== "body") throw err;
+          problem = err.fields.body;
+          delete payload.body;
+          p = await api("POST", "/api/v1/segments/preview", payload);
+        }
         if (seq !== previewSeq) return; // a newer request is on its way
         $("#preview-count").textContent = p.count;
         $("#skip-invalid").textContent = p.skipped_invalid_phone;
         $("#skip-duplicate").textContent = p.skipped_duplicate_phone;
         $("#skip-suppressed").textContent = p.skipped_suppressed;
+        $("#skip-upcoming").textContent = p.skipped_upcoming;
+        $("#skip-upcoming-item").hidden = data.filters.exclude_upcoming_days === null;
         const tbody = $("#preview-sample tbody");
         tbody.replaceChildren();
         p.sample.forEach((r) => {
@@ -275,11 +348,13 @@
         });
         $("#preview-note").textContent = p.count > p.sample.length
           ? "Showing the first " + p.sample.length + " of " + p.count + "." : "Updates as you change the audience.";
-        S.showErrors({}, form);
+        S.showErrors(problem ? { body: problem } : {}, form);
+        showReport(p.render || null, problem || over);
       } catch (err) {
         if (seq !== previewSeq) return;
         $("#preview-count").textContent = "–";
         $("#preview-note").textContent = err.message;
+        showReport(null, err.message);
         if (err.status === 422) S.showErrors(err.fields, form);
       } finally {
         if (seq === previewSeq) {
@@ -288,14 +363,16 @@
         }
       }
     }
-    function schedulePreview() {
+    function schedulePreview(delay) {
       clearTimeout(previewTimer);
-      previewTimer = setTimeout(refreshPreview, 300);
+      previewTimer = setTimeout(refreshPreview, delay || 300);
     }
     form.addEventListener("change", (event) => {
       if (event.target.closest(".filters-box") || event.target === segment) schedulePreview();
     });
-    $("#f-min").addEventListener("input", schedulePreview);
+    $("#f-min").addEventListener("input", () => schedulePreview());
+    $("#f-upcoming").addEventListener("input", () => schedulePreview());
+    body.addEventListener("input", () => schedulePreview(500));
     refreshPreview();
 
     form.addEventListener("submit", (event) => {
