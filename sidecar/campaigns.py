@@ -24,9 +24,13 @@ from sqlalchemy import Connection, Engine, RowMapping, Table, delete, func, inse
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Conflict, Invalid, NotFound, SidecarError
+from .frequency_cap import skip_capped_at_snapshot
+from .outcomes.holdout import assign_holdout, holdout_error
+from .quiet_hours import stamp_zones
 from .schema import ID_MAX, SmsTables, is_row_id
 from .segments import SEGMENTS, SegmentError, SegmentQuery, SegmentService, tenant_key
 from .sms_text import MAX_BODY_CHARS, SHORTCODES, unknown_shortcodes
+from .tenant_settings import DEFAULTS, TenantSettings
 
 
 class Status(StrEnum):
@@ -36,6 +40,7 @@ class Status(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     PAUSED = "paused"
+    SCHEDULED = "scheduled"  # waiting for its start time (DESIGN.md §11, schedules.py)
 
 
 ACTIVE = frozenset({Status.QUEUED, Status.SENDING})
@@ -50,13 +55,21 @@ class Transition(NamedTuple):
 # action -> Transition. This table is the whole lifecycle: every status write goes through
 # transition() below (a new campaign starts as a draft; "duplicate" makes a new draft).
 TRANSITIONS: dict[str, Transition] = {
-    "edit": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED}), Status.DRAFT),
+    "edit": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED,
+                                  Status.SCHEDULED}), Status.DRAFT),
     "delete": Transition(frozenset({Status.DRAFT, Status.PAUSED, Status.FAILED,
-                                    Status.COMPLETED}), None),
+                                    Status.COMPLETED, Status.SCHEDULED}), None),
     "send": Transition(frozenset({Status.DRAFT, Status.FAILED}), Status.QUEUED),
     "pause": Transition(ACTIVE, Status.PAUSED),
     "resume": Transition(frozenset({Status.PAUSED}), Status.QUEUED),
     "duplicate": Transition(frozenset(Status), Status.DRAFT),
+    # A schedule (schedules.py): set or moved, and taken back.
+    "schedule": Transition(frozenset({Status.DRAFT, Status.SCHEDULED}), Status.SCHEDULED),
+    "unschedule": Transition(frozenset({Status.SCHEDULED}), Status.DRAFT),
+    # the queue run's, for a scheduled campaign: started when due (snapshot then), or
+    # paused when its window was missed while the service was down
+    "begin": Transition(frozenset({Status.SCHEDULED}), Status.QUEUED),
+    "miss": Transition(frozenset({Status.SCHEDULED}), Status.PAUSED),
     # the engine's
     "start": Transition(frozenset({Status.QUEUED}), Status.SENDING),  # first batch claimed
     # Finishing, once nothing is pending: "complete" when at least one message was sent,
@@ -68,7 +81,8 @@ TRANSITIONS: dict[str, Transition] = {
     "wait": Transition(ACTIVE, None),  # only says why nothing is sent (status_reason)
 }
 
-USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate")
+USER_ACTIONS = ("edit", "delete", "send", "pause", "resume", "duplicate", "schedule",
+                "unschedule")
 
 _REFUSAL_HINTS = {
     ("edit", Status.QUEUED): "pause it first",
@@ -80,6 +94,10 @@ _REFUSAL_HINTS = {
     ("send", Status.PAUSED): "resume it instead",
     ("send", Status.QUEUED): "it is already queued",
     ("send", Status.SENDING): "it is already sending",
+    ("schedule", Status.QUEUED): "it is already queued",
+    ("schedule", Status.SENDING): "it is already sending",
+    ("schedule", Status.COMPLETED): "duplicate it to send a new version",
+    ("schedule", Status.PAUSED): "resume it, or edit it and schedule it again",
 }
 
 NAME_MAX = 191
@@ -111,7 +129,8 @@ class CampaignInvalid(CampaignError, Invalid):
 
 def _past(action: str) -> str:
     return {"edit": "edited", "delete": "deleted", "send": "sent", "pause": "paused",
-            "resume": "resumed", "duplicate": "duplicated"}.get(action, action)
+            "resume": "resumed", "duplicate": "duplicated", "schedule": "scheduled",
+            "unschedule": "unscheduled"}.get(action, action)
 
 
 def allowed_actions(status: Status | str) -> list[str]:
@@ -149,6 +168,7 @@ class CampaignInput:
     body: str
     query: SegmentQuery
     template_id: int | None = None
+    holdout_percent: int | None = None  # None: not given (create takes the tenant default)
 
 
 def body_error(body: Any) -> str | None:
@@ -189,10 +209,13 @@ def validate_input(data: Mapping[str, Any], tenant_id: int | None) -> CampaignIn
         template_id = None
     elif not is_row_id(template_id):
         errors["template_id"] = f"must be a template id (a whole number from 1 to {ID_MAX})"
+    holdout = data.get("holdout_percent")
+    if holdout is not None and (problem := holdout_error(holdout)):
+        errors["holdout_percent"] = problem
     if errors or query is None:
         raise CampaignInvalid(errors)
     assert isinstance(name, str) and isinstance(body, str)
-    return CampaignInput(name.strip(), body, query, template_id)
+    return CampaignInput(name.strip(), body, query, template_id, holdout)
 
 
 class CampaignService:
@@ -201,7 +224,8 @@ class CampaignService:
     def __init__(self, engine: Engine, tables: SmsTables, segments: SegmentService, *,
                  clock: Callable[[], float] = time.time,
                  check_provider: Callable[[], object] | None = None,
-                 on_pause: Callable[[int], object] | None = None) -> None:
+                 on_pause: Callable[[int], object] | None = None,
+                 settings_for: Callable[[int | None], TenantSettings] | None = None) -> None:
         self.engine = engine
         self.tables = tables
         self.segments = segments
@@ -211,6 +235,9 @@ class CampaignService:
         # Called with the campaign id once a pause is committed: the send engine returns
         # only when no process may start another message of it (Outbox.paused).
         self.on_pause = on_pause
+        # The tenant's §11 settings: the frequency cap, the holdout default and the
+        # attribution window.
+        self.settings_for = settings_for or (lambda _tenant: DEFAULTS)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -237,7 +264,8 @@ class CampaignService:
 
     def progress(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
         """Counters and status from the campaign row (a primary-key read), and the retries
-        waiting: `retry_waiting` rows and the first `next_retry_at`, or None.
+        waiting: `retry_waiting` rows and the first `next_retry_at`, or None. While quiet
+        hours hold rows, `status_reason` says "3 held until 09:00 (America/Chicago)".
 
         A retry waiting is a pending row already tried whose next attempt is still ahead:
         the end of the campaign's pending range of the (campaign_id, status,
@@ -249,7 +277,8 @@ class CampaignService:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(c.c.id, c.c.status, c.c.status_reason, c.c.total, c.c.sent, c.c.failed,
-                       c.c.pending, c.c.delivered, c.c.undelivered, c.c.started_at,
+                       c.c.pending, c.c.skipped, c.c.delivered, c.c.undelivered, c.c.holdout,
+                       c.c.started_at,
                        c.c.finished_at, c.c.updated_at,
                        select(func.count()).where(waiting).scalar_subquery()
                        .label("retry_waiting"),
@@ -273,6 +302,8 @@ class CampaignService:
                 tenant_id=tenant_key(tenant_id), kind=kind, name=fields.name,
                 segment=fields.query.segment, filters=json.dumps(fields.query.filters()),
                 body=fields.body, template_id=fields.template_id, status=Status.DRAFT.value,
+                holdout_percent=(fields.holdout_percent if fields.holdout_percent is not None
+                                 else self.settings_for(tenant_id).holdout_percent),
                 created_by=user_id, created_at=now, updated_at=now,
             ))
             campaign_id = int(result.inserted_primary_key[0])
@@ -292,6 +323,9 @@ class CampaignService:
                 "filters": json.dumps({**fields.query.filters(), **resend}),
                 "body": fields.body,
                 "template_id": fields.template_id, **self._reset_values(),
+                "send_at": None, "latest_start": None,
+                **({} if fields.holdout_percent is None
+                   else {"holdout_percent": fields.holdout_percent}),
             })
             self._clear_logs(conn, campaign_id)
             row = self._row(conn, tenant_id, campaign_id)
@@ -316,19 +350,31 @@ class CampaignService:
         return self.create(tenant_id, {
             "name": name, "segment": source["segment"], "filters": source["filters"],
             "body": source["body"], "template_id": source["template_id"],
+            "holdout_percent": source["holdout_percent"],
         }, user_id=user_id, kind=source["kind"])
 
     def send(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
-        """Snapshot the recipients and queue the campaign (DESIGN.md §4).
+        """Snapshot the recipients and queue the campaign (DESIGN.md §4)."""
+        campaign = self.start_snapshot(tenant_id, campaign_id, "send")
+        assert campaign is not None
+        return campaign
+
+    def start_snapshot(self, tenant_id: int | None, campaign_id: int,
+                       action: str) -> dict[str, Any] | None:
+        """Queue the campaign through `action` ("send"; "resume" of a campaign that never
+        had a snapshot; the engine's "begin" of a due scheduled one) with its recipients.
 
         The snapshot is one INSERT … SELECT in a short READ COMMITTED transaction together
         with the status change, so either the campaign is queued with all its recipients or
-        nothing happened. No recipients → `failed` with the reason.
+        nothing happened. No recipients → `failed` with the reason. For "begin" a campaign
+        someone else started (or changed) first gives None instead of a refusal.
         """
         campaign = self.get(tenant_id, campaign_id)
-        if Status(campaign["status"]) not in TRANSITIONS["send"].sources:
-            raise TransitionRefused("send", Status(campaign["status"]), campaign["name"])
-        if self.check_provider is not None:
+        if Status(campaign["status"]) not in TRANSITIONS[action].sources:
+            if action == "begin":
+                return None
+            raise TransitionRefused(action, Status(campaign["status"]), campaign["name"])
+        if self.check_provider is not None and action != "begin":
             self.check_provider()
         query = SegmentQuery.from_filters(campaign["segment"], campaign["filters"], tenant_id)
         # Parse new/changed phones first, outside the transaction (Python work); the
@@ -336,16 +382,39 @@ class CampaignService:
         region = self.segments.region(tenant_id)
         self.segments.refresh_phones(tenant_id, region)
         now = int(self.clock())
+        days = self.settings_for(tenant_id).attribution_days
         with self.engine.begin() as conn:
-            self._transition(conn, tenant_id, campaign_id, "send",
-                             {**self._reset_values(), "queued_at": now})
+            values = {**self._reset_values(), "queued_at": now, "attribution_days": days}
+            if action == "begin":  # exactly one of two racing processes wins
+                c = self.tables.campaigns
+                if not transition(conn, c, action, c.c.id == campaign_id, now=now,
+                                  values=values):
+                    return None
+            else:
+                self._transition(conn, tenant_id, campaign_id, action, values)
             self._clear_logs(conn, campaign_id)
             from .resend import snapshot_insert  # the segment's, or a resend's (resend.py)
             inserted = conn.execute(snapshot_insert(self.segments, self.tables, campaign,
                                                     query, region, now)).rowcount
+            # Each recipient's zone, once (DESIGN.md §11): quiet hours apply in it.
+            stamp_zones(conn, self.tables.recipients, campaign_id,
+                        lambda ids: self.segments.bk.recipient_zones(tenant_id, ids))
+            cap = self.settings_for(tenant_id).frequency_cap
+            skipped = skip_capped_at_snapshot(conn, self.tables, campaign_id,
+                                              tenant_key(tenant_id), cap, now)
             c = self.tables.campaigns
-            conn.execute(update(c).where(c.c.id == campaign_id)
-                         .values(total=inserted, pending=inserted))
+            # The control group (DESIGN.md §12), after the cap's skips: never sent, counted
+            # apart from pending.
+            held = assign_holdout(conn, self.tables.recipients, campaign_id,
+                                  int(campaign["holdout_percent"]))
+            conn.execute(update(c).where(c.c.id == campaign_id).values(
+                total=inserted, pending=inserted - skipped - held, skipped=skipped,
+                holdout=held))
+            if inserted and inserted == skipped:
+                transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
+                    "finished_at": now,
+                    "status_reason": f"No recipients: all {skipped} reached the frequency "
+                                     "cap."})
             if inserted == 0:
                 transition(conn, c, "fail", c.c.id == campaign_id, now=now, values={
                     "finished_at": now,
@@ -365,7 +434,18 @@ class CampaignService:
         return campaign
 
     def resume(self, tenant_id: int | None, campaign_id: int) -> dict[str, Any]:
+        """paused → queued; a campaign paused before its snapshot (a missed schedule)
+        takes it now."""
+        if self.get(tenant_id, campaign_id)["queued_at"] is None:
+            campaign = self.start_snapshot(tenant_id, campaign_id, "resume")
+            assert campaign is not None
+            return campaign
         return self._simple(tenant_id, campaign_id, "resume", {"status_reason": ""})
+
+    def simple_action(self, tenant_id: int | None, campaign_id: int, action: str,
+                      values: dict[str, Any]) -> dict[str, Any]:
+        """Apply a user action that only changes the campaign row (schedules.py)."""
+        return self._simple(tenant_id, campaign_id, action, values)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -394,12 +474,15 @@ class CampaignService:
         raise TransitionRefused(action, Status(row["status"]), str(row["name"]))
 
     def _reset_values(self) -> dict[str, Any]:
-        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "delivered": 0,
-                "undelivered": 0, "status_reason": "",
+        return {"total": 0, "sent": 0, "failed": 0, "pending": 0, "skipped": 0,
+                "delivered": 0, "undelivered": 0, "status_reason": "", "holdout": 0,
+                "bookings": 0, "booked_recipients": 0, "revenue_cents": 0, "holdout_booked": 0,
+                "opted_out": 0, "attributed_at": None, "attribution_days": None,
                 "queued_at": None, "started_at": None, "finished_at": None}
 
     def _clear_logs(self, conn: Connection, campaign_id: int) -> None:
-        r = self.tables.recipients
+        r, x = self.tables.recipients, self.tables.attributions
+        conn.execute(delete(x).where(x.c.campaign_id == campaign_id))
         conn.execute(delete(r).where(r.c.campaign_id == campaign_id))
 
     def _row(self, conn: Connection, tenant_id: int | None,

@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from .commands import admin, campaigns, deliveries, messages, segments, service, tenant_settings
+from .commands import (
+    admin,
+    campaigns,
+    deliveries,
+    messages,
+    outcomes,
+    segments,
+    service,
+    tenant_settings,
+)
 from .db import unreachable
 from .errors import Invalid, SidecarError, family_of
 from .logs import configure_logging
@@ -25,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bkntc-sms", description="SMS campaigns for Booknetic — the sidecar's command line.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (admin, segments, campaigns, messages, service, deliveries, tenant_settings):
+    for module in (admin, segments, campaigns, messages, service, deliveries, tenant_settings,
+                   outcomes):
         module.register(sub)
     return parser
 

@@ -47,6 +47,11 @@ class Dashboard:
                        c.c.delivered, c.c.undelivered, c.c.updated_at)
                 .where(c.c.tenant_id == key, is_campaign)
                 .order_by(c.c.updated_at.desc(), c.c.id.desc()).limit(5)).mappings().all()
+            # What goes out next on its own (DESIGN.md §11): scheduled, soonest first.
+            scheduled = conn.execute(
+                select(c.c.id, c.c.name, c.c.send_at)
+                .where(c.c.tenant_id == key, is_campaign, c.c.status == "scheduled")
+                .order_by(c.c.send_at, c.c.id).limit(5)).mappings().all()
             rows = conn.execute(
                 select(d.c.day, d.c.sent, d.c.failed, d.c.delivered, d.c.undelivered,
                        d.c.opt_outs)
@@ -63,6 +68,7 @@ class Dashboard:
                 "pending": int(totals["pending"]),
                 "opt_outs": sum(int(r.opt_outs) for r in rows),
                 "recent": [dict(r) for r in recent], "chart": chart,
+                "scheduled": [dict(r) for r in scheduled],
                 "deliveries": {
                     "days": CHART_DAYS, "sent": sent_30, "delivered": delivered_30,
                     "undelivered": sum(int(r.undelivered) for r in rows),

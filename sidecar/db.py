@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import Unavailable
@@ -73,14 +73,46 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     if "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(
+    engine = create_engine(
         parsed,
-        pool_pre_ping=True,
         pool_recycle=280,
         pool_size=pool_size,
         max_overflow=pool_size,
         isolation_level="READ COMMITTED",
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused this long is pinged before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat idle (SQLAlchemy's
+    "pessimistic disconnect handling" through the checkout event).
+
+    `pool_pre_ping` pings at every checkout: a round trip per transaction, which the send
+    threads (a claim and a record per batch, a status read) paid hundreds of times a
+    second on connections returned milliseconds before. A connection that idled can have
+    been dropped by a server restart or `wait_timeout`: it is still pinged, and a failed
+    ping makes the pool replace it. A disconnect on a busy connection shows as an error
+    on its statement, which invalidates the pool's older connections as before.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_conn.ping(reconnect=False)
+        except Exception as exc:  # the pool retries the checkout with a new connection
+            raise DisconnectionError("pooled connection lost while idle") from exc
 
 
 def is_mysql(bind: Engine | Connection) -> bool:

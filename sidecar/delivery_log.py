@@ -28,13 +28,17 @@ from .segments import tenant_key
 
 EXPORT_CAP = 5000
 EXPORT_CHUNK = 1000
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sent", "failed", "skipped", "holdout")
 # The `delivery` filter: a final status, both that were not delivered, or none yet ("pending":
 # sent to Twilio, no final status known).
 DELIVERY_FILTERS = ("delivered", "undelivered", "failed", "not_delivered", "pending")
 CSV_COLUMNS = ("recipient_id", "customer_id", "first_name", "last_name", "phone", "status",
                "attempts", "last_error", "error_code", "sent_at", "provider_message_id",
-               "delivery_status", "delivered_at", "delivery_error")
+               "delivery_status", "delivered_at", "delivery_error",
+               # when a pending row is due again (a retry, or held by quiet hours, §11)
+               "next_attempt_at",
+               # DESIGN.md §12: the control group or not, the earliest attributed booking
+               "group", "booked_at", "revenue")
 # Spreadsheets skip blanks before a formula, and some read the full-width signs as their
 # ASCII twins, so both count as a formula's start.
 _FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -139,7 +143,8 @@ class DeliveryLog:
                         select(r.c.id, r.c.customer_id, r.c.first_name, r.c.last_name,
                                r.c.phone, r.c.status, r.c.attempts, r.c.last_error,
                                r.c.error_code, r.c.sent_at, r.c.provider_message_id,
-                               r.c.delivery_status, r.c.delivered_at, r.c.delivery_error)
+                               r.c.delivery_status, r.c.delivered_at, r.c.delivery_error,
+                               r.c.next_attempt_at, r.c.booked_at, r.c.revenue_cents)
                         .where(*where, r.c.id > after).order_by(r.c.id)
                         .limit(min(EXPORT_CHUNK, EXPORT_CAP - written))).all()
                 if not chunk:
@@ -149,7 +154,10 @@ class DeliveryLog:
                         row.id, row.customer_id, row.first_name, row.last_name, row.phone,
                         row.status, row.attempts, row.last_error, row.error_code,
                         iso(row.sent_at), row.provider_message_id, row.delivery_status,
-                        iso(row.delivered_at), row.delivery_error)])
+                        iso(row.delivered_at), row.delivery_error,
+                        iso(row.next_attempt_at) if row.status == "pending" else "",
+                        "holdout" if row.status == "holdout" else "sent", iso(row.booked_at),
+                        "" if row.revenue_cents is None else f"{row.revenue_cents / 100:.2f}")])
                 written += len(chunk)
                 after = int(chunk[-1].id)
                 yield buffer.getvalue()

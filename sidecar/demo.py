@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,11 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
         "BKNTC_SMS_PUBLIC_URL": front.url + PUBLIC_PREFIX,
     })
     runtime = Runtime.build(settings)
-    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT})
+    # Quiet hours off: the demo runs on the real clock, and a campaign tried at night should
+    # still go out. Setting them under Settings shows messages held until the window opens.
+    runtime.tenant_settings.update(None, {"price_per_segment": DEMO_PRICE_PER_SEGMENT,
+                                          "quiet_hours": None})
+    schedule_demo_campaign(runtime)
     demo = Demo("", db, runtime, fake)
     sidecar = BackgroundServer(create_app(runtime), LOOPBACK, 0).start()
     demo.servers.append(sidecar)
@@ -174,6 +179,16 @@ def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
     demo.servers.append(front)
     demo.url = front.url + "/"
     return demo
+
+
+def schedule_demo_campaign(runtime: Runtime) -> None:
+    """A campaign scheduled for 10:00 tomorrow in the salon's zone (scheduled send)."""
+    zone = runtime.booknetic.business_zone(None)
+    tomorrow = (datetime.fromtimestamp(runtime.clock(), zone.zone) + timedelta(days=1)).date()
+    campaign = runtime.campaigns.create(None, {
+        "name": "Demo: weekend reminder", "segment": "upcoming_next_7",
+        "body": "Hi {customer_first_name}, see you soon! Reply STOP to opt out."})
+    runtime.schedules.schedule(None, campaign["id"], {"send_at": f"{tomorrow}T10:00"})
 
 
 def print_segment_overview(runtime: Runtime) -> None:
@@ -200,7 +215,8 @@ def run_demo(data_dir: str | None, port: int) -> int:
           f"appointments in {demo.database.path}")
     print_segment_overview(demo.runtime)
     print(f"Times are shown in {demo.runtime.booknetic.business_zone(None).describe()}; "
-          "quiet hours and the other settings are under Settings.")
+          "quiet hours are off here (turn them on under Settings). \"Demo: weekend "
+          "reminder\" is scheduled for 10:00 tomorrow.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
           f"{demo.fake.base_url} (nothing is really sent); its delivery reports come back "

@@ -25,8 +25,11 @@ from .migrations import check_not_newer
 from .oneoff import OneOffService
 from .opt_outs import OptOutService
 from .outbox import Outbox
+from .outcomes import Attribution
+from .outcomes.report import ReportService
 from .phone_region import RegionResolver
 from .public_url import PublicUrls
+from .schedules import CampaignSchedules
 from .schema import SmsTables, migrate, sms_tables
 from .segments import SegmentService
 from .suppressions import SuppressionService
@@ -49,8 +52,11 @@ class Runtime:
     dashboard: Dashboard
     regions: RegionResolver
     tenant_settings: SettingsService  # each tenant's §11 settings (tenant_settings.py)
+    schedules: CampaignSchedules  # scheduled sends (schedules.py)
     deliveries: DeliveryService
     public_urls: PublicUrls
+    attribution: Attribution  # attributed bookings (outcomes/attribution.py)
+    reports: ReportService  # campaign reports (outcomes/report.py)
     opt_outs: OptOutService
     clock: Callable[[], float] = field(default=time.time)
     # The tenant's price per SMS segment (DESIGN.md §11 `price_per_segment`) for the render
@@ -75,7 +81,15 @@ class Runtime:
         outbox = Outbox(engine, tables, booknetic, settings, clock=clock,
                         public_urls=public_urls)
         campaigns = CampaignService(engine, tables, segments, clock=clock,
-                                    check_provider=outbox.provider, on_pause=outbox.paused)
+                                    check_provider=outbox.provider, on_pause=outbox.paused,
+                                    settings_for=tenant_settings.for_tenant)
+        # Every queue run ends by refreshing the campaigns whose attribution window is open.
+        attribution = Attribution(tables, booknetic, segments, tenant_settings.for_tenant,
+                                  clock=clock)
+        outbox.after_run.append(attribution.refresh_open)
+        schedules = CampaignSchedules(engine, tables, campaigns, zone_of=booknetic.business_zone,
+                                      clock=clock)
+        outbox.before_run = schedules.start_due
         return cls(
             settings, engine, booknetic, tables, segments, campaigns, outbox,
             templates=TemplateService(engine, tables, clock=clock),
@@ -86,8 +100,12 @@ class Runtime:
             dashboard=Dashboard(engine, tables, clock=clock),
             regions=regions,
             tenant_settings=tenant_settings,
+            schedules=schedules,
             deliveries=DeliveryService(outbox),
             public_urls=public_urls,
+            attribution=attribution,
+            reports=ReportService(engine, tables, default_days=lambda tenant: (
+                tenant_settings.for_tenant(tenant).attribution_days)),
             opt_outs=OptOutService(engine, tables, booknetic, segments, regions=regions,
                                    clock=clock),
             clock=clock,

@@ -86,6 +86,7 @@ class SmsTables:
     daily: Table
     early_statuses: Table
     settings: Table
+    attributions: Table
     campaign_leases: Table
     processes: Table
     rate_limits: Table
@@ -198,6 +199,28 @@ def sms_tables(prefix: str) -> SmsTables:
         Column("delivered", Integer, nullable=False, server_default="0"),
         Column("undelivered", Integer, nullable=False, server_default="0",
                comment="delivery status undelivered or failed"),
+        Column("send_at", Integer, nullable=True, comment="scheduled start (DESIGN.md §11)"),
+        Column("latest_start", Integer, nullable=True,
+               comment="a scheduled campaign not started by then is paused, not sent late"),
+        Column("skipped", Integer, nullable=False, server_default="0",
+               comment="recipients not sent by policy (suppressed at send time, frequency cap)"),
+        # Outcomes (DESIGN.md §12): the holdout share chosen for this campaign, the window
+        # copied from the settings when it is sent, and the figures the attribution refresh
+        # (sidecar/outcomes/attribution.py) stores so a report is one primary-key read.
+        Column("holdout_percent", SmallInteger, nullable=False, server_default="0"),
+        Column("attribution_days", SmallInteger, nullable=True,
+               comment="copied from the settings at send; NULL = not sent yet"),
+        Column("holdout", Integer, nullable=False, server_default="0",
+               comment="recipient rows in the control group (never sent)"),
+        Column("bookings", Integer, nullable=False, server_default="0"),
+        Column("booked_recipients", Integer, nullable=False, server_default="0"),
+        Column("revenue_cents", BigInteger, nullable=False, server_default="0"),
+        Column("holdout_booked", Integer, nullable=False, server_default="0",
+               comment="holdout rows with a booking in the control window"),
+        Column("opted_out", Integer, nullable=False, server_default="0",
+               comment="recipients who opted out (STOP, carrier) since it was sent"),
+        Column("attributed_at", Integer, nullable=True,
+               comment="when attribution last ran; after the window closed = frozen"),
         Index(f"{p}campaigns_tenant_status", "tenant_id", "status"),
         Index(f"{p}campaigns_status", "status"),
         comment="Campaigns and their lifecycle (DESIGN.md §4).",
@@ -242,12 +265,24 @@ def sms_tables(prefix: str) -> SmsTables:
                comment="times the poller asked the provider"),
         Column("delivery_check_at", Integer, nullable=True,
                comment="when the poller asks next; NULL = final or given up"),
+        Column("timezone", String(64), nullable=True,
+               comment="the recipient's own zone, resolved at snapshot (NULL = the business "
+                       "zone); quiet hours apply in it"),
+        Column("booked_appointment_id", Integer, nullable=True,
+               comment="the earliest attributed Booknetic appointment (DESIGN.md §12)"),
+        Column("booked_at", Integer, nullable=True,
+               comment="created_at of that appointment"),
+        Column("revenue_cents", BigInteger, nullable=True,
+               comment="all attributed appointments of this row; NULL = none"),
         UniqueConstraint("campaign_id", "phone", name=f"{p}recipients_campaign_phone"),
         Index(f"{p}recipients_queue", "campaign_id", "status", "next_attempt_at"),
         # A status callback finds its row by the provider's message id; the poller reads
         # the due rows in check order.
         Index(f"{p}recipients_message", "provider_message_id"),
         Index(f"{p}recipients_delivery_check", "delivery_check_at"),
+        # A number's messages in a tenant, in time order: the frequency cap counts the
+        # recent ones, attribution finds the last touch (DESIGN.md §11, §12).
+        Index(f"{p}recipients_tenant_phone", "tenant_id", "phone", "sent_at"),
         comment="Per-recipient send queue and log.",
         **_TABLE_ARGS,
     )
@@ -328,6 +363,24 @@ def sms_tables(prefix: str) -> SmsTables:
         **_TABLE_ARGS,
     )
 
+    # Bookings attributed to recipient rows (DESIGN.md §12), rewritten per campaign by each
+    # attribution refresh while its window is open; the recipient rows and the campaign
+    # carry the sums. A holdout row's bookings are its control-group bookings.
+    attributions = Table(
+        p + "attributions",
+        md,
+        Column("recipient_id", _BigId, nullable=False, autoincrement=False),
+        Column("appointment_id", Integer, nullable=False, autoincrement=False),
+        Column("campaign_id", Integer, nullable=False),
+        Column("created_at", Integer, nullable=False,
+               comment="the appointment's created_at (epoch seconds)"),
+        Column("revenue_cents", BigInteger, nullable=False, server_default="0"),
+        PrimaryKeyConstraint("recipient_id", "appointment_id"),
+        Index(f"{p}attributions_campaign", "campaign_id", "created_at"),
+        comment="Booknetic appointments attributed to campaign recipients.",
+        **_TABLE_ARGS,
+    )
+
     # Alembic's record of the revision the database is at (sidecar/migrations). Defined here
     # so it gets the same table options as ours and appears in sql/schema.sql.
     Table(
@@ -340,8 +393,8 @@ def sms_tables(prefix: str) -> SmsTables:
 
     campaign_leases, processes, rate_limits = _fleet_tables(md, p)
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, early_statuses, settings, campaign_leases, processes,
-                     rate_limits)
+                     locks, nonces, daily, early_statuses, settings, attributions,
+                     campaign_leases, processes, rate_limits)
 
 
 def _fleet_tables(md: MetaData, p: str) -> tuple[Table, Table, Table]:

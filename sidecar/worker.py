@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from .runtime import Runtime
+from .segments.phone_upkeep import UPKEEP_SECONDS, keep_phones_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +35,22 @@ def jobs(runtime: Runtime) -> list[JobSpec]:
     return [
         JobSpec("queue-run", runtime.settings.tick_seconds, lambda: run_queue_job(runtime)),
         JobSpec("housekeeping", 300, lambda: housekeeping_job(runtime)),
+        JobSpec("phone-upkeep", UPKEEP_SECONDS, lambda: phone_upkeep_job(runtime)),
     ]
 
 
 def run_queue_job(runtime: Runtime) -> None:
     """Start a queue run on the outbox's own thread (kicks merge with a run going)."""
     runtime.outbox.kick()
+
+
+def phone_upkeep_job(runtime: Runtime) -> None:
+    """Check every tenant's phones not checked for UPKEEP_SECONDS, so previews only read
+    (segments/phone_upkeep.py); logs and goes on when a check fails."""
+    try:
+        keep_phones_fresh(runtime.segments)
+    except Exception:  # e.g. the database is down: the next run tries again
+        logger.exception("phone upkeep failed")
 
 
 def housekeeping_job(runtime: Runtime) -> None:

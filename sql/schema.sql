@@ -10,6 +10,17 @@ CREATE TABLE wp_bkntc_sms_alembic_version (
 	PRIMARY KEY (version_num)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='The schema revision of these tables (Alembic; bkntc-sms migrate --status).' COLLATE utf8mb4_unicode_520_ci;
 
+CREATE TABLE wp_bkntc_sms_attributions (
+	recipient_id BIGINT NOT NULL, 
+	appointment_id INTEGER NOT NULL, 
+	campaign_id INTEGER NOT NULL, 
+	created_at INTEGER NOT NULL COMMENT 'the appointment''s created_at (epoch seconds)', 
+	revenue_cents BIGINT NOT NULL DEFAULT '0', 
+	PRIMARY KEY (recipient_id, appointment_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Booknetic appointments attributed to campaign recipients.' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_attributions_campaign ON wp_bkntc_sms_attributions (campaign_id, created_at);
+
 CREATE TABLE wp_bkntc_sms_campaign_leases (
 	campaign_id INTEGER NOT NULL, 
 	holder VARCHAR(128) NOT NULL COMMENT 'host:pid:random', 
@@ -43,6 +54,18 @@ CREATE TABLE wp_bkntc_sms_campaigns (
 	finished_at INTEGER, 
 	delivered INTEGER NOT NULL DEFAULT '0', 
 	undelivered INTEGER NOT NULL COMMENT 'delivery status undelivered or failed' DEFAULT '0', 
+	send_at INTEGER COMMENT 'scheduled start (DESIGN.md §11)', 
+	latest_start INTEGER COMMENT 'a scheduled campaign not started by then is paused, not sent late', 
+	skipped INTEGER NOT NULL COMMENT 'recipients not sent by policy (suppressed at send time, frequency cap)' DEFAULT '0', 
+	holdout_percent SMALLINT NOT NULL DEFAULT '0', 
+	attribution_days SMALLINT COMMENT 'copied from the settings at send; NULL = not sent yet', 
+	holdout INTEGER NOT NULL COMMENT 'recipient rows in the control group (never sent)' DEFAULT '0', 
+	bookings INTEGER NOT NULL DEFAULT '0', 
+	booked_recipients INTEGER NOT NULL DEFAULT '0', 
+	revenue_cents BIGINT NOT NULL DEFAULT '0', 
+	holdout_booked INTEGER NOT NULL COMMENT 'holdout rows with a booking in the control window' DEFAULT '0', 
+	opted_out INTEGER NOT NULL COMMENT 'recipients who opted out (STOP, carrier) since it was sent' DEFAULT '0', 
+	attributed_at INTEGER COMMENT 'when attribution last ran; after the window closed = frozen', 
 	PRIMARY KEY (id)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Campaigns and their lifecycle (DESIGN.md §4).' COLLATE utf8mb4_unicode_520_ci;
 
@@ -152,6 +175,10 @@ CREATE TABLE wp_bkntc_sms_recipients (
 	delivery_error VARCHAR(255) NOT NULL COMMENT 'the carrier''s error in words' DEFAULT '', 
 	delivery_checks SMALLINT NOT NULL COMMENT 'times the poller asked the provider' DEFAULT '0', 
 	delivery_check_at INTEGER COMMENT 'when the poller asks next; NULL = final or given up', 
+	timezone VARCHAR(64) COMMENT 'the recipient''s own zone, resolved at snapshot (NULL = the business zone); quiet hours apply in it', 
+	booked_appointment_id INTEGER COMMENT 'the earliest attributed Booknetic appointment (DESIGN.md §12)', 
+	booked_at INTEGER COMMENT 'created_at of that appointment', 
+	revenue_cents BIGINT COMMENT 'all attributed appointments of this row; NULL = none', 
 	PRIMARY KEY (id), 
 	CONSTRAINT wp_bkntc_sms_recipients_campaign_phone UNIQUE (campaign_id, phone)
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-recipient send queue and log.' COLLATE utf8mb4_unicode_520_ci;
@@ -161,6 +188,8 @@ CREATE INDEX wp_bkntc_sms_recipients_delivery_check ON wp_bkntc_sms_recipients (
 CREATE INDEX wp_bkntc_sms_recipients_message ON wp_bkntc_sms_recipients (provider_message_id);
 
 CREATE INDEX wp_bkntc_sms_recipients_queue ON wp_bkntc_sms_recipients (campaign_id, status, next_attempt_at);
+
+CREATE INDEX wp_bkntc_sms_recipients_tenant_phone ON wp_bkntc_sms_recipients (tenant_id, phone, sent_at);
 
 CREATE TABLE wp_bkntc_sms_settings (
 	tenant_id INTEGER NOT NULL COMMENT '0 = no tenant (single-site, or Booknetic''s NULL tenant)', 

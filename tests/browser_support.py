@@ -55,6 +55,7 @@ from sidecar.worker import build_scheduler
 from tests import a11y_support as a11y
 from tests.clock import FrozenClock
 from tests.conftest import shared_browser
+from tests.shop import quiet_hours_off
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -218,7 +219,8 @@ def form_filters(service_ids: list[int] | None = None, location_ids: list[int] |
 
 
 def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
-                kind: str = "single") -> Stack:
+                kind: str = "single", quiet_hours: bool = False) -> Stack:
+    """A running stack at START; quiet hours off unless `quiet_hours` (tests/shop.py)."""
     clock = FrozenClock()
     ds = build_booknetic(engine, PREFIX, kind, int(clock()), customers_per_tenant=customers)
     fake = FakeTwilio(ds.options["bkntc_sms_account_sid"],
@@ -237,6 +239,8 @@ def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
             "BKNTC_SMS_TWILIO_TIMEOUT": "60",
         })
         runtime = Runtime.build(settings, engine=engine, clock=clock)
+        if not quiet_hours:
+            quiet_hours_off(runtime, ds.tenant_ids)
     except Exception:
         fake.stop()
         raise
@@ -269,8 +273,8 @@ def start_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
 
 @contextlib.contextmanager
 def running_stack(url: str, engine: Engine, *, customers: int = CUSTOMERS,
-                  kind: str = "single") -> Iterator[Stack]:
-    stack = start_stack(url, engine, customers=customers, kind=kind)
+                  kind: str = "single", quiet_hours: bool = False) -> Iterator[Stack]:
+    stack = start_stack(url, engine, customers=customers, kind=kind, quiet_hours=quiet_hours)
     try:
         yield stack
     finally:

@@ -45,10 +45,15 @@ def api(web: Web) -> SignedClient:
 CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", "filters", "body",
                  "template_id", "status", "status_reason", "total", "sent", "failed", "pending",
                  "created_by", "created_at", "updated_at", "queued_at", "started_at",
-                 "finished_at", "actions", "delivered", "undelivered"}
+                 "finished_at", "actions", "delivered", "undelivered", "skipped", "send_at",
+                 "latest_start",
+                 # outcomes (DESIGN.md §12)
+                 "holdout_percent", "attribution_days", "holdout", "bookings",
+                 "booked_recipients", "revenue_cents", "holdout_booked", "opted_out",
+                 "attributed_at"}
 PROGRESS_KEYS = {"id", "status", "status_reason", "total", "sent", "failed", "pending",
-                 "started_at", "finished_at", "updated_at", "delivered", "undelivered",
-                 "retry_waiting", "next_retry_at", "next_retry_text"}
+                 "skipped", "started_at", "finished_at", "updated_at", "delivered",
+                 "undelivered", "holdout", "retry_waiting", "next_retry_at", "next_retry_text"}
 DEFAULT_FILTERS = {"service_ids": [], "location_ids": [], "statuses": [],
                    "min_appointments": None, "exclude_suppressed": True,
                    "exclude_upcoming_days": None}
@@ -78,7 +83,7 @@ def test_create_returns_the_new_draft(web: Web, api: SignedClient) -> None:
                                   "exclude_suppressed": False, "exclude_upcoming_days": 14}
     assert (created["total"], created["sent"], created["failed"], created["pending"]) == (
         0, 0, 0, 0)
-    assert created["actions"] == ["edit", "delete", "send", "duplicate"]
+    assert created["actions"] == ["edit", "delete", "send", "duplicate", "schedule"]
     shown = api.get(f"/api/v1/campaigns/{created['id']}")
     assert shown.status == 200 and shown.json() == created
 

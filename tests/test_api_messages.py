@@ -473,7 +473,7 @@ def test_logs_csv_of_a_campaign_named_in_any_script_downloads_over_http(web: Web
 # -- dashboard ----------------------------------------------------------------------------
 
 DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "opt_outs", "recent",
-                  "chart", "deliveries"}
+                  "chart", "deliveries", "scheduled"}
 
 
 def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,

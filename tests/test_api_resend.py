@@ -32,7 +32,7 @@ def test_resend_failed_makes_a_draft_that_sends_to_the_failed_number(web: Web,
     draft = reply.json()
     assert draft["status"] == "draft" and draft["name"] == "Resend of Winter offer"
     assert draft["resend_recipients"] == 1 and draft["filters"]["resend_of"] == source
-    assert draft["actions"] == ["edit", "delete", "send", "duplicate"]
+    assert draft["actions"] == ["edit", "delete", "send", "duplicate", "schedule"]
     # Another tenant cannot see the source, so cannot resend it either.
     assert_error(api.post(f"/api/v1/campaigns/{source}/resend-failed", who=TENANT2), 404,
                  "not_found")

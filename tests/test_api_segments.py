@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 import sidecar
 from sidecar.segments import SEGMENTS, SegmentQuery
+from sidecar.segments.phone_upkeep import STALE_AFTER_SECONDS, phones_note
 from tests.api_support import api_web
 from tests.conftest import MariaDBServer
 from tests.web_support import (
@@ -135,13 +136,18 @@ def test_preview_matches_the_segment_service(web: Web, api: SignedClient, who: W
         payload["limit"] = limit
     reply = api.post("/api/v1/segments/preview", payload, who=who)
     assert reply.status == 200, reply
-    expected = web.runtime.segments.preview(
+    found = web.runtime.segments.preview(
         SegmentQuery.from_filters(segment, concrete, who.tenant_id),
-        limit=10 if limit is None else limit).to_dict()
+        limit=10 if limit is None else limit)
+    expected = {**found.to_dict(), "phones_checked_at": found.phones_checked_at,
+                "phones_note": phones_note(found.phones_checked_at,
+                                           int(web.runtime.clock()))}
     assert reply.json() == expected
     data = reply.json()
     assert set(data) == {"segment", "count", "sample", "skipped_invalid_phone",
-                         "skipped_duplicate_phone", "skipped_suppressed", "skipped_upcoming"}
+                         "skipped_duplicate_phone", "skipped_suppressed", "skipped_upcoming",
+                         "phones_checked_at", "phones_note"}
+    assert isinstance(data["phones_checked_at"], int)
     assert (data["skipped_upcoming"] > 0) == ("exclude_upcoming_days" in filters)
     assert len(data["sample"]) <= (10 if limit is None else limit)
     assert all(set(s) == {"customer_id", "first_name", "last_name", "phone"}
@@ -256,6 +262,23 @@ def test_a_signed_tenant_that_booknetic_lacks_can_neither_read_nor_write(
     assert after == before
 
 
+def test_preview_says_how_old_the_phones_are_once_older_than_a_minute(
+        web: Web, api: SignedClient) -> None:
+    """The preview only reads the phones as last checked; past a minute it says when."""
+    payload = {"segment": "all_with_phone", "limit": 0}
+    web.runtime.segments.refresh_phones(TENANT2.tenant_id,
+                                        web.runtime.segments.region(TENANT2.tenant_id))
+    fresh = api.post("/api/v1/segments/preview", payload, who=TENANT2).json()
+    assert fresh["phones_checked_at"] == int(web.runtime.clock())
+    assert fresh["phones_note"] == ""
+    web.shop.clock.advance(STALE_AFTER_SECONDS + 1)
+    stale = api.post("/api/v1/segments/preview", payload, who=TENANT2).json()
+    assert stale["phones_checked_at"] == fresh["phones_checked_at"]  # not checked again
+    # In the business timezone with its name, as every time the pages show.
+    zone = web.runtime.booknetic.business_zone(TENANT2.tenant_id)
+    assert zone.format(fresh["phones_checked_at"]) in stale["phones_note"]
+
+
 # -- render report ---------------------------------------------------------------------------
 
 RENDER_KEYS = {"messages", "segments_total", "encoding", "segments_histogram",
@@ -270,7 +293,8 @@ def test_preview_with_a_body_adds_the_render_report(web: Web, api: SignedClient)
     assert reply.status == 200, reply
     data = reply.json()
     query = SegmentQuery.from_filters("all_with_phone", {"exclude_upcoming_days": 7}, 1)
-    assert data == web.runtime.segments.preview(query, body=body).to_dict()
+    assert {k: v for k, v in data.items() if not k.startswith("phones_")} == (
+        web.runtime.segments.preview(query, body=body).to_dict())
     report = data["render"]
     assert set(report) == RENDER_KEYS  # no price is known: no estimated_cost
     assert report["messages"] == data["count"] > 0

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 from sqlalchemy import Engine
 
+from sidecar.segments.phone_upkeep import STALE_AFTER_SECONDS
 from sidecar.sms_text import count_segments, render
 from sidecar.web import RELAY_QUERY
 from tests.a11y_support import audit
@@ -169,6 +170,19 @@ def test_create_campaign_with_filters_preview_and_counter(page: Page, stack: Sta
     expect(frame.locator("#skip-duplicate")).to_have_text(str(final.skipped_duplicate_phone))
     expect(frame.locator("#skip-suppressed")).to_have_text(str(final.skipped_suppressed))
     expect(frame.locator("#preview-sample tbody tr")).to_have_count(min(expected, 10))
+    # The phones were checked just now: nothing said. Past a minute (the preview never
+    # checks them itself) the page says when they were checked.
+    phones = frame.locator("#preview-phones")
+    expect(phones).to_be_hidden()
+    stack.clock.advance(STALE_AFTER_SECONDS + 1)
+    frame.locator("#f-min").fill("3")
+    expect(preview).to_have_text(str(stack.preview_count(
+        "booked_last_90", {"service_ids": [haircut["id"]], "min_appointments": 3})))
+    expect(phones).to_be_visible()
+    expect(phones).to_contain_text("as checked against Booknetic at")
+    audit(page, "phones checked over a minute ago")
+    frame.locator("#f-min").fill("2")
+    expect(preview).to_have_text(str(expected))
 
     # The SMS counter (a JavaScript port) agrees with sidecar.sms_text for edge cases.
     body = frame.locator("#f-body")

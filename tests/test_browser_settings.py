@@ -68,7 +68,8 @@ def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) ->
 @pytest.fixture
 def site(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
     """A single-site install whose WordPress has no timezone name, only a UTC offset."""
-    with running_stack(mysql_url, engine_for(mysql_url), customers=FEATURE_CUSTOMERS) as s:
+    with running_stack(mysql_url, engine_for(mysql_url), customers=FEATURE_CUSTOMERS,
+                       quiet_hours=True) as s:
         s.set_option("timezone_string", "")
         s.set_option("gmt_offset", "5.5")
         yield s
@@ -78,7 +79,8 @@ def site(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]
 def saas(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
     """A SaaS install, signed in as tenant 1's owner; the tenant's Booknetic timezone is
     America/Chicago (WordPress's own stays UTC)."""
-    with running_stack(mysql_url, engine_for(mysql_url), customers=60, kind="saas") as s:
+    with running_stack(mysql_url, engine_for(mysql_url), customers=60, kind="saas",
+                       quiet_hours=True) as s:
         s.set_option("bkntc_t1_timezone", "America/Chicago")
         s.act_as(ALL_CAPS, tenant_id=1)
         yield s

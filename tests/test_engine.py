@@ -50,7 +50,7 @@ def _expected_phones(shop: Shop) -> set[str]:
 def test_lifecycle_rules_and_refusals(shop: Shop) -> None:
     svc = shop.runtime.campaigns
     cid = shop.create()
-    assert svc.get(None, cid)["actions"] == ["edit", "delete", "send", "duplicate"]
+    assert svc.get(None, cid)["actions"] == ["edit", "delete", "send", "duplicate", "schedule"]
     svc.update(None, cid, {"name": "Renamed", "segment": "repeat", "body": "Hello again"})
     sent = svc.send(None, cid)
     assert sent["status"] == "queued" and sent["total"] == sent["pending"] > 0
@@ -247,8 +247,9 @@ def test_suppression_added_after_snapshot_still_stops_the_send(shop: Shop) -> No
     shop.runtime.outbox.run_queue()
     assert victim not in shop.received_to()
     row = next(r for r in shop.rows(cid) if r["phone"] == victim)
-    assert row["status"] == "failed" and "suppression list" in row["last_error"]
-    shop.assert_counters_match_rows(cid)
+    # Not sent by policy: skipped (DESIGN.md §5), with its own counter.
+    assert row["status"] == "skipped" and "suppression list" in row["last_error"]
+    assert shop.assert_counters_match_rows(cid)["skipped"] == 1
 
 
 def test_a_campaign_that_includes_suppressed_numbers_sends_to_them(shop: Shop) -> None:

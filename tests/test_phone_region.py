@@ -25,6 +25,7 @@ from sidecar.runtime import Runtime
 from sidecar.sample_data import Dataset, build_booknetic, set_option
 from sidecar.schema import sms_tables
 from sidecar.segments import SegmentQuery
+from sidecar.segments.phone_upkeep import keep_phones_fresh
 from tests.reference_model import expected_preview
 from tests.test_cli import check_lines, run_cli
 
@@ -95,15 +96,15 @@ def test_processes_with_different_regions_never_flip_each_others_phones(
     # The service trusts its recent phone check (30 s) and still answers for the US.
     assert {seg: counts(service, None, seg) for seg in SEGMENTS} == want
 
-    # Two live processes alternating, each re-checking phones on every preview.
+    # Two live processes alternating, each running its phone upkeep before previewing.
     other = runtime_for(any_url, country="GB")
     closing.append(other)
-    for runtime in (service, other):
-        runtime.segments.PREVIEW_REFRESH_SECONDS = 0.0
     ours = phone_rows(engine, "US")
     assert len(ours) == len(ds.customers)
     for _ in range(2):
+        keep_phones_fresh(other.segments, max_age=0)
         assert {seg: counts(other, None, seg) for seg in SEGMENTS} == want_gb
+        keep_phones_fresh(service.segments, max_age=0)
         assert {seg: counts(service, None, seg) for seg in SEGMENTS} == want
         assert phone_rows(engine, "US") == ours  # not one row rewritten by the other
     assert len(phone_rows(engine, "GB")) == len(ds.customers)

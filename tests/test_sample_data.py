@@ -122,6 +122,7 @@ def test_mysql_ddl_compiles() -> None:
     assert indexed == sorted([
         "wp_bkntc_appointments.customer_id", "wp_bkntc_appointments.location_id",
         "wp_bkntc_appointments.service_id", "wp_bkntc_appointments.staff_id",
+        "wp_bkntc_appointment_prices.appointment_id",
         *(f"wp_bkntc_{t}.tenant_id" for t in
           ("appointments", "customers", "locations", "services", "staff", "workflow_logs")),
     ])

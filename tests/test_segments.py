@@ -8,14 +8,15 @@ the same chosen customer per phone, and the same skipped counts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, update
 
 from sidecar.booknetic import Booknetic, UnknownTenant
 from sidecar.db import make_engine
@@ -25,6 +26,8 @@ from sidecar.sample_data import Dataset, create_tables, load_dataset, make_datas
 from sidecar.sample_data.scenarios import SCENARIO_KEYS
 from sidecar.schema import migrate, sms_tables
 from sidecar.segments import DAY, SEGMENTS, SegmentError, SegmentQuery, SegmentService
+from sidecar.segments.phone_upkeep import UPKEEP_SECONDS, keep_phones_fresh, phones_note
+from tests.clock import FrozenClock
 from tests.conftest import MariaDBServer
 from tests.reference_model import SEGMENT_KEYS, expected_preview
 
@@ -39,12 +42,13 @@ class Loaded:
     engine: Engine
     suppressed: dict[int | None, set[str]]
 
-    def service(self, region: str | None = None) -> SegmentService:
+    def service(self, region: str | None = None,
+                clock: Callable[[], float] = lambda: NOW) -> SegmentService:
         """A service whose default region is `region` (the environment's override; the
         data sets set no Booknetic option, so None means no region)."""
         bk = Booknetic(self.engine, PREFIX)
         return SegmentService(bk, sms_tables(PREFIX),
-                              regions=RegionResolver(bk, override=region), clock=lambda: NOW)
+                              regions=RegionResolver(bk, override=region), clock=clock)
 
 
 def _suppress_some(engine: Engine, ds: Dataset) -> dict[int | None, set[str]]:
@@ -272,27 +276,46 @@ def test_phone_refresh_is_incremental(loaded: Loaded) -> None:
         assert service.refresh_phones(tenant, None) == 1
 
 
-def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> None:
-    """The preview's phone check runs before the segment statement once it is due, so
-    the answer already reflects the edit."""
-    service = loaded.service()
+def test_preview_reads_phones_as_checked_and_the_upkeep_job_brings_edits_in(
+        loaded: Loaded) -> None:
+    """A preview never runs the phone check (it reads the phones as the last check left
+    them, and says when that was); the worker's upkeep job checks once the interval has
+    passed, after which the preview reflects the edit."""
+    clock = FrozenClock(NOW)
+    service = loaded.service(clock=clock)
     tenant = loaded.ds.tenant_ids[0]
     customers = service.bk.customers
     victim = next(c for c in loaded.ds.customers_of(tenant)
                   if normalise_phone(c["phone_number"]))
+    keep_phones_fresh(service, max_age=0)  # every tenant's phones parsed and stamped
     for segment in ("all_with_phone", "repeat"):
         query = SegmentQuery(segment, tenant, exclude_suppressed=False)
         service.refresh_phones(tenant, None)
+        checked = service.phone_table.checked_at(tenant, None)
+        assert checked == int(clock())
         before = service.preview(query, limit=1000)
-        service.PREVIEW_REFRESH_SECONDS = 3600.0  # checked just now: trusted for an hour
+        assert before.phones_checked_at == checked
         try:
             with loaded.engine.begin() as conn:  # Booknetic erases the phone
                 conn.execute(update(customers).where(customers.c.id == victim["id"])
                              .values(phone_number=""))
-            trusted = service.preview(query, limit=1000)
-            assert trusted == before, segment  # not checked again within the window
-            service.PREVIEW_REFRESH_SECONDS = 0.0
+            clock.advance(3600)  # however old the check: the preview does not run it
+            with statements(loaded.engine) as seen:
+                stale = service.preview(query, limit=1000)
+            assert stale == before, segment
+            assert stale.phones_checked_at == checked
+            assert len(seen) == 2, seen  # the check's stamp, then the preview statement
+            assert not any(_is_phone_check(sql) for sql in seen), seen
+            assert "as checked against Booknetic at" in phones_note(
+                stale.phones_checked_at, int(clock()))
+
+            clock.advance(UPKEEP_SECONDS - 1)
+            assert keep_phones_fresh(service, max_age=3600 + UPKEEP_SECONDS) == 0  # ours: not due
+            assert service.phone_table.checked_at(tenant, None) == checked
+            assert keep_phones_fresh(service) == 1  # due: the edit comes in
+            assert service.phone_table.checked_at(tenant, None) == int(clock())
             after = service.preview(query, limit=1000)
+            assert phones_note(after.phones_checked_at, int(clock())) == ""
             edited = dataclasses.replace(loaded.ds, customers=[
                 {**c, "phone_number": ""} if c["id"] == victim["id"] else c
                 for c in loaded.ds.customers])
@@ -306,8 +329,66 @@ def test_preview_sees_booknetic_edits_once_the_check_is_due(loaded: Loaded) -> N
             with loaded.engine.begin() as conn:
                 conn.execute(update(customers).where(customers.c.id == victim["id"])
                              .values(phone_number=victim["phone_number"]))
-            del service.PREVIEW_REFRESH_SECONDS
         service.refresh_phones(tenant, None)
+
+
+def test_upkeep_job_checks_every_tenant_once_per_interval(loaded: Loaded) -> None:
+    """The worker's job checks each tenant whose last check (by any process) is at least
+    UPKEEP_SECONDS old, and leaves the others alone."""
+    clock = FrozenClock(NOW + 10 * DAY)
+    service = loaded.service(clock=clock)
+    tenants = loaded.ds.tenant_ids
+    keep_phones_fresh(service, max_age=0)
+    stamps = {t: service.phone_table.checked_at(t, None) for t in tenants}
+    assert set(stamps.values()) == {int(clock())}
+    clock.advance(UPKEEP_SECONDS - 1)
+    with statements(loaded.engine) as seen:
+        keep_phones_fresh(service)
+    assert not any(_is_phone_check(sql) for sql in seen), seen
+    clock.advance(1)
+    keep_phones_fresh(service)
+    assert {t: service.phone_table.checked_at(t, None) for t in tenants} == \
+        dict.fromkeys(tenants, int(clock()))
+
+
+def test_preview_checks_only_a_tenant_never_checked(loaded: Loaded) -> None:
+    """With no check ever made for the tenant and region there is nothing to read: the
+    first preview checks (and stamps); `refresh=False` reads even then."""
+    clock = FrozenClock(NOW + 20 * DAY)
+    service = loaded.service(region="GB", clock=clock)  # a region nobody checked yet
+    tenant = loaded.ds.tenant_ids[0]
+    query = SegmentQuery("all_with_phone", tenant, exclude_suppressed=False)
+    assert service.phone_table.checked_at(tenant, "GB") is None
+    empty = service.preview(query, refresh=False)
+    assert (empty.count, empty.phones_checked_at) == (0, None)
+    assert "not been checked" in phones_note(None, int(clock()))
+    with statements(loaded.engine) as seen:
+        first = service.preview(query)
+    assert any(_is_phone_check(sql) for sql in seen)
+    assert first.phones_checked_at == int(clock())
+    assert first.count == expected_preview(loaded.ds, "all_with_phone", tenant_id=tenant,
+                                           now=NOW, exclude_suppressed=False,
+                                           default_region="GB").count
+
+
+def _is_phone_check(sql: str) -> bool:
+    """The phone check's aggregate: our phones outer-joined to Booknetic's customers."""
+    return "bkntc_sms_phones LEFT OUTER JOIN" in sql
+
+
+@contextlib.contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` runs inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_phone_check_removes_customers_that_are_gone(loaded: Loaded) -> None:

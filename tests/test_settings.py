@@ -169,7 +169,7 @@ def test_a_stored_value_a_release_no_longer_accepts_falls_back_to_its_default() 
 
 @pytest.fixture(scope="module")
 def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from web_fixture(mariadb, customers=10)
+    yield from web_fixture(mariadb, customers=10, quiet_hours=True)
 
 
 @pytest.fixture

@@ -128,6 +128,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     assert dump(engine) == before
     _delivery_columns_after_0003(engine, legacy)
     assert [row_count(engine, t) for t in FLEET_TABLES] == [0, 0, 0]  # 0008: new, empty
+    _outcome_columns_after_0007(engine)
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
     assert row_count(engine, "phones") == 0  # derived data: the next phone check refills it
@@ -145,6 +146,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         _everything_reads_back(api, engine, legacy)
         _paused_campaign_resumes_and_finishes(api, runtime, fake, legacy)
         _fleet_tables_in_use(runtime, legacy)
+        _reports_of_0_1_0_campaigns(api, legacy)
     finally:
         settle()
         runtime.outbox.close()
@@ -186,6 +188,40 @@ def _delivery_columns_after_0003(engine: Engine, legacy: Legacy) -> None:
     assert all(r.delivery_check_at == r.sent_at + 600 for r in sent)
     assert all(r.delivery_check_at is None for r in rows if r.status != "sent")
     assert [tuple(c) for c in counters] == [(0, 0), (0, 0)]
+
+
+def _outcome_columns_after_0007(engine: Engine) -> None:
+    """Revision 0007: 0.1.0's campaigns have no holdout, no window copied yet and no
+    attributed bookings; nothing is attributed until a refresh runs."""
+    with engine.connect() as conn:
+        campaigns = conn.execute(text(
+            f"SELECT holdout_percent, attribution_days, holdout, bookings, booked_recipients, "
+            f"revenue_cents, holdout_booked, opted_out, attributed_at "
+            f"FROM {PREFIX}bkntc_sms_campaigns")).all()
+        rows = conn.execute(text(
+            f"SELECT booked_appointment_id, booked_at, revenue_cents "
+            f"FROM {PREFIX}bkntc_sms_recipients")).all()
+        attributed = conn.execute(text(f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_attributions"))
+        assert attributed.scalar_one() == 0
+    assert campaigns and {tuple(c) for c in campaigns} == {(0, None, 0, 0, 0, 0, 0, 0, None)}
+    assert rows and {tuple(r) for r in rows} == {(None, None, None)}
+
+
+def _reports_of_0_1_0_campaigns(api: SignedClient, legacy: Legacy) -> None:
+    """Campaigns sent by 0.1.0 get a report; their window is the tenant's current setting
+    (tenant 1 changed it to 14 days above), as no window was copied when they were sent."""
+    for role, cid in legacy.campaigns.items():
+        if role == "one-off":
+            continue
+        who = TENANT2 if role == "tenant 2" else TENANT1
+        reply = api.as_(who).get(f"/api/v1/campaigns/{cid}/report")
+        assert reply.status == 200, (role, reply)
+        report = reply.json()
+        shown = api.as_(who).get(f"/api/v1/campaigns/{cid}").json()
+        assert (report["recipients"], report["sent"], report["failed"]) == (
+            shown["total"], shown["sent"], shown["failed"]), role
+        assert report["attribution_days"] == (7 if who is TENANT2 else 14), role
+        assert report["holdout"] == {"recipients": 0, "booked_recipients": 0}
 
 
 def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) -> None:
@@ -242,8 +278,28 @@ def _everything_reads_back(api: SignedClient, engine: Engine, legacy: Legacy) ->
 def _paused_campaign_resumes_and_finishes(api: SignedClient, runtime: Runtime,
                                           fake: FakeTwilio, legacy: Legacy) -> None:
     paused = legacy.campaigns["paused"]
+    # Revision 0006: rows snapshotted by 0.1.0 have no zone of their own (NULL = the
+    # business zone), campaigns no schedule and nothing skipped.
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT COUNT(*) FROM {PREFIX}bkntc_sms_recipients "
+                                 "WHERE timezone IS NOT NULL")).scalar() == 0
+        assert {tuple(r) for r in conn.execute(text(
+            f"SELECT send_at, latest_start, skipped FROM {PREFIX}bkntc_sms_campaigns"))} == {
+            (None, None, 0)}
+    # The default quiet hours hold them: START is 20:26 UTC, after the 09:00-20:00 window
+    # in the business zone.
     resumed = api.post(f"/api/v1/campaigns/{paused}/resume")
     assert resumed.status == 200, resumed
+    runtime.outbox.wait_idle()
+    runtime.outbox.run_queue()
+    held = runtime.campaigns.progress(1, paused)
+    assert held["status"] == "sending" and held["sent"] == resumed.json()["sent"], held
+    business = runtime.booknetic.business_zone(1).name  # tenant 1's own zone
+    assert held["status_reason"] == f"{held['pending']} held until 09:00 ({business})"
+    assert not fake.received()
+    # Turning quiet hours off releases them at the next run.
+    assert api.put("/api/v1/settings", {"quiet_hours": None}).status == 200
+    runtime.outbox.kick()
     wait_for(lambda: runtime.campaigns.progress(1, paused)["status"] == "completed",
              timeout=60, what="the resumed campaign to finish")
     settle()

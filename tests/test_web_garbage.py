@@ -71,6 +71,7 @@ POISONED: dict[str, tuple[str, ...]] = {
     "POST /api/v1/sms/send": ("body",),
     # Every setting may be null or an object, so only one is poisoned, with neither.
     "PUT /api/v1/settings": ("quiet_hours",),
+    "POST /api/v1/campaigns/<id>/schedule": ("send_at",),
     "POST /twilio/status": ("MessageSid",),  # never a message id: the callback is ignored
     "POST /twilio/inbound": ("From",),  # never a phone number (WEBHOOK_POISON): ignored
 }
@@ -82,7 +83,7 @@ FIELDS = sorted({"name", "segment", "body", "filters", "template_id", "service_i
                  "location_ids", "statuses", "min_appointments", "exclude_suppressed",
                  "exclude_upcoming_days",
                  "limit", "phone", "reason", "numbers", "skip_invalid", "customer_ids",
-                 "page", "per_page", "status", "q", "progress"})
+                 "page", "per_page", "status", "q", "progress", "holdout_percent"})
 
 
 # -- garbage -------------------------------------------------------------------------------
@@ -165,8 +166,18 @@ def bodies(ep: Endpoint) -> st.SearchStrategy[bytes]:
                          st.sampled_from(fields).flatmap(lambda field: st.tuples(
                              st.just(field), poison.filter(
                                  lambda v: v is not None and not isinstance(v, dict))
-                             if field in NULLABLE_OBJECTS else poison)))
+                             if field in NULLABLE_OBJECTS else
+                             poison.filter(_no_time) if field in TIMES else poison)))
     return weighted((3, poisoned), (1, raw_garbage.filter(_not_an_object)))
+
+
+# Fields that take epoch seconds besides text: their poison is no whole second in range.
+TIMES = frozenset({"send_at"})
+
+
+def _no_time(value: Any) -> bool:
+    return isinstance(value, bool) or not (isinstance(value, int | float)
+                                           and 0 < value <= 2**31 - 1)
 
 
 def _not_an_object(raw: bytes) -> bool:

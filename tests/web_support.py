@@ -449,6 +449,8 @@ class Web:
             assert svc.send(tenant_id, cid)["status"] == "queued"
         if status == "paused":
             svc.pause(tenant_id, cid)
+        if status == "scheduled":  # far ahead: no queue run starts it
+            self.runtime.schedules.schedule(tenant_id, cid, {"send_at": 2**31 - 8000})
         assert svc.get(tenant_id, cid)["status"] == status
         return cid
 
@@ -525,13 +527,14 @@ class Web:
 
 
 def open_web(mariadb: MariaDBServer, *, twilio: str = "configured", customers: int = 40,
-             env: Mapping[str, str] | None = None) -> Web:
+             env: Mapping[str, str] | None = None, quiet_hours: bool = False) -> Web:
     database = mariadb.create_database("web")
     url = mariadb.url(database)
     engine = make_engine(url)
     shop = open_shop(url, engine, kind="saas", customers=customers, twilio=twilio,
                      env={"BKNTC_SMS_BRIDGE_SECRET": SECRET,
-                          "BKNTC_SMS_PUBLIC_URL": PUBLIC_BASE, **(env or {})})
+                          "BKNTC_SMS_PUBLIC_URL": PUBLIC_BASE, **(env or {})},
+                     quiet_hours=quiet_hours)
     app = create_app(shop.runtime)
     _OPEN_RUNTIMES.append(shop.runtime)
     return Web(mariadb, database, url, shop, app,

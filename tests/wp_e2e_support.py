@@ -28,6 +28,7 @@ from sidecar.runtime import Runtime
 from sidecar.web import create_app
 from sidecar.web.server import BackgroundServer
 from tests.conftest import MariaDBServer, free_port
+from tests.shop import quiet_hours_off
 from tests.wp_support import BRIDGE_SLUG, WordPressSite, start_wordpress
 
 FRAME = "#bkntc-sms-frame"
@@ -108,6 +109,8 @@ def bring_up(mariadb: MariaDBServer, kind: str) -> Iterator[Site]:
                                   "BKNTC_SMS_TWILIO_BASE_URL": fake.base_url,
                                   "BKNTC_SMS_RETRY_DELAYS": "1,1"})
     runtime = Runtime.build(settings)
+    # The real clock: quiet hours would hold messages at night (tests/shop.py).
+    quiet_hours_off(runtime, wp.dataset.tenant_ids)
     sidecar = BackgroundServer(create_app(runtime), port=sidecar_port).start()
     recorder = Recorder(sidecar.url)
     proxy = BackgroundServer(recorder.app(), port=proxy_port).start()

@@ -7,21 +7,24 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import add_filter_flags, filters_from_args, print_json, runtime
+from ..quiet_hours import held_summary
+from . import add_filter_flags, filters_from_args, outcomes, print_json, runtime
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 SHOW_FIELDS = ("id", "name", "status", "segment", "total", "sent", "failed", "pending",
-               "status_reason", "body", "filters", "created_at", "queued_at", "started_at",
-               "finished_at", "actions", "delivered", "undelivered")
+               "skipped", "status_reason", "body", "filters", "created_at", "queued_at",
+               "started_at", "finished_at", "send_at", "latest_start", "actions", "delivered",
+               "undelivered", "holdout_percent", "holdout")
 
 
 def _show(campaign: dict[str, Any], as_json: bool,
           progress: dict[str, Any] | None = None) -> None:
     retries = {k: (progress or {}).get(k) for k in ("retry_waiting", "next_retry_at")}
     if as_json:
-        print_json({**{k: campaign[k] for k in SHOW_FIELDS},
+        print_json({**{k: campaign[k] for k in (*SHOW_FIELDS, "held", "send_at_text")
+                       if k in campaign},
                     **({} if progress is None else retries)})
         return
     print(f"#{campaign['id']} {campaign['name']} — {campaign['status']}")
@@ -30,8 +33,13 @@ def _show(campaign: dict[str, Any], as_json: bool,
           f"  pending {campaign['pending']}")
     print(f"  delivered {campaign['delivered']}  undelivered {campaign['undelivered']}"
           f"  (of {campaign['sent']} sent; the rest not reported yet)")
+    if campaign["holdout_percent"]:
+        print(f"  holdout {campaign['holdout_percent']}%: {campaign['holdout']} held back "
+              f"(never sent)")
     if campaign["status_reason"]:
         print(f"  {campaign['status_reason']}")
+    if campaign.get("send_at_text") and campaign["status"] == "scheduled":
+        print(f"  scheduled for {campaign['send_at_text']}")
     if retries["retry_waiting"]:
         print(f"  {_retries(progress or {})}")
 
@@ -54,7 +62,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     rt = runtime()
     campaign = rt.campaigns.create(args.tenant, {
         "name": args.name, "segment": args.segment, "body": args.body,
-        "filters": filters_from_args(args)})
+        "filters": filters_from_args(args), "holdout_percent": args.holdout_percent})
     _show(campaign, args.json)
     return 0
 
@@ -74,7 +82,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     rt = runtime()
-    _show(rt.campaigns.get(args.tenant, args.id), args.json,
+    campaign = rt.campaigns.get(args.tenant, args.id)
+    with rt.engine.connect() as conn:  # quiet hours: the held rows by zone
+        campaign["held"] = held_summary(conn, rt.tables.recipients, args.id,
+                                        rt.booknetic.business_zone(args.tenant))
+    _show(_with_times(rt, args.tenant, campaign), args.json,
           _progress(rt, args.tenant, args.id))
     return 0
 
@@ -118,14 +130,40 @@ def follow(rt: Runtime, tenant: int | None, campaign_id: int) -> dict[str, Any]:
     return rt.campaigns.get(tenant, campaign_id)
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    rt = runtime()
+    data = {"send_at": args.at}
+    if args.latest_start is not None:
+        data["latest_start"] = args.latest_start
+    _show(_with_times(rt, args.tenant, rt.schedules.schedule(args.tenant, args.id, data)),
+          args.json)
+    return 0
+
+
+def cmd_unschedule(args: argparse.Namespace) -> int:
+    _show(runtime().schedules.unschedule(args.tenant, args.id), args.json)
+    return 0
+
+
+def _with_times(rt: Runtime, tenant: int | None, campaign: dict[str, Any]) -> dict[str, Any]:
+    """The scheduled start as people read it, in the business timezone with its name."""
+    if campaign.get("send_at"):
+        campaign["send_at_text"] = rt.booknetic.business_zone(tenant).format(
+            campaign["send_at"])
+    return campaign
+
+
 def _bar(p: dict[str, Any], width: int = 30) -> str:
-    total = max(int(p["total"]), 1)
+    # Holdout and skipped rows are never sent.
+    total = max(int(p["total"]) - int(p.get("holdout") or 0) - int(p.get("skipped") or 0), 1)
     done = int(p["sent"]) + int(p["failed"])
     filled = int(width * done / total)
     retries = _retries(p)
     return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:>3}%  "
             f"sent {p['sent']}  failed {p['failed']}  pending {p['pending']}  "
-            f"delivered {p['delivered']}  ({p['status']})" + (f"  {retries}" if retries else ""))
+            f"delivered {p['delivered']}  ({p['status']})"
+            + (f"  {p['status_reason']}" if p["status_reason"] else "")
+            + (f"  {retries}" if retries else ""))
 
 
 def cmd_resend_failed(args: argparse.Namespace) -> int:
@@ -167,13 +205,18 @@ def register(sub: Any) -> None:
     p.add_argument("--segment", required=True, metavar="KEY")
     p.add_argument("--body", required=True, help="message text; shortcodes allowed")
     add_filter_flags(p)
+    p.add_argument("--holdout-percent", type=int, default=None, metavar="N",
+                   help="hold back N%% of the recipients as a control group (0-50; "
+                        "default: the settings' holdout_percent)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
+    outcomes.register_report(actions)
 
     p = actions.add_parser("list", help="list campaigns, newest first")
     p.add_argument("--tenant", type=int, default=None, metavar="ID")
     p.add_argument("--status", default=None,
-                   choices=["draft", "queued", "sending", "completed", "failed", "paused"])
+                   choices=["draft", "scheduled", "queued", "sending", "completed", "failed",
+                            "paused"])
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
@@ -185,6 +228,8 @@ def register(sub: Any) -> None:
         ("resume", _simple("resume"), "resume a paused campaign"),
         ("duplicate", _simple("duplicate"), "copy a campaign into a new draft"),
         ("delete", _simple("delete"), "delete a campaign and its logs"),
+        ("schedule", cmd_schedule, "send a draft later, at --at"),
+        ("unschedule", cmd_unschedule, "make a scheduled campaign a draft again"),
         ("resend-failed", cmd_resend_failed,
          "a new draft for the failed recipients that may succeed on another try"),
     ):
@@ -195,4 +240,11 @@ def register(sub: Any) -> None:
         if name == "send":
             p.add_argument("--follow", action="store_true",
                            help="show a live progress bar until the campaign ends")
+        if name == "schedule":
+            when = ("epoch seconds, ISO 8601 with an offset, or YYYY-MM-DDTHH:MM in the "
+                    "business timezone")
+            p.add_argument("--at", required=True, metavar="WHEN", help=f"start time: {when}")
+            p.add_argument("--latest-start", default=None, metavar="WHEN",
+                           help="not started by then (service down) → paused; default "
+                                "--at + 2 h")
         p.set_defaults(handler=handler)

@@ -3,8 +3,12 @@
 Order of the decisions about one claimed row, each made only if the one before let it go on:
 1. an earlier attempt with an unknown outcome is reconciled with the provider first, so a
    message that went out is logged as sent whatever else changed meanwhile;
-2. suppression (DESIGN.md §5: checked again just before each send);
-3. the rate limiter, then the pause gate (gate.py) right before the provider is called.
+2. suppression (DESIGN.md §5: checked again just before each send) and the frequency cap
+   (DESIGN.md §11: read for the whole batch once it is claimed) — either skips the row;
+3. the rate limiter, then the pause gate (gate.py) right before the provider is called;
+4. quiet hours in the recipient's zone (DESIGN.md §11), decided at the instant of the
+   request: outside its window (or under a minute of it left) the row is held, else the
+   message carries the seconds left as its ValidityPeriod.
 """
 
 from __future__ import annotations
@@ -16,12 +20,21 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..config import Settings
+from ..frequency_cap import cap_reason, capped_phones
 from ..providers.base import Outcome, SendResult, SmsProvider
+from ..quiet_hours import decide, held_reason
 from ..sms_text import render
 from .autopause import pause_on_error_rate
 from .gate import SendGate
 from .halts import Halts
-from .recipient_rows import Claimed, QueuedCampaign, RecipientRows, Recorded
+from .recipient_rows import (
+    Claimed,
+    Held,
+    QueuedCampaign,
+    RecipientRows,
+    Recorded,
+    Skipped,
+)
 from .retry import DatabaseRetry, RetryStopped
 
 logger = logging.getLogger(__name__)
@@ -39,6 +52,8 @@ class BatchReport:
     failed: int = 0
     retried: int = 0
     released: int = 0
+    held: int = 0  # kept for their quiet-hours window
+    skipped: int = 0  # not sent by policy
     halt: SendResult | None = None  # the configuration error that stopped all sending
 
     @property
@@ -51,6 +66,8 @@ class BatchReport:
         self.failed += other.failed
         self.retried += other.retried
         self.released += other.released
+        self.held += other.held
+        self.skipped += other.skipped
         self.halt = self.halt or other.halt
 
 
@@ -78,20 +95,21 @@ class BatchSender:
         claim = self._claim(campaign.id, stopping, start)
         if not claim.rows:
             return BatchReport()
-        results: dict[int, SendResult] = {}
+        results: dict[int, SendResult | Held | Skipped] = {}
         halt: SendResult | None = None
         deadline = claim.at + self.settings.lease_seconds
         try:
+            capped = self._capped(campaign, claim)
             for row in claim.rows:
                 # Never start a message that might outlive the lease on its row.
                 if stopping() or self.clock() + self.settings.twilio_timeout + 5 > deadline:
                     break
-                result = self._attempt(campaign, row, provider, claim.at)
+                result = self._attempt(campaign, row, provider, claim.at, capped)
                 if result is None:  # paused, finished or deleted meanwhile
                     break
                 results[row.id] = result
                 _log_result(campaign.id, row, result)
-                if result.outcome is Outcome.HALT:
+                if isinstance(result, SendResult) and result.outcome is Outcome.HALT:
                     halt = result
                     break
         finally:
@@ -108,7 +126,15 @@ class BatchSender:
                 logger.error("closing before the halt was recorded",
                              extra={"campaign_id": campaign.id, "error": halt.error})
         return BatchReport(len(claim.rows), recorded.sent, recorded.failed, recorded.retried,
-                           recorded.released, halt)
+                           recorded.released, recorded.held, recorded.skipped, halt)
+
+    def _capped(self, campaign: QueuedCampaign, claim: Claim) -> set[str]:
+        """The batch's numbers that reached the frequency cap (one grouped read)."""
+        if campaign.cap is None:
+            return set()
+        with self.rows.engine.connect() as conn:
+            return capped_phones(conn, self.rows.tables, campaign.tenant_id,
+                                 [row.phone for row in claim.rows], campaign.cap, claim.at)
 
     def _claim(self, campaign_id: int, stopping: Callable[[], bool], start: bool) -> Claim:
         # A claim whose connection broke may still have committed: such tokens are released
@@ -131,7 +157,7 @@ class BatchSender:
             return Claim("", 0, [])
 
     def _attempt(self, campaign: QueuedCampaign, row: Claimed, provider: SmsProvider,
-                 claimed_at: int) -> SendResult | None:
+                 claimed_at: int, capped: set[str]) -> SendResult | Held | Skipped | None:
         """What happened to one row; None when it must not be attempted (released)."""
         body = render(campaign.body, first_name=row.first_name, last_name=row.last_name,
                       phone=row.phone)
@@ -146,18 +172,25 @@ class BatchSender:
             if found:
                 return SendResult(Outcome.SENT, message_id=found)
         if row.suppressed and campaign.exclude_suppressed:
-            return SendResult(Outcome.PERMANENT, error=SUPPRESSED)
+            return Skipped(SUPPRESSED)
+        if campaign.cap is not None and row.phone in capped:
+            return Skipped(cap_reason(campaign.cap))
         self.pace()  # the rate limit
         if not self.gate.may_send(campaign.id):
             return None
+        zone, zone_name = campaign.zone_for(row.timezone)
+        now = int(self.clock())
+        decision = decide(now, zone, campaign.quiet)
+        if decision.hold_until is not None:
+            return Held(decision.hold_until, held_reason(decision.hold_until, zone, zone_name))
         try:
-            return provider.send(row.phone, body)
+            return provider.send(row.phone, body, validity_period=decision.validity)
         except Exception as exc:  # a provider bug must not lose the row
             logger.exception("provider raised")
             return SendResult(Outcome.UNKNOWN, error=f"unexpected error: {exc}"[:500])
 
     def _record(self, campaign: QueuedCampaign, claim: Claim,
-                results: dict[int, SendResult]) -> Recorded:
+                results: dict[int, SendResult | Held | Skipped]) -> Recorded:
         try:
             return self.retry.call("record a batch", lambda: self.rows.record(
                 campaign, claim.rows, results, claim.token, claim.at))
@@ -168,7 +201,16 @@ class BatchSender:
             return Recorded(0, 0, 0, 0)
 
 
-def _log_result(campaign_id: int, row: Claimed, result: SendResult) -> None:
+def _log_result(campaign_id: int, row: Claimed, result: SendResult | Held | Skipped) -> None:
+    if isinstance(result, Skipped):
+        logger.info("sms skipped", extra={"campaign_id": campaign_id, "recipient_id": row.id,
+                                          "to": row.phone, "reason": result.reason})
+        return
+    if isinstance(result, Held):
+        logger.info("sms held for quiet hours", extra={
+            "campaign_id": campaign_id, "recipient_id": row.id, "to": row.phone,
+            "until": result.until, "reason": result.reason})
+        return
     extra = {"campaign_id": campaign_id, "recipient_id": row.id, "to": row.phone,
              "attempt": row.attempts, "outcome": result.outcome.value,
              "message_id": result.message_id, "error_code": result.error_code,

@@ -39,6 +39,14 @@ CHECK_SECONDS = 0.2
 SETTLE_SECONDS = CHECK_SECONDS * 1.25
 
 
+class _Read:
+    """One status read in flight, which the other threads of the campaign wait for."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.active = False
+
+
 class SendGate:
     """The status checks of one Outbox. Thread-safe."""
 
@@ -49,6 +57,8 @@ class SendGate:
         self._epoch = 0
         # campaign id -> (when the last read that saw it active began, the epoch then)
         self._seen_active: dict[int, tuple[float, int]] = {}
+        # campaign id -> the read going now: one at a time per campaign, not one per thread
+        self._reading: dict[int, _Read] = {}
         self._lock = threading.Lock()
 
     def paused_here(self) -> None:
@@ -59,23 +69,45 @@ class SendGate:
     def may_send(self, campaign_id: int) -> bool:
         """True if the campaign may have one more message started now; False once it is
         paused, finished or deleted (or its status cannot be read: sending on would break
-        the bound, so the caller releases what it holds)."""
-        now = self.ticker()
-        with self._lock:
-            epoch = self._epoch  # taken before the read: a pause signalled meanwhile reads again
-            seen = self._seen_active.get(campaign_id)
-        if seen is not None and seen[1] == epoch and now - seen[0] <= self.check_seconds:
-            return True
+        the bound, so the caller releases what it holds).
+
+        When the last answer is too old, one thread reads the status and the others wait
+        for that read and then judge its answer by their own clock, as if they had read
+        it (it began before they asked again, so the bound above still holds)."""
+        while True:
+            now = self.ticker()
+            with self._lock:
+                epoch = self._epoch  # taken before the read: a pause meanwhile reads again
+                seen = self._seen_active.get(campaign_id)
+                if (seen is not None and seen[1] == epoch
+                        and now - seen[0] <= self.check_seconds):
+                    return True
+                going = self._reading.get(campaign_id)
+                if going is None:
+                    mine = self._reading[campaign_id] = _Read()
+                    break
+            going.done.wait()
+            if not going.active:
+                return False
         try:
-            active = self.is_active(campaign_id)
+            active = self._read(campaign_id)
+            with self._lock:
+                latest = self._seen_active.get(campaign_id)
+                if not active:
+                    self._seen_active.pop(campaign_id, None)
+                elif latest is None or latest[0] < now:
+                    self._seen_active[campaign_id] = (now, epoch)
+            mine.active = active
+        finally:
+            with self._lock:
+                self._reading.pop(campaign_id, None)
+            mine.done.set()
+        return active
+
+    def _read(self, campaign_id: int) -> bool:
+        try:
+            return self.is_active(campaign_id)
         except Exception as exc:  # the database is unreachable: cannot prove it is active
             logger.warning("could not read the campaign status; releasing the batch",
                            extra={"campaign_id": campaign_id, "error": str(exc)})
-            active = False
-        with self._lock:
-            latest = self._seen_active.get(campaign_id)
-            if not active:
-                self._seen_active.pop(campaign_id, None)
-            elif latest is None or latest[0] < now:  # reads ran at once: keep the newest
-                self._seen_active[campaign_id] = (now, epoch)
-        return active
+            return False

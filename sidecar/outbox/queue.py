@@ -26,6 +26,8 @@ from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..public_url import PublicUrls
 from ..schema import SmsTables
+from ..tenant_settings import SettingsService
+from . import holds
 from .batches import BatchReport, BatchSender
 from .delivery_rows import DeliveryRows
 from .fleet import Fleet, worker_id
@@ -78,6 +80,7 @@ class Outbox:
         self.deliveries = DeliveryRows(engine, tables, clock)
         self.rows = RecipientRows(engine, tables, settings, clock, self.deliveries)
         self.halts = Halts(engine, tables, booknetic, clock)
+        self.tenant_settings = SettingsService(engine, tables, clock=clock)
         self.gate = SendGate(self._is_active)
         self._closing = threading.Event()
         self._retry = DatabaseRetry(self._closing)
@@ -94,6 +97,12 @@ class Outbox:
         self.fleet = Fleet(engine, tables, self.worker, ttl=settings.lease_seconds,
                            rate_per_second=settings.rate_per_second, clock=clock,
                            on_rate=self.limiter.fleet_rate_is)
+        # Called at the start of every queue run that can send: starts the scheduled
+        # campaigns that are due (schedules.py; set by the runtime).
+        self.before_run: Callable[[], object] | None = None
+        # Work every queue run ends with, whether or not it could send (the attribution
+        # refresh, DESIGN.md §12). Each must not raise.
+        self.after_run: list[Callable[[], object]] = []
 
     # -- provider -----------------------------------------------------------------------
 
@@ -158,6 +167,11 @@ class Outbox:
         Never raises: errors are logged and reported."""
         with self._run_lock:
             report = self._run_queue()
+            for work in self.after_run:
+                try:
+                    work()
+                except Exception:  # a scheduled job never lets an exception escape
+                    logger.exception("after-run work failed")
         polled = report.polled
         if report.ran and (report.campaigns or (polled and (polled.due or polled.gave_up))):
             logger.info("queue run", extra={
@@ -188,11 +202,18 @@ class Outbox:
             self._note_waiting(str(exc))
             report.ran, report.skipped_reason = False, str(exc)
             return report
+        if self.before_run is not None:
+            try:
+                self._retry.call("start scheduled campaigns", self.before_run,
+                                 lambda: self._stopping(stop))
+            except RetryStopped:
+                return report
         # Keep serving while there is due work, so a campaign queued during this run (or
         # retries falling due) do not wait for the next tick; stop when a pass sends nothing.
         # A run still serves at most CAMPAIGNS_PER_TICK distinct campaigns.
+        swept: set[int] = set()  # held rows are re-checked once per run and campaign (§11)
         while not self._stopping(stop):
-            progressed = self._serve_free(report, provider, stop)
+            progressed = self._serve_free(report, provider, stop, swept)
             if report.halt is None and not self._stopping(stop):
                 progressed = self._help(report, provider, stop) or progressed
             if report.halt is not None:
@@ -211,7 +232,7 @@ class Outbox:
         return set(report.campaigns)
 
     def _serve_free(self, report: RunReport, provider: SmsProvider,
-                    stop: threading.Event) -> bool:
+                    stop: threading.Event, swept: set[int]) -> bool:
         """Lease and drain, one after another, the oldest campaigns no live process holds;
         True if any batch was claimed."""
         progressed = False
@@ -230,7 +251,9 @@ class Outbox:
             if campaign_id not in report.campaigns:
                 report.campaigns.append(campaign_id)
             try:
-                batch = self.drain(campaign_id, provider=provider, stop=stop)
+                batch = self.drain(campaign_id, provider=provider, stop=stop,
+                                   sweep_holds=campaign_id not in swept)
+                swept.add(campaign_id)
             finally:
                 with contextlib.suppress(Exception):  # else it expires after the TTL
                     self.fleet.release(campaign_id)
@@ -281,13 +304,20 @@ class Outbox:
         c = self.tables.campaigns
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(c.c.id, c.c.tenant_id, c.c.body, c.c.filters, c.c.status)
+                select(c.c.id, c.c.tenant_id, c.c.body, c.c.filters, c.c.status, c.c.kind)
                 .where(c.c.id == campaign_id)).first()
         if row is None or row.status not in ACTIVE_VALUES:
             return None
-        return QueuedCampaign(int(row.id), int(row.tenant_id), str(row.body),
-                              bool(json.loads(row.filters or "{}").get("exclude_suppressed",
-                                                                        True)))
+        campaign = QueuedCampaign(int(row.id), int(row.tenant_id), str(row.body),
+                                  bool(json.loads(row.filters or "{}")
+                                       .get("exclude_suppressed", True)))
+        if row.kind == "campaign":  # quiet hours are not for test or one-off SMS
+            tenant = int(row.tenant_id) or None
+            campaign.is_campaign = True
+            chosen = self.tenant_settings.for_tenant(tenant)
+            campaign.quiet, campaign.cap = chosen.quiet_hours, chosen.frequency_cap
+            campaign.business = self.bk.business_zone(tenant)
+        return campaign
 
     def _is_active(self, campaign_id: int) -> bool:
         c = self.tables.campaigns
@@ -309,7 +339,8 @@ class Outbox:
 
     def drain(self, campaign_id: int, *, provider: SmsProvider | None = None,
               max_batches: int | None = None,
-              stop: threading.Event | None = None) -> BatchReport:
+              stop: threading.Event | None = None,
+              sweep_holds: bool = True) -> BatchReport:
         """Send a campaign's due recipients with up to SEND_CONCURRENCY batches in flight
         (one batch at a time, in the calling thread, when `max_batches` is 1).
 
@@ -326,6 +357,12 @@ class Outbox:
                                         lambda: self._stopping(stop))
         except RetryStopped:
             return total
+        # Quiet hours over all rows (holds.py); not for Send's first batch, checked row by row.
+        if campaign is not None and campaign.is_campaign and sweep_holds and not max_batches:
+            with contextlib.suppress(RetryStopped):  # the per-row check still holds them
+                self._retry.call("apply quiet hours", lambda: holds.sweep(
+                    self.engine, self.tables, campaign, int(self.clock())),
+                    lambda: self._stopping(stop))
         if campaign is not None:
             budget = None if max_batches is None else threading.Semaphore(max_batches)
             started = threading.Event()  # queued → sending, with the first claim
@@ -352,6 +389,11 @@ class Outbox:
             else:
                 for future in [self._pool.submit(loop) for _ in range(workers)]:
                     total.add(future.result())
+            if campaign.is_campaign:
+                with contextlib.suppress(RetryStopped):  # the next drain says it
+                    self._retry.call("note held rows", lambda: holds.note_held(
+                        self.engine, self.tables, campaign, int(self.clock())),
+                        lambda: self._stopping(stop))
         self._finish_if_done(campaign_id, stop)
         return total
 

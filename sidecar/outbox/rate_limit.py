@@ -201,7 +201,7 @@ class PacedProvider:
         self.inner, self.limiter, self.metrics = inner, limiter, metrics
         self.sender = sender_key(inner)
 
-    def send(self, to: str, body: str) -> SendResult:
+    def send(self, to: str, body: str, *, validity_period: int | None = None) -> SendResult:
         try:
             self.limiter.acquire(self.sender)
         except Exception as exc:  # nothing was sent: a plain retry later is safe
@@ -210,9 +210,9 @@ class PacedProvider:
             return SendResult(Outcome.TRANSIENT,
                               error=f"the shared rate limit could not be read: {exc}"[:500])
         if self.metrics is None:
-            return self.inner.send(to, body)
+            return self.inner.send(to, body, validity_period=validity_period)
         with self.metrics.provider_latency.time():
-            result = self.inner.send(to, body)
+            result = self.inner.send(to, body, validity_period=validity_period)
         self.metrics.messages.labels(result.outcome.value).inc()
         return result
 

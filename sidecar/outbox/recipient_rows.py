@@ -4,11 +4,27 @@ row starts its delivery status there: step 4, delivery_rows.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ..campaigns import ACTIVE, transition
 from ..config import Settings
@@ -16,6 +32,8 @@ from ..db import increment, is_mysql, update_by_id
 from ..opt_outs import record_opt_outs
 from ..providers.base import Outcome, SendResult, Suppress
 from ..schema import SmsTables
+from ..tenant_settings import FrequencyCap, QuietHours
+from ..zones import UTC_ZONE, BusinessZone, zone_named
 from .delivery_rows import DeliveryRows
 from .poller import FIRST_CHECK
 
@@ -31,6 +49,7 @@ class Claimed:
     attempts: int
     unsure_since: int | None
     suppressed: bool = False  # on the tenant's suppression list at claim time
+    timezone: str | None = None  # resolved at snapshot; None: the business zone
 
 
 @dataclass
@@ -41,6 +60,38 @@ class QueuedCampaign:
     tenant_id: int
     body: str
     exclude_suppressed: bool
+    # Quiet hours (DESIGN.md §11) as the tenant's settings say at this drain; None: off,
+    # or a one-off SMS, to which they do not apply.
+    quiet: QuietHours | None = None
+    business: BusinessZone = UTC_ZONE
+    is_campaign: bool = False  # not a test or one-off SMS
+    cap: FrequencyCap | None = None  # the tenant's frequency cap at this drain
+
+    def zone_for(self, name: str | None) -> tuple[tzinfo, str]:
+        """The zone a recipient row's `timezone` means and its name (the business zone
+        for NULL, or for a name this machine's zone database no longer knows)."""
+        zone = zone_named(name) if name else None
+        if zone is None or name is None:
+            return self.business.zone, self.business.name
+        return zone, name
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A claimed row not sent by policy (suppressed at send time, frequency cap): status
+    `skipped` with `reason`, its attempt given back, the campaign's `skipped` counter
+    moved."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """A claimed row kept for later by quiet hours: released untouched (no attempt
+    counted), due again at `until`, with `reason` as its last_error."""
+
+    until: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +102,8 @@ class Recorded:
     failed: int
     retried: int
     released: int
+    held: int = 0
+    skipped: int = 0
 
 
 class RecipientRows:
@@ -69,89 +122,75 @@ class RecipientRows:
         Each row also says whether its phone is on the suppression list now: the list is
         checked again just before sending (DESIGN.md §5), in the same read.
         """
-        r = self.tables.recipients
-        c = self.tables.campaigns
-        s = self.tables.suppressions
-        due = and_(
-            r.c.campaign_id == campaign_id,
-            r.c.status == "pending",
-            r.c.next_attempt_at <= now,
-            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
-            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
-            exists().where(c.c.id == campaign_id,
-                           c.c.status.in_([s.value for s in ACTIVE])),
-        )
-        claim_values = {
-            "claimed_by": token,
-            "lease_until": now + self.settings.lease_seconds,
-            "attempts": r.c.attempts + 1,
-            "unsure_since": func.coalesce(r.c.unsure_since, now),
-            "updated_at": now,
-        }
+        q = self._claim_sql
+        lease = now + self.settings.lease_seconds
         with self.engine.begin() as conn:
             if is_mysql(conn):
-                # Ordered like the (campaign_id, status, next_attempt_at) index, so the
-                # locking read touches only the rows it takes, not every row already sent.
-                ids = conn.execute(
-                    select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                    .limit(self.settings.batch_size).with_for_update(skip_locked=True)
-                ).scalars().all()
-                if not ids:
+                taken = conn.execute(q.take, {"c_campaign": campaign_id, "c_now": now}).all()
+                if not taken:
                     return []
-                conn.execute(update(r).where(r.c.id.in_(ids)).values(claim_values))
-                mine = r.c.id.in_(ids)
+                conn.execute(q.stamp_ids, {"c_ids": [x.id for x in taken], "c_now": now,
+                                           "c_token": token, "c_lease": lease})
+                # What the UPDATE wrote, from what was read: we hold these rows' locks.
+                rows = [(x.id, x.phone, x.first_name, x.last_name, x.attempts + 1,
+                         now if x.unsure_since is None else x.unsure_since, x.suppressed,
+                         x.timezone)
+                        for x in sorted(taken, key=lambda x: int(x.id))]
             else:  # SQLite serialises writers: one UPDATE claims atomically
-                chosen = (select(r.c.id).where(due).order_by(r.c.next_attempt_at, r.c.id)
-                          .limit(self.settings.batch_size).scalar_subquery())
-                conn.execute(update(r).where(r.c.id.in_(chosen)).values(claim_values))
-                mine = and_(r.c.campaign_id == campaign_id, r.c.status == "pending")
-            rows = conn.execute(
-                select(r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
-                       r.c.unsure_since,
-                       exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
-                       .label("suppressed"))
-                .where(mine, r.c.claimed_by == token)
-                .order_by(r.c.id)
-            ).all()
+                conn.execute(q.stamp_due, {"c_campaign": campaign_id, "c_now": now,
+                                           "c_token": token, "c_lease": lease})
+                rows = [tuple(x) for x in conn.execute(
+                    q.read_mine, {"c_campaign": campaign_id, "c_token": token}).all()]
             if rows and start:
+                c = self.tables.campaigns
                 transition(conn, c, "start", c.c.id == campaign_id, now=now,
                            values={"started_at": now, "status_reason": ""})
-        return [Claimed(int(x.id), str(x.phone), str(x.first_name), str(x.last_name),
-                        int(x.attempts),
-                        None if x.unsure_since is None else int(x.unsure_since),
-                        bool(x.suppressed))
-                for x in rows]
+        return [Claimed(int(i), str(phone), str(first), str(last), int(attempts),
+                        None if unsure is None else int(unsure), bool(listed_now), zone)
+                for i, phone, first, last, attempts, unsure, listed_now, zone in rows]
+
+    @functools.cached_property
+    def _claim_sql(self) -> _ClaimSql:
+        return _ClaimSql.build(self.tables, self.settings.batch_size)
 
     def record(self, campaign: QueuedCampaign, rows: list[Claimed],
-               results: Mapping[int, SendResult], token: str, claimed_at: int) -> Recorded:
+               results: Mapping[int, SendResult | Held | Skipped], token: str,
+               claimed_at: int) -> Recorded:
         """Step 3: write every outcome of a batch and move the counters, in one transaction.
-        A row without a result was not attempted: it is released with its attempt back.
+        A row without a result was not attempted: it is released with its attempt back; a
+        held one too, due again when its window opens.
         Guarded by the claim token, so recording a batch twice changes nothing the second
         time."""
         now = int(self.clock())
         max_attempts = self.settings.max_attempts
         delays = self.settings.retry_delays
-        sent: dict[int, dict[str, Any]] = {}
+        sent: dict[int, str] = {}  # row id -> the provider's message id
         failed: dict[int, dict[str, Any]] = {}
         retry: dict[int, dict[str, Any]] = {}
         release: dict[int, dict[str, Any]] = {}
         suppress: dict[str, Suppress] = {}
+        held: dict[int, dict[str, Any]] = {}
+        skipped: dict[int, dict[str, Any]] = {}
         for row in rows:
             result = results.get(row.id)
-            if result is None or result.outcome is Outcome.HALT:
+            if isinstance(result, Skipped):
+                skipped[row.id] = {"last_error": result.reason[:500],
+                                   "attempts": max(row.attempts - 1, 0)}
+                continue
+            if result is None or isinstance(result, Held) or result.outcome is Outcome.HALT:
                 # Not attempted (or not the recipient's fault): give the attempt back.
                 # unsure_since older than this claim came from an earlier, unknown attempt.
                 earlier = row.unsure_since is not None and row.unsure_since < claimed_at
-                release[row.id] = {"attempts": max(row.attempts - 1, 0),
-                                   "unsure_since": row.unsure_since if earlier else None}
+                back = {"attempts": max(row.attempts - 1, 0),
+                        "unsure_since": row.unsure_since if earlier else None}
+                if isinstance(result, Held):
+                    held[row.id] = {**back, "next_attempt_at": result.until,
+                                    "last_error": result.reason[:500]}
+                else:
+                    release[row.id] = back
                 continue
             if result.outcome is Outcome.SENT:
-                # Accepted, so queued at the provider; the poller asks 10 minutes on unless
-                # a status callback says more first (step 4).
-                message_id = result.message_id or ""
-                sent[row.id] = {"provider_message_id": message_id,
-                                "delivery_status": "queued" if message_id else None,
-                                "delivery_check_at": now + FIRST_CHECK if message_id else None}
+                sent[row.id] = result.message_id or ""
                 continue
             error = (result.error or result.outcome.value)[:500]
             retryable = result.outcome in (Outcome.TRANSIENT, Outcome.UNKNOWN)
@@ -174,30 +213,39 @@ class RecipientRows:
         r, c = self.tables.recipients, self.tables.campaigns
         mine = and_(r.c.claimed_by == token, r.c.status == "pending")
         done = {"lease_until": None, "claimed_by": None, "updated_at": now}
+        sent_values = {**done, "status": "sent", "sent_at": now, "unsure_since": None,
+                       "last_error": "", "error_code": None, "delivery_checks": 0}
+        # Accepted, so queued at the provider; the poller asks 10 minutes on unless a
+        # status callback says more first (step 4). Only the message id differs per row.
+        tracked = {i: {"provider_message_id": m} for i, m in sent.items() if m}
+        untracked = {i: {"provider_message_id": m} for i, m in sent.items() if not m}
         with self.engine.begin() as conn:
-            n_sent = update_by_id(conn, r, sent, {**done, "status": "sent", "sent_at": now,
-                                                  "unsure_since": None, "last_error": "",
-                                                  "error_code": None,
-                                                  "delivery_checks": 0}, mine)
+            n_sent = update_by_id(conn, r, tracked, {
+                **sent_values, "delivery_status": "queued",
+                "delivery_check_at": now + FIRST_CHECK}, mine)
+            n_sent += update_by_id(conn, r, untracked, {
+                **sent_values, "delivery_status": None, "delivery_check_at": None}, mine)
             n_failed = update_by_id(conn, r, failed, {**done, "status": "failed",
                                                       "unsure_since": None}, mine)
             retried = update_by_id(conn, r, retry, done, mine)
             released = update_by_id(conn, r, release, done, mine)
-            if n_sent or n_failed:
+            n_held = update_by_id(conn, r, held, done, mine)
+            n_skipped = update_by_id(conn, r, skipped, {**done, "status": "skipped",
+                                                        "unsure_since": None}, mine)
+            if n_sent or n_failed or n_skipped:
                 conn.execute(update(c).where(c.c.id == campaign.id).values(
                     sent=c.c.sent + n_sent, failed=c.c.failed + n_failed,
-                    pending=c.c.pending - (n_sent + n_failed), updated_at=now))
+                    skipped=c.c.skipped + n_skipped,
+                    pending=c.c.pending - (n_sent + n_failed + n_skipped), updated_at=now))
                 increment(conn, self.tables.daily,
                           {"tenant_id": campaign.tenant_id, "day": now // 86400},
                           {"sent": n_sent, "failed": n_failed})
             if n_sent:
                 # Status callbacks that beat this transaction waited for these ids.
-                self.deliveries.take_early_in(conn, [v["provider_message_id"] for v in
-                                                     sent.values() if v["provider_message_id"]],
-                                              now)
+                self.deliveries.take_early_in(conn, [m for m in sent.values() if m], now)
             if suppress:
                 record_opt_outs(conn, self.tables, campaign.tenant_id, suppress, now)
-        return Recorded(n_sent, n_failed, retried, released)
+        return Recorded(n_sent, n_failed, retried, released, n_held, n_skipped)
 
     def release(self, token: str, claimed_at: int) -> int:
         """Give back every row still claimed by `token` untouched (attempt returned), for a
@@ -213,3 +261,62 @@ class RecipientRows:
                                       else_=r.c.unsure_since),
                     updated_at=int(self.clock()))
             ).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class _ClaimSql:
+    """The claim's statements, built once with bind parameters: building a statement and
+    its cache key on every claim cost more Python than running it.
+
+    Parameters: c_campaign, c_now, c_token, c_lease (the claim's lease_until), c_ids.
+    """
+
+    take: Select[Any]  # MySQL: the due rows, locked, with what sending needs of them
+    stamp_ids: Update  # MySQL: stamp the rows taken
+    stamp_due: Update  # SQLite: take and stamp in one UPDATE
+    read_mine: Select[Any]  # SQLite: the rows just stamped
+
+    @classmethod
+    def build(cls, tables: SmsTables, batch_size: int) -> _ClaimSql:
+        r, c, s = tables.recipients, tables.campaigns, tables.suppressions
+        campaign_id = bindparam("c_campaign", type_=Integer)
+        now = bindparam("c_now", type_=Integer)
+        token = bindparam("c_token", type_=String)
+        due = and_(
+            r.c.campaign_id == campaign_id,
+            r.c.status == "pending",
+            r.c.next_attempt_at <= now,
+            or_(r.c.lease_until.is_(None), r.c.lease_until < now),
+            # Pause takes effect at once: nothing is claimed for a campaign that stopped.
+            exists().where(c.c.id == campaign_id, c.c.status.in_([x.value for x in ACTIVE])),
+        )
+        stamp = {
+            "claimed_by": token,
+            "lease_until": bindparam("c_lease", type_=Integer),
+            "attempts": r.c.attempts + 1,
+            "unsure_since": func.coalesce(r.c.unsure_since, now),
+            "updated_at": now,
+        }
+        wanted = (r.c.id, r.c.phone, r.c.first_name, r.c.last_name, r.c.attempts,
+                  r.c.unsure_since,
+                  exists().where(s.c.tenant_id == r.c.tenant_id, s.c.phone == r.c.phone)
+                  .label("suppressed"), r.c.timezone)
+        # Ordered like the (campaign_id, status, next_attempt_at) index, so the locking
+        # read touches only the rows it takes, not every row already sent. Under READ
+        # COMMITTED its subqueries (suppressions, the campaign's status) are plain
+        # consistent reads: they neither lock nor skip rows another transaction holds
+        # (checked on MariaDB 10.11; MySQL documents the same), so one read brings the
+        # rows and everything sending needs of them.
+        first = (r.c.next_attempt_at, r.c.id)
+        return cls(
+            take=select(*wanted).where(due).order_by(*first).limit(batch_size)
+            .with_for_update(skip_locked=True),
+            stamp_ids=update(r).where(r.c.id.in_(bindparam("c_ids", expanding=True)))
+            .values(stamp),
+            stamp_due=update(r).where(r.c.id.in_(
+                select(r.c.id).where(due).order_by(*first).limit(batch_size)
+                .scalar_subquery())).values(stamp),
+            read_mine=select(*wanted).where(r.c.campaign_id == campaign_id,
+                                            r.c.status == "pending", r.c.claimed_by == token)
+            .order_by(r.c.id),
+        )

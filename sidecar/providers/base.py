@@ -87,8 +87,9 @@ class ProviderNotReady(Conflict, RuntimeError):
 
 
 class SmsProvider(Protocol):
-    def send(self, to: str, body: str) -> SendResult:
-        """Send one SMS; never raises for delivery problems, returns the outcome."""
+    def send(self, to: str, body: str, *, validity_period: int | None = None) -> SendResult:
+        """Send one SMS; never raises for delivery problems, returns the outcome. With
+        `validity_period` (seconds) the provider drops it if it is not out by then."""
         ...
 
     def find_sent(self, to: str, body: str, since: int) -> str | None:

@@ -146,6 +146,17 @@ def booknetic_metadata(
         tenant=mt,
         indexed=("customer_id", "service_id", "location_id", "staff_id"),
     )
+    # No tenant_id: scoped through the appointment (booknetic.md). Revenue = sum of price *
+    # negative_or_positive (DESIGN.md §12).
+    _table(
+        md, f"{b}appointment_prices",
+        pk(),
+        sa.Column("appointment_id", sa.Integer),
+        sa.Column("unique_key", _str(100)),
+        sa.Column("price", _money()),
+        sa.Column("negative_or_positive", sa.Integer, nullable=False, server_default="1"),
+        indexed=("appointment_id",),
+    )
     _table(
         md, f"{b}services",
         pk(),

@@ -3,7 +3,8 @@
 - definitions.py — the 11 segments, the filters, validation of untrusted filter input;
 - phone_table.py — our normalised-phone table, kept in step with Booknetic incrementally;
 - service.py     — each segment with its filters as ONE SQL statement, snapshots, previews;
-- preview.py     — what a preview answers and the statements that answer it.
+- preview.py     — what a preview answers and the statements that answer it;
+- phone_upkeep.py — the worker's phone checks, which keep previews off the check.
 """
 
 from .definitions import (

@@ -9,8 +9,6 @@ tenant's current region (sidecar/phone_region.py) instead of parsing, which lets
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 from sqlalchemy import and_, case, delete, exists, func, literal, not_, null, select, union_all
@@ -38,9 +36,6 @@ class PhoneTable:
         self.bk = booknetic
         self.tables = tables
         self.clock = clock
-        # (tenant key, region) -> monotonic time of the last check
-        self._refreshed: dict[tuple[int, str], float] = {}
-        self._refresh_lock = threading.Lock()
 
     def refresh(self, tenant_id: int | None, region: str | None, *,
                 max_age: float | None = None) -> int:
@@ -54,13 +49,15 @@ class PhoneTable:
         the check was before rows carried a region. Otherwise one statement lists both
         kinds of difference: customers with no row or whose raw phone changed (only
         those are parsed and upserted) and rows of customers that are gone (deleted,
-        or moved to another tenant), which are removed by id. With `max_age`, a check of
-        the same tenant and region done in this process less than `max_age` s ago is
-        trusted instead.
+        or moved to another tenant), which are removed by id. Every check, by any process,
+        leaves its start time in the meta table (`checked_at`); with `max_age`, a check
+        started less than `max_age` s ago is trusted instead.
         """
         key, rkey = tenant_key(tenant_id), region_key(region)
-        if max_age is not None and not self.check_due(key, rkey, max_age):
-            return 0
+        if max_age is not None:
+            last = self.checked_at(tenant_id, region)
+            if last is not None and self.clock() - last < max_age:
+                return 0
         customers, phones = self.bk.customers, self.tables.phones
         engine = self.bk.engine
         raw_now = exact_text(engine, customers.c.phone_number)
@@ -90,8 +87,7 @@ class PhoneTable:
         gone = select(phones.c.customer_id, null(), literal(1)).where(
             ours, ~exists().where(customers.c.id == phones.c.customer_id, of_tenant),
         )
-        started = time.monotonic()
-        now = int(self.clock())
+        now = int(self.clock())  # the stamp: everything Booknetic held by then is in
         with engine.connect() as conn:
             counts = conn.execute(in_step).one()
             if counts.stale == 0 and counts.rows == counts.customers:
@@ -120,13 +116,24 @@ class PhoneTable:
             with engine.begin() as conn:
                 conn.execute(delete(phones).where(
                     ours, phones.c.customer_id.in_(removed[start : start + PHONE_REFRESH_CHUNK])))
-        with self._refresh_lock:
-            self._refreshed[(key, rkey)] = started
+        with engine.begin() as conn:
+            upsert(conn, self.tables.meta, [{"name": _stamp_name(key, rkey),
+                                             "value": str(now), "updated_at": now}],
+                   key=["name"], update=["value", "updated_at"])
         return len(changed) + len(removed)
 
-    def check_due(self, key: int, rkey: str, max_age: float) -> bool:
-        """False when this process checked the tenant's phones for the region less than
-        `max_age` s ago."""
-        with self._refresh_lock:
-            last = self._refreshed.get((key, rkey))
-        return last is None or time.monotonic() - last >= max_age
+    def checked_at(self, tenant_id: int | None, region: str | None) -> int | None:
+        """When the last phone check of the tenant for `region` started (epoch seconds),
+        by any process; None if none ever ran. Segment statements see Booknetic's phones
+        as they were then."""
+        meta = self.tables.meta
+        with self.bk.engine.connect() as conn:
+            value = conn.execute(select(meta.c.value).where(
+                meta.c.name == _stamp_name(tenant_key(tenant_id), region_key(region)))
+            ).scalar()
+        return None if value is None else int(value)
+
+
+def _stamp_name(key: int, rkey: str) -> str:
+    # One meta row per tenant and region: "phones-checked:<tenant>:<region>" (< 64 chars).
+    return f"phones-checked:{key}:{rkey}"

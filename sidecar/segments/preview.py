@@ -22,9 +22,14 @@ class Preview:
     skipped_suppressed: int = 0
     skipped_upcoming: int = 0  # members with a booking coming up (exclude_upcoming_days)
     render: dict[str, Any] | None = None  # the render report, when a body was given
+    # When the phones read were last checked against Booknetic (epoch s; None = never).
+    # Not part of the answer's contract (DESIGN.md §7) nor of its equality.
+    phones_checked_at: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The answer as DESIGN.md §7 prints it (without phones_checked_at)."""
         data = asdict(self)
+        del data["phones_checked_at"]
         if self.render is None:
             del data["render"]
         return data

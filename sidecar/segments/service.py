@@ -27,10 +27,6 @@ from .render_report import SNAPSHOT_NAME_CHARS, BodyNeeds, recipient_kinds, summ
 class SegmentService:
     """Compiles segments to SQL and runs previews for one WordPress database."""
 
-    # A preview re-checks phones at most this often per tenant (the check scans the
-    # tenant's customers); a campaign snapshot always re-checks.
-    PREVIEW_REFRESH_SECONDS = 30.0
-
     def __init__(self, booknetic: Booknetic, tables: SmsTables, *,
                  regions: RegionResolver | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -227,23 +223,24 @@ class SegmentService:
     def preview(self, query: SegmentQuery, *, limit: int = 10, refresh: bool = True,
                 body: str | None = None,
                 price_per_segment: Decimal | None = None) -> Preview:
-        """Count, sample and skipped counts for a segment, in one statement; with a `body`,
-        also the render report of every recipient's message (render_report.py, one more
-        statement), with the estimated cost when `price_per_segment` is known.
+        """Count, sample and skipped counts for a segment, in one statement, and when the
+        phones it read were last checked (`phones_checked_at`); with a `body`, also the
+        render report of every recipient's message (render_report.py, one more statement),
+        with the estimated cost when `price_per_segment` is known.
 
-        Phones are read as parsed with the tenant's default region. With `refresh`, they
-        are checked first unless that was done less than PREVIEW_REFRESH_SECONDS ago.
-        First, not beside the segment statement: a statement that ran beside the check
-        could have read the table before a refresh running elsewhere (another request,
-        the worker) finished, while the check — run after that refresh — reports nothing
-        left to change.
+        Phones are read as parsed with the tenant's default region, as the last phone
+        check left them: the worker keeps them fresh (phone_upkeep.py) and a snapshot
+        checks first, so a preview never pays for the check — except, with `refresh`,
+        the very first time for a tenant and region, when there is nothing to read yet.
         """
         self.bk.require_tenant(query.tenant_id)
         region = self.region(query.tenant_id)
-        if refresh:
-            self.refresh_phones(query.tenant_id, region,
-                                max_age=self.PREVIEW_REFRESH_SECONDS)
+        checked = self.phone_table.checked_at(query.tenant_id, region)
+        if checked is None and refresh:
+            self.refresh_phones(query.tenant_id, region)
+            checked = self.phone_table.checked_at(query.tenant_id, region)
         preview = self._preview(query, region, limit)
+        preview.phones_checked_at = checked
         if body is not None:
             preview.render = self.render_report(query, region, body,
                                                 price_per_segment=price_per_segment)

@@ -135,9 +135,19 @@ def create_app(runtime: Runtime) -> Flask:
 
     app.add_template_filter(localtime)
 
-    from . import api, api_lists, api_messages, api_settings, bridge, metrics, pages, webhooks
+    from . import (
+        api,
+        api_lists,
+        api_messages,
+        api_settings,
+        bridge,
+        metrics,
+        pages,
+        report_page,
+        webhooks,
+    )
 
-    for module in (api, api_lists, api_messages, api_settings, metrics, pages):
+    for module in (api, api_lists, api_messages, api_settings, metrics, pages, report_page):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
     app.register_blueprint(webhooks.blueprint)

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..campaigns import body_error
+from ..campaigns import Status, body_error
 from ..errors import Invalid
 from ..resend import resend_failed
 from ..runtime import Runtime
 from ..segments import SEGMENTS, SegmentQuery
+from ..segments.phone_upkeep import phones_note
 from . import localtime, require
 from .inputs import json_object, page_args
 
@@ -79,9 +80,12 @@ def preview() -> Any:
     if text is not None and (problem := body_error(text)):
         raise Invalid({"body": problem}, message=f"body: {problem}")
     runtime = rt()
-    return runtime.segments.preview(
+    found = runtime.segments.preview(
         query, limit=limit, body=text,
-        price_per_segment=None if text is None else runtime.segment_price(tenant())).to_dict()
+        price_per_segment=None if text is None else runtime.segment_price(tenant()))
+    return {**found.to_dict(), "phones_checked_at": found.phones_checked_at,
+            "phones_note": phones_note(found.phones_checked_at, int(runtime.clock()),
+                                       show=localtime)}
 
 
 # -- campaigns ---------------------------------------------------------------------------
@@ -92,8 +96,7 @@ def list_campaigns() -> Any:
     require("sms_campaigns")
     page, per_page = page_args()
     status_filter = request.args.get("status") or None
-    if status_filter and status_filter not in ("draft", "queued", "sending", "completed",
-                                               "failed", "paused"):
+    if status_filter and status_filter not in {s.value for s in Status}:
         raise Invalid({"status": f"unknown status {status_filter!r}"},
                       message="unknown status")
     rows, total = rt().campaigns.list(tenant(), status=status_filter, limit=per_page,
@@ -169,6 +172,20 @@ def resume_campaign(campaign_id: int) -> Any:
     return campaign
 
 
+@blueprint.post("/campaigns/<int:campaign_id>/schedule")
+def schedule_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return rt().schedules.schedule(tenant(), campaign_id, body())
+
+
+@blueprint.post("/campaigns/<int:campaign_id>/unschedule")
+def unschedule_campaign(campaign_id: int) -> Any:
+    require("sms_campaigns")
+    require("sms_campaigns_send")
+    return rt().schedules.unschedule(tenant(), campaign_id)
+
+
 @blueprint.post("/campaigns/<int:campaign_id>/duplicate")
 def duplicate_campaign(campaign_id: int) -> Any:
     require("sms_campaigns")
@@ -199,3 +216,10 @@ def campaign_progress(campaign_id: int) -> Any:
     # Shown as "4 waiting to retry at …": the time through the pages' one time format.
     progress["next_retry_text"] = localtime(progress["next_retry_at"])
     return progress
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/report")
+def campaign_report(campaign_id: int) -> Any:
+    """DESIGN.md §12: the campaign's funnel, bookings, revenue and lift (one row read)."""
+    require("sms_campaigns")
+    return rt().reports.report(tenant(), campaign_id)

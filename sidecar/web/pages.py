@@ -8,6 +8,7 @@ templates), never the sidecar's own address.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from ..phone_region import country_names
 from ..providers.twilio import OPT_OUT_CODES
 from ..segments import SEGMENTS
 from ..sms_text import GSM7_BASIC, GSM7_EXTENSION, MAX_BODY_CHARS, SHORTCODES
-from . import require
+from . import business_zone, require
 from .api import rt, tenant
 from .inputs import page_args
 
@@ -85,10 +86,20 @@ def _form(campaign: dict[str, Any] | None) -> str:
         options=options, templates=runtime.templates.list(tenant()),
         shortcodes=SHORTCODES, sms_json=_sms_json(),
         filters=(campaign or {}).get("filters") or {"exclude_suppressed": True},
+        send_at_local=_local_input((campaign or {}).get("send_at")),
+        zone_name=business_zone().name,
+        holdout_default=runtime.tenant_settings.for_tenant(tenant()).holdout_percent,
         # A campaign the lifecycle no longer lets anyone edit (sent, or on its way) is
         # shown read-only, with a way to send it again.
         readonly=campaign is not None and "edit" not in campaign["actions"],
         **_chrome("campaigns"))
+
+
+def _local_input(epoch: int | None) -> str:
+    """`epoch` as an <input type="datetime-local"> value in the business timezone."""
+    if not epoch:
+        return ""
+    return datetime.fromtimestamp(epoch, business_zone().zone).strftime("%Y-%m-%dT%H:%M")
 
 
 @blueprint.get("/campaigns/new")

@@ -19,7 +19,7 @@ from sidecar.migrations import prefixed
 from sidecar.migrations.schema_0_1_0 import TABLE_ARGS, ascii_string
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

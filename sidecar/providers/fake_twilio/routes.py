@@ -185,4 +185,5 @@ class Routes:
             status="queued" if from_ else "accepted",
             messaging_service_sid=service or None,
             num_segments=count_segments(body).segments,
+            validity_period=int(form_value(form, "ValidityPeriod") or 0) or None,
         )

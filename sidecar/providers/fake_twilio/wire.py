@@ -77,6 +77,7 @@ class ReceivedMessage:
     error_code: int | None = None
     answer_lost: bool = False  # stored, but the client saw a 500 or a timeout
     updated_at: float | None = None
+    validity_period: int | None = None  # seconds, as the request's ValidityPeriod said
     date_sent: float | None = None  # None while Twilio holds it queued
     plan: Plan | None = None  # its statuses over time (lifecycle.py); None: set by hand
 
@@ -215,6 +216,9 @@ def check_create(form: dict[str, list[str]]) -> Reply | None:
         )
     if not from_ and not service:
         return error(400, 21603, "A 'From' phone number is required.")
+    validity = form_value(form, "ValidityPeriod")
+    if validity and not (validity.isascii() and validity.isdigit() and 1 <= int(validity) <= 36000):
+        return error(400, 21609, "ValidityPeriod must be between 1 and 36000 seconds.")
     return None
 
 

@@ -44,15 +44,17 @@
     function nextControl(status) {
       if (isActive(status)) return ["#wizard-pause", "#wizard-hide"];
       if (status === "paused") return ["#wizard-resume", "#wizard-close"];
-      return ["#wizard-logs", "#wizard-close"];
+      return ["#wizard-logs", "#wizard-report", "#wizard-close"];
     }
 
     function render(p) {
       const focused = document.activeElement;
       const hadFocus = dialog.contains(focused);
       const done = p.sent + p.failed;
-      const pct = p.total ? Math.floor((100 * done) / p.total) : 0;
-      $("#count-total").textContent = p.total;
+      // Held-back recipients (the control group) are never sent: the bar ends without them.
+      const toSend = p.total - (p.holdout || 0) - (p.skipped || 0);  // never sent
+      const pct = toSend ? Math.floor((100 * done) / toSend) : 0;
+      $("#count-total").textContent = toSend;
       $("#count-sent").textContent = p.sent;
       $("#count-failed").textContent = p.failed;
       $("#count-pending").textContent = p.pending;
@@ -61,7 +63,7 @@
       $("#wizard-bar span").style.width = pct + "%";
       const bar = $("#wizard-bar");
       bar.setAttribute("aria-valuenow", String(pct));
-      bar.setAttribute("aria-valuetext", done + " of " + p.total + " done (" + pct + "%)");
+      bar.setAttribute("aria-valuetext", done + " of " + toSend + " done (" + pct + "%)");
       $("#wizard-percent").textContent = pct + "%";
       const active = isActive(p.status);
       // The status line is a live region: it changes with the state, not with each count.
@@ -105,6 +107,9 @@
       logs.hidden = !(finished && state.canLogs);
       $("#wizard-resend").hidden = !((finished || p.status === "paused") && p.failed > 0 && state.canCreate);
       logs.href = url("/ui/campaigns/" + state.id + "/logs");
+      const report = $("#wizard-report");
+      report.hidden = !finished;
+      report.href = url("/ui/campaigns/" + state.id + "/report");
       if (dialog.open && ((hadFocus && !S.shown(focused)) || document.activeElement === document.body)) {
         nextControl(p.status).some((sel) => S.focusOn($(sel)));
       }
@@ -215,6 +220,10 @@
         } else if (action === "resume") {
           await api("POST", "/api/v1/campaigns/" + id + "/resume");
           w.open(id, name, false, button);
+        } else if (action === "unschedule") {
+          await api("POST", "/api/v1/campaigns/" + id + "/unschedule");
+          toast("“" + name + "” is a draft again; it will not be sent at its time.");
+          await refreshList();
         } else if (action === "duplicate") {
           const copy = await api("POST", "/api/v1/campaigns/" + id + "/duplicate");
           S.go("/ui/campaigns/" + copy.id + "/edit", ["#f-name"]);
@@ -278,11 +287,13 @@
     function collect() {
       const ids = (name) => $$('input[name="' + name + '"]:checked').map((i) => +i.value);
       const template = $("#f-template").value;
+      const holdout = $("#f-holdout").value.trim();
       return {
         name: $("#f-name").value,
         segment: segment.value,
         body: body.value,
         template_id: template ? +template : null,
+        holdout_percent: holdout === "" ? null : (/^\d+$/.test(holdout) ? +holdout : holdout),
         filters: {
           service_ids: ids("service_ids"),
           location_ids: ids("location_ids"),
@@ -348,6 +359,9 @@
         });
         $("#preview-note").textContent = p.count > p.sample.length
           ? "Showing the first " + p.sample.length + " of " + p.count + "." : "Updates as you change the audience.";
+        // How old the phone numbers are, when older than a minute (the worker checks them).
+        $("#preview-phones").textContent = p.phones_note;
+        $("#preview-phones").hidden = !p.phones_note;
         S.showErrors(problem ? { body: problem } : {}, form);
         showReport(p.render || null, problem || over);
       } catch (err) {
@@ -375,17 +389,40 @@
     body.addEventListener("input", () => schedulePreview(500));
     refreshPreview();
 
+    // "Save and schedule": the same save, then the time from the date picker (read by the
+    // server in the business timezone). A scheduled campaign saved is a draft again until
+    // the schedule call, so an edit while scheduled keeps its (possibly new) time.
+    const scheduleButton = $("#save-schedule");
+    const sendAt = $("#f-send-at");
+    if (scheduleButton && sendAt) {
+      scheduleButton.addEventListener("click", () => save(scheduleButton, sendAt.value));
+    }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      const rescheduling = form.dataset.campaignStatus === "scheduled" && sendAt && sendAt.value;
+      save($("#save"), rescheduling ? sendAt.value : null);
+    });
+    function save(button, when) {
       const id = form.dataset.campaignId;
       const status = form.dataset.campaignStatus;
-      if (id && (status !== "draft" || +form.dataset.campaignTotal > 0) &&
+      if (when !== null && !when) {
+        S.showErrors({ send_at: "Choose the date and time to send at." }, form, true);
+        return;
+      }
+      if (id && status !== "scheduled" && (status !== "draft" || +form.dataset.campaignTotal > 0) &&
           !window.confirm("Saving turns this " + status + " campaign back into a draft and clears its logs. Continue?")) return;
-      S.submitOnce(form, $("#save"), async () => {
+      S.submitOnce(form, button, async () => {
         try {
           const data = collect();
-          const saved = id ? await api("PUT", "/api/v1/campaigns/" + id, data)
+          delete data.send_at;
+          let saved = id ? await api("PUT", "/api/v1/campaigns/" + id, data)
             : await api("POST", "/api/v1/campaigns", data);
+          if (when) {
+            form.dataset.campaignId = saved.id;  // a new campaign exists now: no second copy
+            form.dataset.campaignStatus = saved.status;
+            saved = await api("POST", "/api/v1/campaigns/" + saved.id + "/schedule", { send_at: when });
+            toast("“" + saved.name + "” is scheduled.");
+          }
           // On the list, focus the saved campaign's next step.
           const row = 'tr[data-id="' + saved.id + '"] ';
           S.go("/ui/campaigns", [row + "[data-action=send]", row + ".button", "#new-campaign"]);
@@ -398,7 +435,7 @@
           }
         }
       });
-    });
+    }
   }
 
   S.pages.campaigns = initCampaignList;

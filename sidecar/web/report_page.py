@@ -1,0 +1,88 @@
+"""The campaign report page `/ui/campaigns/<id>/report` (DESIGN.md §12): the API's report
+object, the sends and bookings per day as an SVG drawn here (no chart library, no CDN), and
+the top failure reasons linking to the filtered logs."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, g, render_template
+
+from ..outcomes.report import DayCount
+from . import business_zone, require
+from .api import rt, tenant
+from .pages import _chrome
+
+blueprint = Blueprint("report_page", __name__, url_prefix="/ui")
+
+# Booknetic's currency option (Helper::getOption('currency'); per tenant in SaaS).
+CURRENCY_OPTION = "currency"
+
+
+def _nice_ceiling(peak: int) -> int:
+    """The y-axis top: 1, 2 or 5 times a power of ten, at least `peak` (and at least 1)."""
+    if peak <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(peak))
+    for step in (1, 2, 5, 10):
+        if step * power >= peak:
+            return step * power
+    return 10 * power
+
+
+def chart_geometry(days: list[DayCount], width: int = 720, height: int = 220) -> dict[str, Any]:
+    """Bars for sends and bookings per day with a labelled y axis (four ticks) and day
+    labels on the x axis; plain numbers for the template to place."""
+    left, bottom, top = 44, 28, 8
+    plot_w, plot_h = width - left - 4, height - bottom - top
+    peak = _nice_ceiling(max([max(d.sent, d.bookings) for d in days] + [1]))
+    slot = plot_w / max(len(days), 1)
+    bar = max(min(slot / 2 - 2, 24), 1)
+    label_every = max(1, math.ceil(len(days) / 10))
+    bars = []
+    for index, d in enumerate(days):
+        x = left + index * slot
+        sent_h = plot_h * d.sent / peak
+        booked_h = plot_h * d.bookings / peak
+        bars.append({
+            "label": datetime.fromtimestamp(d.day * 86400, tz=UTC).strftime("%Y-%m-%d"),
+            "sent": d.sent, "bookings": d.bookings,
+            "sent_x": round(x + slot / 2 - bar - 1, 1), "booked_x": round(x + slot / 2 + 1, 1),
+            "w": round(bar, 1),
+            "sent_y": round(top + plot_h - sent_h, 1), "sent_h": round(sent_h, 1),
+            "booked_y": round(top + plot_h - booked_h, 1), "booked_h": round(booked_h, 1),
+            "label_x": round(x + slot / 2, 1), "show_label": index % label_every == 0,
+        })
+    ticks = [{"value": peak * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
+             for i in range(5)]
+    return {"width": width, "height": height, "left": left, "top": top,
+            "base_y": top + plot_h, "right": width - 4, "bars": bars, "ticks": ticks,
+            "peak": peak, "label_y": height - 10}
+
+
+def _currency(tenant_id: int | None) -> str:
+    bk = rt().booknetic
+    name = (f"bkntc_{CURRENCY_OPTION}" if tenant_id is None
+            else f"bkntc_t{tenant_id}_{CURRENCY_OPTION}")
+    try:
+        value = (bk.option(name) or "").strip()
+    except Exception:  # an unknown option layout must not break the page
+        value = ""
+    return value if value.isalpha() and len(value) == 3 else ""
+
+
+@blueprint.get("/campaigns/<int:campaign_id>/report")
+def campaign_report(campaign_id: int) -> str:
+    require("sms_campaigns")
+    runtime = rt()
+    report = runtime.reports.report(tenant(), campaign_id)
+    zone = business_zone()
+    # Days are the business's days (its UTC offset now), like every time the pages show.
+    days = runtime.reports.per_day(campaign_id, zone.offset_at(runtime.clock()))
+    return render_template(
+        "campaign_report.html", report=report, chart=chart_geometry(days),
+        failures=runtime.reports.failure_reasons(campaign_id),
+        currency=_currency(tenant()), can_logs=g.identity.can("sms_campaign_logs"),
+        zone_name=zone.name, **_chrome("campaigns"))
