@@ -6,6 +6,7 @@ checks after it unless they cannot run at all (no database means nothing else ca
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -89,7 +90,10 @@ def _run_checks(settings: Settings, engine: Engine) -> list[CheckResult]:
     results.append(_phone_region_check(settings, bk, engine))
     results.append(_timezone_check(bk))
 
-    results.append(_schema_check(settings, engine))
+    schema = _schema_check(settings, engine)
+    results.append(schema)
+    if schema.ok:
+        results.append(fleet_check(settings, engine))
 
     twilio = bk.twilio_status()
     if twilio.ready:
@@ -133,6 +137,34 @@ def _schema_check(settings: Settings, engine: Engine) -> CheckResult:
                            "worker also do it at start)")
     return CheckResult("sidecar schema", True, f"revision {found.current} (the head of "
                                                f"bkntc-sms {found.code_version})")
+
+
+def fleet_check(settings: Settings, engine: Engine, now: int | None = None) -> CheckResult:
+    """The processes running the queue now (DESIGN.md §13), the campaigns each leases, and
+    a warning when their rates differ (the lowest is the one in force)."""
+    from .outbox.fleet import live_processes
+    from .schema import sms_tables
+
+    now = int(time.time()) if now is None else now
+    live = live_processes(engine, sms_tables(settings.table_prefix), now)
+    if not live:
+        return CheckResult("processes", True, "no process is running the queue now (start "
+                                              "`bkntc-sms worker` or `serve`)")
+    parts = []
+    for p in live:
+        leases = (f"sending campaign(s) {', '.join(map(str, p.campaigns))}" if p.campaigns
+                  else "no campaign leased")
+        rate = f"{p.rate_per_second:g}/s" if p.rate_per_second > 0 else "no limit"
+        parts.append(f"{p.host} pid {p.pid} (bkntc-sms {p.version}, rate {rate}, seen "
+                     f"{max(now - p.seen_at, 0)} s ago): {leases}")
+    detail = f"{len(live)} live: " + "; ".join(parts)
+    rates = {p.rate_per_second for p in live}
+    if len(rates) > 1:
+        limits = [r for r in rates if r > 0]
+        detail += (f". WARNING: the processes are configured with different "
+                   f"BKNTC_SMS_RATE_PER_SECOND values; the lowest ({min(limits):g}/s) is in "
+                   "force for all of them — set the same value everywhere")
+    return CheckResult("processes", True, detail)
 
 
 REGION_CHECK_TENANTS = 20  # tenants listed by name in the phone-region check; the rest counted

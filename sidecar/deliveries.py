@@ -8,8 +8,11 @@ that records the batch applies it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from enum import StrEnum
+
+from sqlalchemy import select
 
 from .outbox import Outbox
 from .outbox.delivery_rows import DeliveryRows
@@ -46,6 +49,8 @@ class DeliveryService:
                 self.rows.forget_early([update.message_id])
                 result = (CallbackResult.APPLIED if again.changed
                           else CallbackResult.UNCHANGED)
+        if result is CallbackResult.APPLIED and update.status.final:
+            self._observe_lag(update)
         # Repeats and late ones are routine (Twilio sends several per message): debug only.
         log = logger.debug if result is CallbackResult.UNCHANGED else logger.info
         log("status callback", extra={"message_id": update.message_id,
@@ -53,6 +58,16 @@ class DeliveryService:
                                       "error_code": update.error_code,
                                       "error": update.error or None, "result": result.value})
         return result
+
+    def _observe_lag(self, update: DeliveryUpdate) -> None:
+        """The delivery-callback lag (/metrics): from the message's send being recorded to
+        the callback that gave its final status."""
+        r = self.outbox.tables.recipients
+        with contextlib.suppress(Exception), self.outbox.engine.connect() as conn:
+            sent_at = conn.execute(select(r.c.sent_at).where(
+                r.c.provider_message_id == update.message_id).limit(1)).scalar()
+            if sent_at is not None:
+                self.outbox.metrics.callback_lag.observe(max(update.at - int(sent_at), 0))
 
     def poll(self, limit: int | None = None) -> PollReport:
         """Ask the provider about due messages once (`bkntc-sms deliveries poll`)."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -86,6 +87,9 @@ class SmsTables:
     early_statuses: Table
     settings: Table
     attributions: Table
+    campaign_leases: Table
+    processes: Table
+    rate_limits: Table
 
 
 def sms_tables(prefix: str) -> SmsTables:
@@ -387,8 +391,58 @@ def sms_tables(prefix: str) -> SmsTables:
         **_TABLE_ARGS,
     )
 
+    campaign_leases, processes, rate_limits = _fleet_tables(md, p)
     return SmsTables(md, meta, phones, suppressions, templates, campaigns, recipients,
-                     locks, nonces, daily, early_statuses, settings, attributions)
+                     locks, nonces, daily, early_statuses, settings, attributions,
+                     campaign_leases, processes, rate_limits)
+
+
+def _fleet_tables(md: MetaData, p: str) -> tuple[Table, Table, Table]:
+    """The tables several sending processes share (DESIGN.md §13; sidecar/outbox/fleet.py)."""
+    # Which live process is sending which campaign now. A holder that dies stops renewing,
+    # and the campaign is free again once expires_at has passed.
+    campaign_leases = Table(
+        p + "campaign_leases",
+        md,
+        Column("campaign_id", Integer, primary_key=True, autoincrement=False),
+        Column("holder", String(128), nullable=False, comment="host:pid:random"),
+        Column("expires_at", Integer, nullable=False),
+        Column("taken_at", Integer, nullable=False),
+        Index(f"{p}campaign_leases_holder", "holder"),
+        comment="Per-campaign send leases (one process sends a campaign; others may help).",
+        **_TABLE_ARGS,
+    )
+    # Every process that runs the queue, renewed with its leases: `bkntc-sms check` lists
+    # the live ones, and the lowest configured rate among them wins.
+    processes = Table(
+        p + "processes",
+        md,
+        Column("holder", String(128), primary_key=True, comment="host:pid:random"),
+        Column("host", String(128), nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("version", String(32), nullable=False, server_default=""),
+        Column("rate_per_second", Float, nullable=False, server_default="0",
+               comment="its BKNTC_SMS_RATE_PER_SECOND (0 = none)"),
+        Column("started_at", Integer, nullable=False),
+        Column("seen_at", Integer, nullable=False),
+        Column("expires_at", Integer, nullable=False),
+        Index(f"{p}processes_expires", "expires_at"),
+        comment="Sidecar processes running the queue (live while expires_at is ahead).",
+        **_TABLE_ARGS,
+    )
+    # One row per Twilio sender (Account SID + From): the next free send slot, handed out
+    # by conditional UPDATEs so every process together keeps RATE_PER_SECOND.
+    rate_limits = Table(
+        p + "rate_limits",
+        md,
+        Column("sender", _ascii(191), primary_key=True, comment="account SID:from"),
+        Column("next_slot_us", BigInteger, nullable=False, server_default="0",
+               comment="epoch microseconds of the next free send slot"),
+        Column("updated_at", Integer, nullable=False, server_default="0"),
+        comment="Send slots per Twilio sender, shared by every process.",
+        **_TABLE_ARGS,
+    )
+    return campaign_leases, processes, rate_limits
 
 
 # Built-in templates, seeded once per database. Keys are stable: the seed never overwrites

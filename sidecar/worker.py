@@ -1,10 +1,10 @@
 """APScheduler wiring — the only place a scheduler is started.
 
 Jobs are declared as a list with stable ids. The scheduler keeps no shared job store: the
-real queue state is in our tables, and the queue run takes a database lease lock
-(outbox.QUEUE_LOCK), so any number of workers on any number of machines can run side by
-side — one of them serves the queue at a time, and if it dies another takes over when the
-lease runs out (tech-notes §2.2).
+real queue state is in our tables, and a queue run leases the campaigns it sends
+(outbox/fleet.py), so any number of workers on any number of machines run side by side,
+each sending campaigns the others do not hold — and if one dies, another takes its
+campaigns when their leases run out (DESIGN.md §13).
 """
 
 from __future__ import annotations

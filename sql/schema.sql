@@ -1,5 +1,5 @@
 -- Booknetic SMS Campaigns: the sidecar's own tables.
--- Generated from sidecar/schema.py (revision 0007) by
+-- Generated from sidecar/schema.py (revision 0008) by
 --   bkntc-sms migrate --print-sql
 -- The sidecar applies this itself at start (bkntc-sms migrate). To apply it by hand
 -- instead, run it once on a database that does not have these tables yet (replace
@@ -20,6 +20,16 @@ CREATE TABLE wp_bkntc_sms_attributions (
 )ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Booknetic appointments attributed to campaign recipients.' COLLATE utf8mb4_unicode_520_ci;
 
 CREATE INDEX wp_bkntc_sms_attributions_campaign ON wp_bkntc_sms_attributions (campaign_id, created_at);
+
+CREATE TABLE wp_bkntc_sms_campaign_leases (
+	campaign_id INTEGER NOT NULL, 
+	holder VARCHAR(128) NOT NULL COMMENT 'host:pid:random', 
+	expires_at INTEGER NOT NULL, 
+	taken_at INTEGER NOT NULL, 
+	PRIMARY KEY (campaign_id)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Per-campaign send leases (one process sends a campaign; others may help).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_campaign_leases_holder ON wp_bkntc_sms_campaign_leases (holder);
 
 CREATE TABLE wp_bkntc_sms_campaigns (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -119,6 +129,27 @@ CREATE TABLE wp_bkntc_sms_phones (
 
 CREATE INDEX wp_bkntc_sms_phones_tenant_region_e164 ON wp_bkntc_sms_phones (tenant_id, region, e164, customer_id);
 
+CREATE TABLE wp_bkntc_sms_processes (
+	holder VARCHAR(128) NOT NULL COMMENT 'host:pid:random', 
+	host VARCHAR(128) NOT NULL, 
+	pid INTEGER NOT NULL, 
+	version VARCHAR(32) NOT NULL DEFAULT '', 
+	rate_per_second FLOAT NOT NULL COMMENT 'its BKNTC_SMS_RATE_PER_SECOND (0 = none)' DEFAULT '0', 
+	started_at INTEGER NOT NULL, 
+	seen_at INTEGER NOT NULL, 
+	expires_at INTEGER NOT NULL, 
+	PRIMARY KEY (holder)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Sidecar processes running the queue (live while expires_at is ahead).' COLLATE utf8mb4_unicode_520_ci;
+
+CREATE INDEX wp_bkntc_sms_processes_expires ON wp_bkntc_sms_processes (expires_at);
+
+CREATE TABLE wp_bkntc_sms_rate_limits (
+	sender VARCHAR(191) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'account SID:from', 
+	next_slot_us BIGINT NOT NULL COMMENT 'epoch microseconds of the next free send slot' DEFAULT '0', 
+	updated_at INTEGER NOT NULL DEFAULT '0', 
+	PRIMARY KEY (sender)
+)ENGINE=InnoDB CHARSET=utf8mb4 COMMENT='Send slots per Twilio sender, shared by every process.' COLLATE utf8mb4_unicode_520_ci;
+
 CREATE TABLE wp_bkntc_sms_recipients (
 	id BIGINT NOT NULL AUTO_INCREMENT, 
 	campaign_id INTEGER NOT NULL, 
@@ -197,4 +228,4 @@ CREATE TABLE wp_bkntc_sms_templates (
 
 CREATE INDEX wp_bkntc_sms_templates_tenant ON wp_bkntc_sms_templates (tenant_id);
 
-INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0007');
+INSERT INTO wp_bkntc_sms_alembic_version (version_num) VALUES ('0008');

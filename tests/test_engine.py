@@ -13,10 +13,13 @@ import pytest
 from sqlalchemy import delete, insert, update
 
 from sidecar.campaigns import CampaignInvalid, CampaignNotFound, TransitionRefused
-from sidecar.outbox import RateLimiter
+from sidecar.db import make_engine
+from sidecar.outbox import SharedRateLimiter
+from sidecar.outbox.rate_limit import SHARE
 from sidecar.phones import normalise_phone
 from sidecar.providers.base import ProviderNotReady
 from sidecar.sample_data import set_option
+from sidecar.schema import migrate, sms_tables
 from tests.shop import Shop, open_shop
 from tests.web_support import wait_for
 
@@ -352,18 +355,34 @@ def test_sends_run_concurrently(mshop: Shop) -> None:
     assert mshop.runtime.campaigns.get(None, cid)["status"] == "completed"
 
 
-def test_rate_limiter_spaces_requests_evenly() -> None:
+def test_shared_rate_limiter_spaces_slots_across_processes(sqlite_url: str) -> None:
+    """Two limiters on one database (two processes) share one sender's slots: spaced by
+    1 / (SHARE x RATE) in turn, never from before now; another sender has its own."""
+    engine = make_engine(sqlite_url)
+    migrate(engine, "wp_")
     now = [100.0]
     slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep)
-    for _ in range(5):
-        limiter.acquire()
-    assert slept == pytest.approx([0.02, 0.04, 0.06, 0.08])
-    assert RateLimiter(0).interval == 0
+    one, two = (SharedRateLimiter(engine, sms_tables("wp_"), 50, clock=lambda: now[0],
+                                  sleep=slept.append) for _ in range(2))
+    for limiter in (one, two, one, two, one):
+        limiter.acquire("AC1:+1500")
+    step = 1 / (50 * SHARE)
+    assert slept == pytest.approx([step, 2 * step, 3 * step, 4 * step], abs=1e-5)
+    assert two.acquire("AC1:+1600") == 0  # another sender: its own row
+    now[0] = 200.0  # idle meanwhile: no credit piled up, the next slot is now
+    assert one.acquire("AC1:+1500") == 0
+    assert SharedRateLimiter(engine, sms_tables("wp_"), 0).acquire("AC1:+1500") == 0
+    # In blocks (a process's send threads): one round trip for three slots; a slot nobody
+    # took within STALE seconds of its time is dropped, not used late.
+    block = SharedRateLimiter(engine, sms_tables("wp_"), 50, block=3, clock=lambda: now[0],
+                              sleep=slept.append)
+    block.acquire("AC1:+1700")
+    block.acquire("AC1:+1700")
+    assert (block.stats.round_trips, block.stats.slots) == (1, 2)
+    now[0] += 1.0
+    assert block.acquire("AC1:+1700") == 0
+    assert (block.stats.round_trips, block.stats.dropped) == (2, 1)
+    engine.dispose()
 
 
 def test_deleted_campaign_rows_go_with_it(shop: Shop) -> None:

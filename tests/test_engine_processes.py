@@ -60,10 +60,10 @@ def big_shop(mysql_url: str, engine_for) -> Iterator[Shop]:
     shop.fake.stop()
 
 
-def _real_clock_runtime(shop: Shop) -> Runtime:
+def _real_clock_runtime(shop: Shop, extra: dict[str, str] | None = None) -> Runtime:
     """Subprocesses use the real clock; so must the test's own services here."""
     settings = Settings.from_env({**shop.env, "BKNTC_SMS_LEASE_SECONDS": LEASE,
-                                  "BKNTC_SMS_TWILIO_TIMEOUT": TWILIO_TIMEOUT})
+                                  "BKNTC_SMS_TWILIO_TIMEOUT": TWILIO_TIMEOUT, **(extra or {})})
     return Runtime.build(settings, engine=shop.engine)
 
 

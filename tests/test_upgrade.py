@@ -65,6 +65,7 @@ APPLIED_0002 = "applied 0002: phones keyed by (tenant, region, customer)"
 AFTER_BASELINE = [r for r in revisions() if r.id != "0001"]
 APPLIED = [f"applied {r.id}: {r.description}" for r in AFTER_BASELINE]
 APPLIED_0004 = "applied 0004: suppression sources manual, keyword, provider; opt-outs per day"
+FLEET_TABLES = ("campaign_leases", "processes", "rate_limits")
 
 
 @dataclass
@@ -126,6 +127,7 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
     assert APPLIED[0] == APPLIED_0002
     assert dump(engine) == before
     _delivery_columns_after_0003(engine, legacy)
+    assert [row_count(engine, t) for t in FLEET_TABLES] == [0, 0, 0]  # 0008: new, empty
     _outcome_columns_after_0007(engine)
     assert status(engine, PREFIX).state == "current"
     assert columns(engine, "phones")[:3] == ["tenant_id", "region", "customer_id"]
@@ -143,11 +145,26 @@ def test_upgrade_from_0_1_0_keeps_every_row_and_finishes_the_paused_campaign(old
         api = SignedClient(FlaskTransport(create_app(runtime)), clock=runtime.clock)
         _everything_reads_back(api, engine, legacy)
         _paused_campaign_resumes_and_finishes(api, runtime, fake, legacy)
+        _fleet_tables_in_use(runtime, legacy)
         _reports_of_0_1_0_campaigns(api, legacy)
     finally:
         settle()
         runtime.outbox.close()
         fake.stop()
+
+
+def _fleet_tables_in_use(runtime: Runtime, legacy: Legacy) -> None:
+    """Revision 0008: 0.1.0's campaigns were sent under campaign leases, by a registered
+    process (DESIGN.md §13), the leases given back when their runs ended."""
+    with runtime.engine.connect() as conn:
+        leases = conn.execute(text(f"SELECT campaign_id, holder, expires_at FROM "
+                                   f"{PREFIX}bkntc_sms_campaign_leases")).all()
+        processes = conn.execute(text(f"SELECT holder FROM {PREFIX}bkntc_sms_processes")
+                                 ).scalars().all()
+    assert {legacy.campaigns[r] for r in ("queued", "sending")} <= {r[0] for r in leases}
+    assert {r[1] for r in leases} == {runtime.outbox.worker} and set(processes) == {
+        runtime.outbox.worker}
+    assert all(r[2] == 0 for r in leases)
 
 
 def _delivery_columns_after_0003(engine: Engine, legacy: Legacy) -> None:
@@ -378,6 +395,8 @@ def test_the_newest_revisions_go_down_and_up_again_with_the_data(old: Old) -> No
     assert down.stdout.splitlines()[-1] == ("reverted 0004: suppression sources manual, "
                                             "keyword, provider; opt-outs per day")
     assert status(engine, PREFIX).current == "0003"
+    assert not {f"{PREFIX}bkntc_sms_{t}" for t in FLEET_TABLES} & set(  # 0008's tables
+        inspect(engine).get_table_names())
     assert "opt_outs" not in columns(engine, "daily_stats")
     assert _scalar(engine, delivered) == 8  # 0003's data is not 0004's to touch
     # 0.2.0's names: both automatic sources are its opt_out; pasted rows stay manual (lost).

@@ -51,9 +51,10 @@ MAX_EXAMPLES = 20
 SETTINGS = settings(derandomize=True, deadline=None, database=None, max_examples=MAX_EXAMPLES,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# Routes that take no input a caller could garble: the unsigned health check, and the
-# cron tick (no body, no query, no id; its one effect is a queue run, tested elsewhere).
-NO_INPUT = {("GET", "/healthz"), ("POST", "/bridge/tick")}
+# Routes that take no input a caller could garble: the unsigned health check and metrics
+# (loopback only: tests/test_metrics.py), and the cron tick (no body, no query, no id; its
+# one effect is a queue run, tested elsewhere).
+NO_INPUT = {("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/bridge/tick")}
 STATIC = Endpoint("GET", "/static/{id}", (), 200, target="static")
 
 # For each route that writes from its body: fields it requires, each refused whatever

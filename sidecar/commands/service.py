@@ -36,6 +36,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     configure_logging()
     rt = runtime()
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        # Loopback only, like serve's /metrics: Prometheus runs on this machine.
+        start_http_server(args.metrics_port, addr="127.0.0.1",
+                          registry=rt.outbox.metrics.registry)
     scheduler = build_scheduler(rt, blocking=True)
 
     def stop(signum: int, frame: object) -> None:
@@ -90,4 +96,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_tick)
 
     p = sub.add_parser("worker", help="run the send queue every BKNTC_SMS_TICK_SECONDS")
+    p.add_argument("--metrics-port", type=int, default=0,
+                   help="serve this process's Prometheus metrics on 127.0.0.1:PORT")
     p.set_defaults(handler=cmd_worker)

@@ -21,6 +21,7 @@ The revisions live in `versions/`, one file per schema change, applied in order:
   0005  tenant settings
   0006  quiet hours, scheduled send, frequency cap
   0007  outcomes: attribution and holdout
+  0008  campaign leases, processes and a shared rate limit (DESIGN.md §13)
 
 How a later change adds one (issue 14 onwards):
 

@@ -42,10 +42,12 @@ Modules: queue.py (Outbox: kicks, runs, drains, pacing), runner.py (the one back
 thread that runs kicked work), batches.py (one batch: the decisions about each row),
 gate.py (pause), retry.py (database outages), recipient_rows.py (claim and record),
 delivery_rows.py (step 4), poller.py (delivery statuses nobody called back with),
-halts.py (sending stopped by a configuration error).
+halts.py (sending stopped by a configuration error), fleet.py (campaign leases and the
+live processes, DESIGN.md §13), rate_limit.py (one rate per Twilio sender for all of them).
 """
 
 from .batches import BatchReport
-from .queue import Outbox, RateLimiter, RunReport
+from .queue import Outbox, RunReport
+from .rate_limit import SharedRateLimiter
 
-__all__ = ["BatchReport", "Outbox", "RateLimiter", "RunReport"]
+__all__ = ["BatchReport", "Outbox", "RunReport", "SharedRateLimiter"]

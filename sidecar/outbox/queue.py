@@ -1,18 +1,16 @@
-"""Queue runs: under a database lease lock, drain active campaigns with up to
-SEND_CONCURRENCY batches in flight, paced by a rate limiter, then poll a few delivery
-statuses (poller.py); `kick` starts them in the background (runner.py), `paused` makes a
-pause take effect at once (gate.py)."""
+"""Queue runs: lease active campaigns one at a time (fleet.py: the oldest one no live process
+holds, else help with another's batches), drain each with up to SEND_CONCURRENCY batches in
+flight, paced by the rate limit every process shares (rate_limit.py), then poll a few
+delivery statuses (poller.py); `kick` starts them in the background (runner.py), `paused`
+makes a pause take effect at once (gate.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from sqlalchemy import Engine, select
 from ..booknetic import Booknetic
 from ..campaigns import ACTIVE, finish_action, transition
 from ..config import Settings
-from ..db import LeaseLock
+from ..metrics import SidecarMetrics
 from ..providers.base import ProviderNotReady, SmsProvider
 from ..providers.twilio import provider_from_status
 from ..public_url import PublicUrls
@@ -32,45 +30,22 @@ from ..tenant_settings import SettingsService
 from . import holds
 from .batches import BatchReport, BatchSender
 from .delivery_rows import DeliveryRows
+from .fleet import Fleet, worker_id
 from .gate import SETTLE_SECONDS, SendGate
 from .halts import Halts
 from .poller import DeliveryPoller, PollReport
+from .rate_limit import PacedProvider, SharedRateLimiter
 from .recipient_rows import QueuedCampaign, RecipientRows
 from .retry import DatabaseRetry, RetryStopped
 from .runner import Runner
 
 logger = logging.getLogger(__name__)
 
-QUEUE_LOCK = "queue-run"
 ACTIVE_VALUES = [s.value for s in ACTIVE]
+# Batches a process sends of a campaign another process leases before it looks again for a
+# campaign nobody holds (per send thread).
+HELP_BATCHES = 4
 
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-class RateLimiter:
-    """At most `rate` acquisitions per second across threads, evenly spaced (no bursts).
-
-    Each caller reserves the next free slot and sleeps until it; 0 disables the limit.
-    """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.clock, self.sleep = clock, sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = self.clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self.sleep(slot - now)
 
 
 @dataclass
@@ -96,7 +71,11 @@ class Outbox:
         self.settings = settings
         self.clock = clock
         self.worker = worker_id()
-        self.limiter = RateLimiter(settings.rate_per_second)
+        # RATE_PER_SECOND is shared by every process through the database (rate_limit.py)
+        self.limiter = SharedRateLimiter(engine, tables, settings.rate_per_second,
+                                         block=settings.send_concurrency)
+        self.metrics = SidecarMetrics()
+        self.metrics.watch(engine, tables, self.limiter.stats, self.worker, clock)
         self.public_urls = public_urls or PublicUrls(settings, booknetic)
         self.deliveries = DeliveryRows(engine, tables, clock)
         self.rows = RecipientRows(engine, tables, settings, clock, self.deliveries)
@@ -105,14 +84,19 @@ class Outbox:
         self.gate = SendGate(self._is_active)
         self._closing = threading.Event()
         self._retry = DatabaseRetry(self._closing)
+        # No pacing here: every provider from `provider()` takes the shared limit's slot
+        # inside its send, so each Messages POST of every path counts exactly once.
         self._batches = BatchSender(self.rows, self.halts, self.gate, settings,
-                                    pace=self.limiter.acquire, clock=clock, retry=self._retry)
+                                    pace=lambda: None, clock=clock, retry=self._retry)
         self._provider_factory = provider_factory or self._twilio_provider
         self._pool = ThreadPoolExecutor(max_workers=settings.send_concurrency,
                                         thread_name_prefix="sms-send")
         self.poller = DeliveryPoller(engine, tables, self.deliveries, clock, pool=self._pool)
         self._runner = Runner(self._kicked_run)
         self._run_lock = threading.Lock()  # runs of one process never overlap either
+        self.fleet = Fleet(engine, tables, self.worker, ttl=settings.lease_seconds,
+                           rate_per_second=settings.rate_per_second, clock=clock,
+                           on_rate=self.limiter.fleet_rate_is)
         # Called at the start of every queue run that can send: starts the scheduled
         # campaigns that are due (schedules.py; set by the runtime).
         self.before_run: Callable[[], object] | None = None
@@ -130,8 +114,9 @@ class Outbox:
                                     status_callback=self.public_urls.status_callback())
 
     def provider(self) -> SmsProvider:
-        """The provider to send with now; raises ProviderNotReady with the fix to make."""
-        return self._provider_factory()
+        """The provider to send with now, its sends paced by the shared rate limit;
+        raises ProviderNotReady with the fix to make."""
+        return PacedProvider(self._provider_factory(), self.limiter, self.metrics)
 
     def halt_state(self) -> dict[str, Any] | None:
         """The configuration error that stopped all sending, if one is in force."""
@@ -164,6 +149,7 @@ class Outbox:
         self._closing.set()
         self._runner.close()
         self._pool.shutdown(wait=True)
+        self.fleet.leave()
 
     def _kicked_run(self, first_batches: list[int]) -> None:
         for campaign_id in first_batches:
@@ -176,8 +162,9 @@ class Outbox:
     # -- queue runs ---------------------------------------------------------------------
 
     def run_queue(self) -> RunReport:
-        """One queue run: under the database lock, serve up to N active campaigns until
-        none has a due recipient. Never raises: errors are logged and reported."""
+        """One queue run: serve up to CAMPAIGNS_PER_TICK active campaigns, each under its
+        campaign lease (or helping another process's), until none has a due recipient.
+        Never raises: errors are logged and reported."""
         with self._run_lock:
             report = self._run_queue()
             for work in self.after_run:
@@ -196,41 +183,15 @@ class Outbox:
         return report
 
     def _run_queue(self) -> RunReport:
-        lock = LeaseLock(self.engine, self.tables.locks, QUEUE_LOCK, self.worker,
-                         ttl=self.settings.lease_seconds, clock=self.clock)
-        try:
-            if not lock.acquire():
-                return RunReport(ran=False, skipped_reason=f"another process "
-                                 f"({lock.holder_now()}) is running the queue")
-        except Exception as exc:  # a scheduled job never lets an exception escape
-            logger.exception("queue run could not start")
-            return RunReport(ran=False, skipped_reason=f"error: {exc}")
         stop = threading.Event()
-        heartbeat = threading.Thread(target=self._heartbeat, args=(lock, stop), daemon=True)
-        heartbeat.start()
         try:
-            return self._run_locked(stop)
-        except Exception as exc:
+            self.fleet.join()  # registered (again) and renewing while this process lives
+            return self._run_leased(stop)
+        except Exception as exc:  # a scheduled job never lets an exception escape
             logger.exception("queue run failed")
             return RunReport(ran=False, skipped_reason=f"error: {exc}")
-        finally:
-            stop.set()
-            heartbeat.join(timeout=5)
-            with contextlib.suppress(Exception):  # unreachable: the lease runs out instead
-                lock.release()
 
-    def _heartbeat(self, lock: LeaseLock, stop: threading.Event) -> None:
-        while not stop.wait(lock.ttl / 4):
-            try:
-                kept = lock.renew()
-            except Exception as exc:  # the database is down: try again next beat
-                logger.warning("could not renew the queue lock", extra={"error": str(exc)})
-                continue
-            if not kept:
-                logger.error("lost the queue lock; stopping this run")
-                stop.set()
-
-    def _run_locked(self, stop: threading.Event) -> RunReport:
+    def _run_leased(self, stop: threading.Event) -> RunReport:
         report = RunReport()
         if self.halt_state() is not None:
             report.ran, report.skipped_reason = False, "sending is halted (see status)"
@@ -250,35 +211,82 @@ class Outbox:
         # Keep serving while there is due work, so a campaign queued during this run (or
         # retries falling due) do not wait for the next tick; stop when a pass sends nothing.
         # A run still serves at most CAMPAIGNS_PER_TICK distinct campaigns.
-        limit = self.settings.campaigns_per_tick
-        swept: set[int] = set()
+        swept: set[int] = set()  # held rows are re-checked once per run and campaign (§11)
         while not self._stopping(stop):
-            try:
-                due = self._retry.call("list active campaigns", lambda: self._active_ids(
-                    limit + len(report.campaigns)), lambda: self._stopping(stop))
-            except RetryStopped:
-                break
-            progressed = False
-            for campaign_id in due:
-                if self._stopping(stop):
-                    break
-                if campaign_id not in report.campaigns:
-                    if len(report.campaigns) >= limit:
-                        continue
-                    report.campaigns.append(campaign_id)
-                # Held rows are re-checked once per run and campaign (DESIGN.md §11).
-                batch = self.drain(campaign_id, provider=provider, stop=stop,
-                                   sweep_holds=campaign_id not in swept)
-                swept.add(campaign_id)
-                report.add(batch)
-                progressed = progressed or batch.claimed > 0
-                if report.halt is not None:
-                    return report
+            progressed = self._serve_free(report, provider, stop, swept)
+            if report.halt is None and not self._stopping(stop):
+                progressed = self._help(report, provider, stop) or progressed
+            if report.halt is not None:
+                return report
             if not progressed:
                 break
         if not self._stopping(stop):
             report.polled = self._poll(provider)
         return report
+
+    def _room(self, report: RunReport) -> set[int] | None:
+        """The campaigns this run may still serve: any (None) below CAMPAIGNS_PER_TICK,
+        else only those it served already."""
+        if len(report.campaigns) < self.settings.campaigns_per_tick:
+            return None
+        return set(report.campaigns)
+
+    def _serve_free(self, report: RunReport, provider: SmsProvider,
+                    stop: threading.Event, swept: set[int]) -> bool:
+        """Lease and drain, one after another, the oldest campaigns no live process holds;
+        True if any batch was claimed."""
+        progressed = False
+        tried: set[int] = set()
+        while not self._stopping(stop) and report.halt is None:
+            try:
+                campaign_id = self._retry.call(
+                    "take a campaign lease",
+                    lambda: self.fleet.take_free(exclude=tried, only=self._room(report)),
+                    lambda: self._stopping(stop))
+            except RetryStopped:
+                break
+            if campaign_id is None:
+                break
+            tried.add(campaign_id)
+            if campaign_id not in report.campaigns:
+                report.campaigns.append(campaign_id)
+            try:
+                batch = self.drain(campaign_id, provider=provider, stop=stop,
+                                   sweep_holds=campaign_id not in swept)
+                swept.add(campaign_id)
+            finally:
+                with contextlib.suppress(Exception):  # else it expires after the TTL
+                    self.fleet.release(campaign_id)
+            report.add(batch)
+            progressed = progressed or batch.claimed > 0
+        return progressed
+
+    def _help(self, report: RunReport, provider: SmsProvider,
+              stop: threading.Event) -> bool:
+        """No campaign is free: send a few batches of those other processes lease (batch
+        claims are atomic, so helping never sends a row twice); True if any was claimed."""
+        try:
+            held = self._retry.call("list leased campaigns",
+                                    lambda: self.fleet.held_by_others(exclude=set()),
+                                    lambda: self._stopping(stop))
+        except RetryStopped:
+            return False
+        room = self._room(report)
+        progressed = False
+        for campaign_id in held:
+            if self._stopping(stop) or report.halt is not None:
+                break
+            if room is not None and campaign_id not in room:
+                continue
+            batch = self.drain(campaign_id, provider=provider, stop=stop,
+                               max_batches=HELP_BATCHES * self.settings.send_concurrency)
+            if batch.claimed and campaign_id not in report.campaigns:
+                report.campaigns.append(campaign_id)
+            report.add(batch)
+            if batch.claimed:
+                progressed = True
+                break  # look for a free campaign again first
+        return progressed
 
     def _poll(self, provider: SmsProvider, limit: int | None = None) -> PollReport | None:
         try:
@@ -291,13 +299,6 @@ class Outbox:
         """One delivery poll outside a queue run (`bkntc-sms deliveries poll`); raises
         ProviderNotReady when the provider cannot be asked."""
         return self.poller.poll(self.provider(), limit)
-
-    def _active_ids(self, limit: int) -> list[int]:
-        c = self.tables.campaigns
-        with self.engine.connect() as conn:
-            return [int(i) for i in conn.execute(
-                select(c.c.id).where(c.c.status.in_(ACTIVE_VALUES))
-                .order_by(c.c.queued_at, c.c.id).limit(limit)).scalars()]
 
     def _load_campaign(self, campaign_id: int) -> QueuedCampaign | None:
         c = self.tables.campaigns

@@ -82,7 +82,7 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.before_request
     def authenticate() -> Response | None:
-        if request.path == "/healthz":
+        if request.path in ("/healthz", "/metrics"):  # unsigned; /metrics: loopback only
             return None
         body = request.get_data(cache=True)
         # The runtime's clock: the wall clock in production, the test's own clock in tests
@@ -135,9 +135,19 @@ def create_app(runtime: Runtime) -> Flask:
 
     app.add_template_filter(localtime)
 
-    from . import api, api_lists, api_messages, api_settings, bridge, pages, report_page, webhooks
+    from . import (
+        api,
+        api_lists,
+        api_messages,
+        api_settings,
+        bridge,
+        metrics,
+        pages,
+        report_page,
+        webhooks,
+    )
 
-    for module in (api, api_lists, api_messages, api_settings, pages, report_page):
+    for module in (api, api_lists, api_messages, api_settings, metrics, pages, report_page):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(bridge.blueprint)
     app.register_blueprint(webhooks.blueprint)
