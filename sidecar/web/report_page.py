@@ -13,12 +13,9 @@ from flask import Blueprint, g, render_template
 from ..outcomes.report import DayCount
 from . import business_zone, require
 from .api import rt, tenant
-from .pages import _chrome
+from .pages import _chrome, business_currency
 
 blueprint = Blueprint("report_page", __name__, url_prefix="/ui")
-
-# Booknetic's currency option (Helper::getOption('currency'); per tenant in SaaS).
-CURRENCY_OPTION = "currency"
 
 
 def _nice_ceiling(peak: int) -> int:
@@ -62,17 +59,6 @@ def chart_geometry(days: list[DayCount], width: int = 720, height: int = 220) ->
             "peak": peak, "label_y": height - 10}
 
 
-def _currency(tenant_id: int | None) -> str:
-    bk = rt().booknetic
-    name = (f"bkntc_{CURRENCY_OPTION}" if tenant_id is None
-            else f"bkntc_t{tenant_id}_{CURRENCY_OPTION}")
-    try:
-        value = (bk.option(name) or "").strip()
-    except Exception:  # an unknown option layout must not break the page
-        value = ""
-    return value if value.isalpha() and len(value) == 3 else ""
-
-
 @blueprint.get("/campaigns/<int:campaign_id>/report")
 def campaign_report(campaign_id: int) -> str:
     require("sms_campaigns")
@@ -84,5 +70,5 @@ def campaign_report(campaign_id: int) -> str:
     return render_template(
         "campaign_report.html", report=report, chart=chart_geometry(days),
         failures=runtime.reports.failure_reasons(campaign_id),
-        currency=_currency(tenant()), can_logs=g.identity.can("sms_campaign_logs"),
+        currency=business_currency(tenant()), can_logs=g.identity.can("sms_campaign_logs"),
         zone_name=zone.name, **_chrome("campaigns"))
