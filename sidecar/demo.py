@@ -5,6 +5,8 @@ set (a single-site salon: a few hundred customers, a year of appointments, sever
 services and locations, some bad phones), starts the fake Twilio in-process with a little
 latency and a few failures so retries show, runs the sidecar's web app and worker, and a
 local relay with a demo sign-in in place of WordPress. Everything binds to 127.0.0.1.
+Before it opens, `demo_story.tell_story` sends three past campaigns (one with a held-back
+group) as of their days, so the dashboard and the reports start with a business's history.
 
 Deliveries arrive as they would on a live site: the relay serves the bridge's public
 webhook routes, BKNTC_SMS_PUBLIC_URL points there, and the fake Twilio calls back through
@@ -32,6 +34,7 @@ from typing import Any
 
 from .config import Settings
 from .db import make_engine
+from .demo_story import tell_story
 from .providers.fake_twilio import DeliveryRules, FakeTwilio
 from .runtime import Runtime
 from .sample_data import build_booknetic, set_option
@@ -135,7 +138,10 @@ class _Later:
 
 def start_demo(directory: Path, *, port: int = 0, fake_faults: bool = True,
                delivery: DeliveryRules = DEMO_DELIVERY) -> Demo:
-    db = seed_demo_database(directory)
+    now = int(time.time())
+    db = seed_demo_database(directory, now=now)
+    # Three weeks of past campaigns, their deliveries and the bookings that followed.
+    tell_story(db.url, db.options, now)
     fake = FakeTwilio(db.options["bkntc_sms_account_sid"], db.options["bkntc_sms_auth_token"],
                       latency=0.05 if fake_faults else 0.0,
                       failure_rate_500=0.03 if fake_faults else 0.0,
@@ -216,7 +222,9 @@ def run_demo(data_dir: str | None, port: int) -> int:
     print_segment_overview(demo.runtime)
     print(f"Times are shown in {demo.runtime.booknetic.business_zone(None).describe()}; "
           "quiet hours are off here (turn them on under Settings). \"Demo: weekend "
-          "reminder\" is scheduled for 10:00 tomorrow.")
+          "reminder\" is scheduled for 10:00 tomorrow; three campaigns of the last three "
+          "weeks, one with a held-back group, show their bookings on the Dashboard and in "
+          "their reports.")
     print(f"\nBooknetic SMS Campaigns demo is running at {demo.url}")
     print("Open it in a browser and sign in as a demo user. Messages go to a fake Twilio on "
           f"{demo.fake.base_url} (nothing is really sent); its delivery reports come back "

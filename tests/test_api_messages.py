@@ -19,9 +19,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import insert, select
 
+from sidecar.dashboard import Dashboard
 from sidecar.delivery_log import CSV_COLUMNS, EXPORT_CAP, iso
 from sidecar.phones import normalise_phone
+from sidecar.sample_data import metadata_for
 from tests.api_support import api_web, new_campaign, spaced, wait_finished
 from tests.conftest import MariaDBServer
 from tests.web_support import (
@@ -473,7 +476,7 @@ def test_logs_csv_of_a_campaign_named_in_any_script_downloads_over_http(web: Web
 # -- dashboard ----------------------------------------------------------------------------
 
 DASHBOARD_KEYS = {"campaigns", "completed", "sent", "failed", "pending", "opt_outs", "recent",
-                  "chart", "deliveries", "scheduled"}
+                  "chart", "deliveries", "scheduled", "outcomes"}
 
 
 def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
@@ -509,3 +512,55 @@ def test_dashboard_numbers_are_the_services_and_move_with_sends(web: Web,
     assert api.get("/api/v1/dashboard").json() == other  # tenant 1's figures did not move
     only_view = api.get("/api/v1/dashboard", who=TENANT1.with_caps("sms_campaigns"))
     assert only_view.status == 200
+
+
+def test_dashboard_counts_the_attributed_bookings_of_the_last_30_days(
+        web: Web, api: SignedClient) -> None:
+    """Bookings and revenue that the attribution gave a sent message, made in the chart's
+    30 days: not the held-back group's, not a canceled one, not another tenant's."""
+    settle()
+    before = api.get("/api/v1/dashboard").json()["outcomes"]
+    # The data set's bookings all came before any message of this module.
+    assert before == {"days": 30, "bookings": 0, "revenue": 0.0}
+    other = api.get("/api/v1/dashboard", who=TENANT2).json()["outcomes"]
+    cid = int(new_campaign(api, segment="all_with_phone", holdout_percent=40)["id"])
+    web.runtime.campaigns.send(1, cid)
+    web.runtime.outbox.drain(cid)
+    r = web.runtime.tables.recipients
+    with web.engine.connect() as conn:
+        rows = conn.execute(select(r.c.customer_id, r.c.sent_at, r.c.status)
+                            .where(r.c.campaign_id == cid).order_by(r.c.id)).all()
+    sent = [x for x in rows if x.status == "sent"]
+    held = [x for x in rows if x.status == "holdout"]
+    assert len(sent) >= 2 and held
+    booked_at = int(sent[0].sent_at) + 60
+    book(web, sent[0].customer_id, booked_at, "42.50")
+    book(web, sent[1].customer_id, int(sent[1].sent_at) + 60, "10.00", "canceled")
+    book(web, held[0].customer_id, int(web.runtime.clock()) + 30, "20.00")
+    web.runtime.outbox.run_queue()  # every queue run refreshes open windows
+    report = api.get(f"/api/v1/campaigns/{cid}/report").json()
+    assert (report["bookings"], report["revenue"], report["holdout"]["booked_recipients"]) == (
+        1, 42.5, 1)
+
+    after = api.get("/api/v1/dashboard").json()
+    assert after == web.runtime.dashboard.summary(1)
+    assert after["outcomes"] == {"days": 30, "bookings": 1, "revenue": 42.5}
+    assert api.get("/api/v1/dashboard", who=TENANT2).json()["outcomes"] == other
+    # The window is the chart's days: the booking's day is the first of them 29 days on,
+    # and out of them 30 days on (a dashboard on another clock; the shop's stays put).
+    day_start = booked_at // 86400 * 86400
+    for days_on, counted in ((29, True), (30, False)):
+        later = Dashboard(web.engine, web.runtime.tables,
+                          clock=lambda d=days_on: day_start + d * 86400 + 43200)
+        assert later.summary(1)["outcomes"]["bookings"] == int(counted), days_on
+
+
+def book(web: Web, customer_id: int, created_at: int, paid: str,
+         status: str = "approved") -> None:
+    """Booknetic takes a booking in tenant 1 (the test stands in for its booking panel)."""
+    t = metadata_for("wp_", "saas").tables["wp_bkntc_appointments"]
+    with web.engine.begin() as conn:
+        conn.execute(insert(t).values(
+            customer_id=customer_id, status=status, starts_at=created_at + 3 * 86400,
+            ends_at=created_at + 3 * 86400 + 1800, created_at=created_at, paid_amount=paid,
+            tenant_id=1))

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
+from sidecar.sample_data import metadata_for
 from sidecar.zones import format_time
 from tests.a11y_support import audit
 from tests.browser_page_support import (
@@ -69,7 +71,19 @@ def test_dashboard_matches_the_database(page: Page, stack: Stack) -> None:
     campaign = send_and_wait(stack, campaign_id)
     assert campaign["status"] == "completed" and campaign["sent"] > 0
     assert campaign["failed"] > 0  # the data set's magic numbers
+    # A customer books after the message (the test stands in for Booknetic).
+    r = stack.runtime.tables.recipients
+    with stack.engine.connect() as conn:
+        customer_id, sent_at = conn.execute(select(r.c.customer_id, r.c.sent_at).where(
+            r.c.campaign_id == campaign_id, r.c.status == "sent").limit(1)).one()
+    appointments = metadata_for("wp_", "single").tables["wp_bkntc_appointments"]
+    with stack.engine.begin() as conn:
+        conn.execute(insert(appointments).values(
+            customer_id=customer_id, status="approved", starts_at=sent_at + 86400,
+            ends_at=sent_at + 90000, created_at=sent_at + 600, paid_amount="35.00"))
+    assert stack.runtime.attribution.refresh_open().errors == 0
     summary = stack.runtime.dashboard.summary(None)
+    assert summary["outcomes"] == {"days": 30, "bookings": 1, "revenue": 35.0}
     assert (summary["campaigns"], summary["completed"], summary["sent"], summary["failed"],
             summary["pending"]) == (2, 1, campaign["sent"], campaign["failed"], 0), summary
 
@@ -78,6 +92,8 @@ def test_dashboard_matches_the_database(page: Page, stack: Stack) -> None:
     expect(frame.locator("h1")).to_have_text("Dashboard")
     for key in ("campaigns", "completed", "sent", "failed", "pending"):
         expect(frame.locator(f"#stat-{key}")).to_have_text(str(summary[key]))
+    expect(frame.locator("#stat-bookings")).to_have_text("1")
+    expect(frame.locator("#stat-revenue")).to_have_text("35.00")  # no currency option set
 
     bars = frame.locator("#chart rect.bar-sent")
     expect(bars).to_have_count(30)
@@ -89,6 +105,21 @@ def test_dashboard_matches_the_database(page: Page, stack: Stack) -> None:
     expect(frame.locator("#chart g").last.locator("title")).to_have_text(
         f"{today}: {campaign['sent']} sent, {campaign['failed']} failed")
     expect(frame.locator("#chart rect.bar-failed")).to_have_count(1)
+    # The y axis: numbered ticks from 0 to a round top at least the day's messages, named.
+    peak = campaign["sent"] + campaign["failed"]
+    ticks = [int(t) for t in frame.locator("#chart text.y-tick").all_text_contents()]
+    assert ticks[0] == 0 and ticks[-1] >= peak and len(ticks) <= 5, ticks
+    assert ticks == sorted(set(ticks)) and len({b - a for a, b in pairwise(ticks)}) == 1
+    expect(frame.locator("#chart text.axis-title")).to_have_text("messages")
+    top = frame.locator("#chart").evaluate(
+        """svg => { const t = Array.from(svg.querySelectorAll('text.y-tick')).pop();
+                    const bar = svg.querySelectorAll('rect.bar-sent')[29];
+                    return [t.getBBox().y + t.getBBox().height / 2,
+                            bar.y.baseVal.value, bar.height.baseVal.value]; }""")
+    # The top tick's label sits level with its value: the stacked bar's top in proportion.
+    base_y = top[1] + top[2]
+    bar_top = base_y - (base_y - top[0]) * campaign["sent"] / ticks[-1]
+    assert abs(bar_top - top[1]) <= 3, (top, ticks)
     daily = table_rows_daily(stack)
     assert daily == [(int(stack.clock()) // 86400, campaign["sent"], campaign["failed"])]
 
@@ -140,15 +171,18 @@ def test_dashboard_chart_labels_and_progress_links(page: Page, stack: Stack) -> 
 
     frame = open_sidecar(page, stack)
     goto_tab(frame, "dashboard")
-    expect(frame.locator("#chart text.axis")).to_have_count(5)
+    expect(frame.locator("#chart text.x-label")).to_have_count(5)
+    # Every label, the day labels and the y axis's (its title is rotated), on screen within
+    # the chart's box.
     outside = frame.locator("#chart").evaluate(
         """svg => {
-             const width = svg.viewBox.baseVal.width;
-             return Array.from(svg.querySelectorAll('text.axis')).map((t) => {
-               const box = t.getBBox();
-               return {label: t.textContent, left: Math.round(box.x),
-                       right: Math.round(box.x + box.width), width};
-             }).filter((b) => b.left < 0 || b.right > b.width);
+             const frame = svg.getBoundingClientRect();
+             return Array.from(svg.querySelectorAll('text')).map((t) => {
+               const box = t.getBoundingClientRect();
+               return {label: t.textContent, left: box.left - frame.left,
+                       right: frame.right - box.right, top: box.top - frame.top,
+                       bottom: frame.bottom - box.bottom};
+             }).filter((b) => Math.min(b.left, b.right, b.top, b.bottom) < -0.5);
            }""")
     if outside:
         problems.append(f"chart axis labels drawn outside the chart (clipped): {outside}")

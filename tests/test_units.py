@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from sidecar.config import ConfigError, Settings
+from sidecar.dashboard import axis_ticks
 from sidecar.delivery_log import neutralise
 from sidecar.outbox.poller import next_check
+from sidecar.outcomes.report import DayCount
 from sidecar.phones import InvalidPhone, normalise_phone, require_phone
 from sidecar.phpserial import PhpSerialError, php_list, php_unserialize
 from sidecar.providers.twilio import delivery_update, status_callback_update
+from sidecar.web.report_page import chart_geometry
 
 # -- phones ------------------------------------------------------------------------------
 
@@ -229,3 +232,24 @@ def test_callback_fields_and_the_poller_schedule() -> None:
     assert set(waits[5:]) == {21600}  # at most 6 h apart
     assert next_check(sent_at, 1, sent_at + 72 * 3600 - 1200) == sent_at + 72 * 3600
     assert next_check(sent_at, 1, sent_at + 72 * 3600 - 1199) is None  # past 72 h
+
+
+@pytest.mark.parametrize(("peak", "ticks"), [
+    (0, [0, 1]), (1, [0, 1]), (3, [0, 1, 2, 3]), (4, [0, 1, 2, 3, 4]), (5, [0, 2, 4, 6]),
+    (9, [0, 5, 10]), (11, [0, 5, 10, 15]), (40, [0, 10, 20, 30, 40]), (41, [0, 20, 40, 60]),
+    (100, [0, 50, 100]), (1234, [0, 500, 1000, 1500])])
+def test_dashboard_axis_ticks_are_round_evenly_spaced_and_reach_the_peak(
+        peak: int, ticks: list[int]) -> None:
+    assert axis_ticks(peak) == ticks
+
+
+@pytest.mark.parametrize("peak", [1, 3, 5, 7, 13, 250])
+def test_report_chart_ticks_label_their_own_height(peak: int) -> None:
+    """Each y tick of the report chart sits at its value's height (a top of 5 split in
+    quarters once labelled 1.25 as "1"), and no label repeats."""
+    chart = chart_geometry([DayCount(20000, peak, 1), DayCount(20001, 0, 0)])
+    plot = chart["base_y"] - chart["top"]
+    values = [t["value"] for t in chart["ticks"]]
+    assert values == sorted(set(values)) and values[0] == 0 and values[-1] >= peak
+    for tick in chart["ticks"]:
+        assert abs((chart["base_y"] - tick["y"]) / plot - tick["value"] / chart["peak"]) < 0.01

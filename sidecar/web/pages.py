@@ -36,6 +36,8 @@ SOURCE_LABELS = [("manual", "Added by hand"), ("keyword", "Replied STOP"),
 DELIVERY_FILTER_LABELS = [("delivered", "Delivered"), ("not_delivered", "Not delivered"),
                           ("undelivered", "Undelivered"), ("failed", "Failed at the carrier"),
                           ("pending", "No delivery report yet")]
+# Booknetic's currency option (Helper::getOption('currency'); per tenant in SaaS).
+CURRENCY_OPTION = "currency"
 
 
 def _chrome(active: str) -> dict[str, Any]:
@@ -47,6 +49,19 @@ def _chrome(active: str) -> dict[str, Any]:
             "can": {cap: g.identity.can(cap) for cap in (
                 "sms_campaigns_create", "sms_campaigns_send", "sms_campaigns_delete",
                 "sms_campaign_templates", "sms_campaign_logs", "sms_campaign_suppressions")}}
+
+
+def business_currency(tenant_id: int | None) -> str:
+    """The business's ISO currency code for amounts (the report page, the dashboard),
+    '' when Booknetic's option is unset or unusual."""
+    bk = rt().booknetic
+    name = (f"bkntc_{CURRENCY_OPTION}" if tenant_id is None
+            else f"bkntc_t{tenant_id}_{CURRENCY_OPTION}")
+    try:
+        value = (bk.option(name) or "").strip()
+    except Exception:  # an unknown option layout must not break the page
+        value = ""
+    return value if value.isalpha() and len(value) == 3 else ""
 
 
 @blueprint.get("/")
@@ -121,7 +136,7 @@ def dashboard() -> str:
     require("sms_campaigns")
     summary = rt().dashboard.summary(tenant())
     return render_template("dashboard.html", summary=summary, chart=chart_svg(summary["chart"]),
-                           **_chrome("dashboard"))
+                           currency=business_currency(tenant()), **_chrome("dashboard"))
 
 
 @blueprint.get("/templates")

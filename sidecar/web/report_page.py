@@ -10,34 +10,22 @@ from typing import Any
 
 from flask import Blueprint, g, render_template
 
+from ..dashboard import axis_ticks
 from ..outcomes.report import DayCount
 from . import business_zone, require
 from .api import rt, tenant
-from .pages import _chrome
+from .pages import _chrome, business_currency
 
 blueprint = Blueprint("report_page", __name__, url_prefix="/ui")
 
-# Booknetic's currency option (Helper::getOption('currency'); per tenant in SaaS).
-CURRENCY_OPTION = "currency"
-
-
-def _nice_ceiling(peak: int) -> int:
-    """The y-axis top: 1, 2 or 5 times a power of ten, at least `peak` (and at least 1)."""
-    if peak <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(peak))
-    for step in (1, 2, 5, 10):
-        if step * power >= peak:
-            return step * power
-    return 10 * power
-
 
 def chart_geometry(days: list[DayCount], width: int = 720, height: int = 220) -> dict[str, Any]:
-    """Bars for sends and bookings per day with a labelled y axis (four ticks) and day
+    """Bars for sends and bookings per day with a labelled y axis (at most five ticks) and day
     labels on the x axis; plain numbers for the template to place."""
     left, bottom, top = 44, 28, 8
     plot_w, plot_h = width - left - 4, height - bottom - top
-    peak = _nice_ceiling(max([max(d.sent, d.bookings) for d in days] + [1]))
+    values = axis_ticks(max([max(d.sent, d.bookings) for d in days] + [1]))
+    peak = values[-1]
     slot = plot_w / max(len(days), 1)
     bar = max(min(slot / 2 - 2, 24), 1)
     label_every = max(1, math.ceil(len(days) / 10))
@@ -55,22 +43,11 @@ def chart_geometry(days: list[DayCount], width: int = 720, height: int = 220) ->
             "booked_y": round(top + plot_h - booked_h, 1), "booked_h": round(booked_h, 1),
             "label_x": round(x + slot / 2, 1), "show_label": index % label_every == 0,
         })
-    ticks = [{"value": peak * i // 4, "y": round(top + plot_h - plot_h * i / 4, 1)}
-             for i in range(5)]
+    # Round, evenly spaced whole numbers (a quarter of a top of 5 is no label for a count).
+    ticks = [{"value": v, "y": round(top + plot_h - plot_h * v / peak, 1)} for v in values]
     return {"width": width, "height": height, "left": left, "top": top,
             "base_y": top + plot_h, "right": width - 4, "bars": bars, "ticks": ticks,
             "peak": peak, "label_y": height - 10}
-
-
-def _currency(tenant_id: int | None) -> str:
-    bk = rt().booknetic
-    name = (f"bkntc_{CURRENCY_OPTION}" if tenant_id is None
-            else f"bkntc_t{tenant_id}_{CURRENCY_OPTION}")
-    try:
-        value = (bk.option(name) or "").strip()
-    except Exception:  # an unknown option layout must not break the page
-        value = ""
-    return value if value.isalpha() and len(value) == 3 else ""
 
 
 @blueprint.get("/campaigns/<int:campaign_id>/report")
@@ -84,5 +61,5 @@ def campaign_report(campaign_id: int) -> str:
     return render_template(
         "campaign_report.html", report=report, chart=chart_geometry(days),
         failures=runtime.reports.failure_reasons(campaign_id),
-        currency=_currency(tenant()), can_logs=g.identity.can("sms_campaign_logs"),
+        currency=business_currency(tenant()), can_logs=g.identity.can("sms_campaign_logs"),
         zone_name=zone.name, **_chrome("campaigns"))
