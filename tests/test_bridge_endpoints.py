@@ -89,7 +89,7 @@ def test_check_reports_every_line(api: SignedClient) -> None:
     assert refused.status == 403 and "site administrator" in refused.json()["error"]["message"]
     names = [c["name"] for c in data["checks"]]
     assert names == ["database", "wordpress", "booknetic", "mode", "phone region",
-                     "timezone", "sidecar schema", "twilio", "bridge"]
+                     "timezone", "sidecar schema", "processes", "twilio", "bridge"]
     assert all(set(c) == {"name", "ok", "detail"} and c["ok"] is True for c in data["checks"])
 
 
