@@ -210,7 +210,9 @@ def summarise(body: str, kinds: Mapping[tuple[Any, Any, Any], int], *,
                                (from_last, done.from_last), (empty, done.empty)):
             for char in chars:
                 counter[char] += n
-    ordered = dict(ucs2_chars.most_common())
+    # Most frequent first, ties by character: the rows come in no set order, and the page
+    # shows only the first few, so the same audience must always list the same ones.
+    ordered = dict(sorted(ucs2_chars.items(), key=lambda item: (-item[1], item[0])))
     return RenderReport(
         messages=messages,
         segments_total=segments_total,
