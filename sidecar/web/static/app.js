@@ -30,6 +30,9 @@
     }
   }
 
+  // POSTs that only read (safe to send twice).
+  const READ_ONLY_POSTS = new Set(["/api/v1/segments/preview"]);
+
   async function api(method, path, data) {
     const headers = { Accept: "application/json" };
     if (method !== "GET") {
@@ -41,11 +44,19 @@
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(data);
     }
-    let response;
+    let response = null;
     try {
       response = await fetch(url(path), init);
     } catch (err) {
-      throw new ApiError(0, { message: "Cannot reach the server. Check your connection and try again." });
+      // A request that changes nothing is tried once more when the connection failed before
+      // any answer: a keep-alive connection the server closed while idle fails the next
+      // request sent on it, and browsers retry only GETs on their own.
+      if (method === "GET" || READ_ONLY_POSTS.has(path)) {
+        try { response = await fetch(url(path), init); } catch (again) { response = null; }
+      }
+      if (response === null) {
+        throw new ApiError(0, { message: "Cannot reach the server. Check your connection and try again." });
+      }
     }
     if (response.status === 204) return null;
     let payload = null;
