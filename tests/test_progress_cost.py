@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import event, select, update
 
-from sidecar.delivery_log import iso
 from sidecar.web import create_app
 from sidecar.web.auth import sign
 from tests.shop import Shop, open_shop
@@ -79,7 +78,8 @@ def test_progress_poll_is_one_primary_key_read(shop: Shop) -> None:
                 attempts=1, next_attempt_at=now + 120 + 60 * n))
     data = poll()
     assert (data["retry_waiting"], data["next_retry_at"]) == (3, now + 120)
-    assert data["next_retry_text"] == iso(now + 120)
+    # As the pages show times: the business timezone with its name.
+    assert data["next_retry_text"] == runtime.booknetic.business_zone(None).format(now + 120)
     assert rows_read(runtime, campaign["id"]) == [3, 3]
     shop.clock.advance(150)  # the first is due: no longer waiting
     assert (poll()["retry_waiting"], poll()["next_retry_at"]) == (2, now + 180)
