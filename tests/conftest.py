@@ -28,8 +28,10 @@ from sidecar.sample_data.throwaway_mariadb import MariaDBServer as MariaDBServer
 from sidecar.sample_data.throwaway_mariadb import free_port as free_port
 from sidecar.sample_data.throwaway_mariadb import start_mariadb
 
-# The accessibility audits' terminal summary (the browser tests' axe-core checks).
-pytest_plugins = ("tests.a11y_support",)
+# The accessibility audits' terminal summary (the browser tests' axe-core checks), and the
+# fixtures the feature browser modules (page, stack, page_log) and the API modules (web, api)
+# share.
+pytest_plugins = ("tests.a11y_support", "tests.browser_fixtures", "tests.api_fixtures")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

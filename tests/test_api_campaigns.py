@@ -9,14 +9,13 @@ library to the fake Twilio over HTTP; waiting is polling with a deadline, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sidecar.segments import SEGMENTS
 from sidecar.sms_text import MAX_BODY_CHARS
-from tests.api_support import VALID, api_web, new_campaign, progress, wait_finished
+from tests.api_support import VALID, new_campaign, progress, wait_finished
 from tests.conftest import MariaDBServer
 from tests.web_support import (
     TENANT1,
@@ -30,17 +29,6 @@ from tests.web_support import (
     settle,
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
-
 
 CAMPAIGN_KEYS = {"id", "tenant_id", "kind", "name", "segment", "segment_label", "filters", "body",
                  "template_id", "status", "status_reason", "total", "sent", "failed", "pending",

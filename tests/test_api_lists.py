@@ -10,7 +10,6 @@ never a fixed sleep.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -19,20 +18,8 @@ from sqlalchemy import func, select
 
 from sidecar.phone_region import RegionResolver
 from sidecar.suppressions import SuppressionService
-from tests.api_support import api_web, spaced
-from tests.conftest import MariaDBServer
+from tests.api_support import spaced
 from tests.web_support import SUPER, TENANT1, TENANT2, SignedClient, Web, assert_error, fresh_phone
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
-
 
 # -- message templates -------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ import io
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -25,8 +24,7 @@ from sidecar.dashboard import Dashboard
 from sidecar.delivery_log import CSV_COLUMNS, EXPORT_CAP, iso
 from sidecar.phones import normalise_phone
 from sidecar.sample_data import metadata_for
-from tests.api_support import api_web, new_campaign, spaced, wait_finished
-from tests.conftest import MariaDBServer
+from tests.api_support import new_campaign, spaced, wait_finished
 from tests.web_support import (
     SUPER,
     TENANT1,
@@ -39,17 +37,6 @@ from tests.web_support import (
     fresh_phone,
     settle,
 )
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
-
 
 # -- test SMS and one-off SMS --------------------------------------------------------------
 

@@ -3,24 +3,9 @@ the new draft, its snapshot when sent, and the refusals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.api_support import api_web, wait_finished
-from tests.conftest import MariaDBServer
+from tests.api_support import wait_finished
 from tests.security_support import failed_campaign
 from tests.web_support import TENANT2, SignedClient, Web, assert_error, settle
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
 
 
 def test_resend_failed_makes_a_draft_that_sends_to_the_failed_number(web: Web,

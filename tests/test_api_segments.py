@@ -10,7 +10,6 @@ never a fixed sleep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +19,6 @@ from sqlalchemy import func, select
 import sidecar
 from sidecar.segments import SEGMENTS, SegmentQuery
 from sidecar.segments.phone_upkeep import STALE_AFTER_SECONDS, phones_note
-from tests.api_support import api_web
-from tests.conftest import MariaDBServer
 from tests.web_support import (
     SUPER,
     TENANT1,
@@ -33,17 +30,6 @@ from tests.web_support import (
     assert_error,
     fresh_phone,
 )
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
-
 
 # -- health, status, segments ------------------------------------------------------------
 

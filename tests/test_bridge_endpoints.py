@@ -11,12 +11,9 @@ never a fixed sleep.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from tests.api_support import VALID, api_web, progress, wait_finished
+from tests.api_support import VALID, progress, wait_finished
 from tests.conftest import MariaDBServer
 from tests.web_support import (
     CRON_CALLER,
@@ -29,17 +26,6 @@ from tests.web_support import (
     settle,
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
-
 
 # -- bridge endpoints ----------------------------------------------------------------------
 

@@ -8,22 +8,18 @@ page; each test checks what the user sees and what really happened.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC
 from itertools import pairwise
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, insert, select
+from playwright.sync_api import Page, expect
+from sqlalchemy import insert, select
 
 from sidecar.sample_data import metadata_for
 from sidecar.zones import format_time
 from tests.a11y_support import audit
 from tests.browser_page_support import (
-    feature_browser,
-    feature_page,
-    feature_stack,
     frame_query,
     goto_tab,
     mark_document,
@@ -31,29 +27,9 @@ from tests.browser_page_support import (
     send_and_wait,
     wait_for_new_document,
 )
-from tests.browser_support import PageLog, Stack, row, screenshot
+from tests.browser_support import Stack, row, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def done_line(campaign: dict[str, Any]) -> str:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
+from playwright.sync_api import Page, expect
 
 from sidecar.delivery_log import CSV_COLUMNS
 from sidecar.providers.base import DeliveryStatus, DeliveryUpdate
@@ -25,37 +23,14 @@ from sidecar.segments import SegmentQuery
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     SLOW_UI,
-    feature_browser,
-    feature_page,
-    feature_stack,
     goto_tab,
     open_sidecar,
     send_and_wait,
     submit_search,
 )
-from tests.browser_support import PageLog, Stack, row, screenshot, wait_until
+from tests.browser_support import Stack, row, screenshot, wait_until
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def _phones(stack: Stack, segment: str, limit: int) -> list[str]:

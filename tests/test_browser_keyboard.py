@@ -15,18 +15,13 @@ the focus states go to test-artifacts/screenshots/keyboard-*.png.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, expect
-from sqlalchemy import Engine
+from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     expect_focus,
-    feature_browser,
-    feature_page,
-    feature_stack,
     mark_document,
     open_sidecar,
     send_and_wait,
@@ -38,26 +33,6 @@ from tests.browser_support import SEND_TIMEOUT, PageLog, Stack, screenshot
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
 MAX_TABS = 60  # more presses than any page here has controls before the target
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -11,20 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
-from sqlalchemy import Engine, insert, update
+from playwright.sync_api import FrameLocator, Locator, Page, expect
+from sqlalchemy import insert, update
 
 from sidecar.delivery_log import CSV_COLUMNS, EXPORT_CAP
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     SLOW_UI,
-    feature_browser,
-    feature_page,
-    feature_stack,
     frame_query,
     goto_tab,
     mark_document,
@@ -33,29 +29,9 @@ from tests.browser_page_support import (
     submit_search,
     wait_for_new_document,
 )
-from tests.browser_support import PageLog, Stack, row, screenshot
+from tests.browser_support import Stack, row, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def download_csv(page: Page, frame: FrameLocator) -> tuple[str, list[list[str]]]:

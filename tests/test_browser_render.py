@@ -13,22 +13,17 @@ happened (rows in MariaDB, messages at the fake Twilio).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, expect
-from sqlalchemy import Engine
+from playwright.sync_api import FrameLocator, Page, expect
 
 from sidecar.segments import SegmentQuery
 from sidecar.sms_text import MAX_BODY_CHARS, count_segments, render
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     expect_focus,
-    feature_browser,
-    feature_page,
-    feature_stack,
     mark_document,
     open_sidecar,
     send_and_wait,
@@ -36,7 +31,6 @@ from tests.browser_page_support import (
 )
 from tests.browser_support import (
     SEND_TIMEOUT,
-    PageLog,
     Stack,
     confirm_send,
     row,
@@ -48,26 +42,6 @@ pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
 CURLY = "\u2019"
 SHOWN_CHARACTERS = 6  # report.js
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def add_customer(stack: Stack, first: str | None, last: str | None, phone: str) -> None:

@@ -5,46 +5,22 @@ and table equal to the rows, axe-clean (wait_for_new_document audits every page 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine, insert, select
+from playwright.sync_api import Page, expect
+from sqlalchemy import insert, select
 
 from sidecar.sample_data import metadata_for
 from tests.browser_page_support import (
-    feature_browser,
-    feature_page,
-    feature_stack,
     mark_document,
     open_sidecar,
     send_and_wait,
     wait_for_new_document,
 )
-from tests.browser_support import OWNER, PageLog, Stack, call_api, row, screenshot
+from tests.browser_support import OWNER, Stack, call_api, row, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def _sent_rows(stack: Stack, campaign_id: int) -> list[Any]:

@@ -12,39 +12,22 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from sidecar.schedules import parse_when
 from sidecar.zones import UTC_ZONE
 from tests.browser_page_support import (
     FEATURE_CUSTOMERS,
-    feature_browser,
-    feature_page,
     mark_document,
     open_sidecar,
     wait_for_new_document,
 )
-from tests.browser_support import ALL_CAPS, PageLog, Stack, running_stack, screenshot
+from tests.browser_support import ALL_CAPS, Stack, running_stack, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
 SEND_AT = parse_when("2026-06-02T14:30:00+00:00", UTC_ZONE)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Page, expect
 from sqlalchemy import Engine, select
 
 from sidecar.zones import format_time, zone_named
@@ -24,8 +24,6 @@ from tests.browser_page_support import (
     FEATURE_CUSTOMERS,
     assert_same_document,
     expect_focus,
-    feature_browser,
-    feature_page,
     goto_tab,
     mark_document,
     open_sidecar,
@@ -34,7 +32,6 @@ from tests.browser_page_support import (
 from tests.browser_support import (
     ALL_CAPS,
     SEND_TIMEOUT,
-    PageLog,
     Stack,
     call_api,
     row,
@@ -48,21 +45,6 @@ pytestmark = pytest.mark.slow  # a stack and Chromium per test
 
 OFFSET_TEXT = "29 May 2026, 01:56 (UTC+05:30)"  # START on a site at UTC+5:30
 CHICAGO_TEXT = "28 May 2026, 15:26 (America/Chicago)"  # START in the tenant's zone
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 @pytest.fixture

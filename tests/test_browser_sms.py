@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, expect
-from sqlalchemy import Engine
+from playwright.sync_api import FrameLocator, Page, expect
 
 from sidecar.phones import normalise_phone
 from sidecar.sample_data.scenarios import SCENARIO_KEYS
@@ -25,38 +23,15 @@ from tests.browser_page_support import (
     assert_same_document,
     expect_counter,
     expect_focus,
-    feature_browser,
-    feature_page,
-    feature_stack,
     goto_tab,
     mark_document,
     open_sidecar,
     table_rows,
     wait_for_new_document,
 )
-from tests.browser_support import SEND_TIMEOUT, PageLog, Stack, call_api, screenshot
+from tests.browser_support import SEND_TIMEOUT, Stack, call_api, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def scenario_customer(stack: Stack, key: str) -> dict[str, Any]:

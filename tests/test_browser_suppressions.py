@@ -8,20 +8,16 @@ page; each test checks what the user sees and what really happened.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, expect
-from sqlalchemy import Engine
+from playwright.sync_api import Page, Response, expect
 
 from tests.a11y_support import audit
 from tests.browser_page_support import (
     assert_same_document,
     expect_focus,
-    feature_browser,
-    feature_page,
-    feature_stack,
     frame_query,
     goto_tab,
     mark_document,
@@ -33,26 +29,6 @@ from tests.browser_page_support import (
 from tests.browser_support import ALL_CAPS, PageLog, Stack, call_api, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def api_call(method: str, path: str) -> Callable[[Response], bool]:

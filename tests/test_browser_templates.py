@@ -8,12 +8,10 @@ page; each test checks what the user sees and what really happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
+from playwright.sync_api import Page, expect
 
 from sidecar.campaigns import body_error
 from tests.a11y_support import audit
@@ -21,9 +19,6 @@ from tests.browser_page_support import (
     assert_same_document,
     expect_counter,
     expect_focus,
-    feature_browser,
-    feature_page,
-    feature_stack,
     goto_tab,
     mark_document,
     open_sidecar,
@@ -33,26 +28,6 @@ from tests.browser_page_support import (
 from tests.browser_support import PageLog, Stack, call_api, screenshot
 
 pytestmark = pytest.mark.slow  # a stack and Chromium per test
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from feature_browser()
-
-
-@pytest.fixture
-def stack(mysql_url: str, engine_for: Callable[[str], Engine]) -> Iterator[Stack]:
-    yield from feature_stack(mysql_url, engine_for(mysql_url))
-
-
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
-
-
-@pytest.fixture
-def page(browser: Browser, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from feature_page(browser, page_log, request)
 
 
 def own_templates(stack: Stack) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +20,7 @@ from sqlalchemy import event, func, insert, select
 from sidecar.outcomes.holdout import Lift, describe_lift, in_holdout, lift
 from sidecar.outcomes.report import REPORT_KEYS
 from sidecar.sample_data import metadata_for
-from tests.api_support import api_web, new_campaign
-from tests.conftest import MariaDBServer
+from tests.api_support import new_campaign
 from tests.test_cli import run_cli
 from tests.web_support import TENANT1, SignedClient, Web, assert_error, settle
 
@@ -65,16 +63,6 @@ def test_lift_against_a_hand_computed_case() -> None:
 
 
 # -- end to end ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
 
 
 def _book(web: Web, customer_id: int, created_at: int, paid: str,

@@ -4,24 +4,9 @@ filter and its CSV link, the suppression list's source filter, and their refusal
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from urllib.parse import unquote
 
-import pytest
-
-from tests.api_support import api_web
-from tests.conftest import MariaDBServer
 from tests.web_support import SignedClient, Web, settle
-
-
-@pytest.fixture(scope="module")
-def web(mariadb: MariaDBServer) -> Iterator[Web]:
-    yield from api_web(mariadb)
-
-
-@pytest.fixture
-def api(web: Web) -> SignedClient:
-    return web.client
 
 
 def test_logs_page_filters_by_delivery_and_the_csv_link_keeps_it(web: Web,
