@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import _send_support as s
 
+from sidecar.providers.fake_twilio import peak_in_window
+
 WINDOW = 5.0  # seconds: DESIGN.md §13's rate window
 
 
@@ -175,11 +177,3 @@ def run_fleet(shop: FleetShop, fake: object, processes: int, *, campaigns: int, 
                     expected - len(counts), load)
 
 
-def peak_in_window(times: Sequence[float], window: float) -> int:
-    """The most of the sorted `times` inside any half-open interval [t, t + window)."""
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while times[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from sidecar.checks import fleet_check
 from sidecar.outbox.fleet import Fleet
+from sidecar.providers.fake_twilio import peak_in_window
 from sidecar.runtime import Runtime
 from tests.shop import Shop, open_shop
 from tests.test_cli import check_lines, run_cli
@@ -187,17 +188,6 @@ def test_leases_hand_out_free_campaigns_expire_and_check_lists_them(fleet_shop: 
         b.leave()
     assert fleet_check(rt.settings, rt.engine, now=int(clock())).detail.startswith(
         "no process is running the queue")
-
-
-def peak_in_window(times: list[float], window: float) -> int:
-    """The most of `times` inside any half-open interval [t, t + window)."""
-    times = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while times[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_peak_in_window_counts_the_densest_interval() -> None:

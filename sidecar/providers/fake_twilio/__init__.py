@@ -33,10 +33,10 @@ Run standalone: `python -m sidecar.providers.fake_twilio --port 8900 --account-s
 from .callbacks import CallbackAttempt
 from .faults import TIMEOUT
 from .lifecycle import DeliveryRules
-from .server import FakeTwilio, FakeTwilioStats
+from .server import FakeTwilio, FakeTwilioStats, peak_in_window
 from .signing import WebhookAnswer
 from .wire import API_VERSION, MAGIC_FROM, MAGIC_TO, SERVICE_SENDER, ReceivedMessage
 
 __all__ = ["API_VERSION", "MAGIC_FROM", "MAGIC_TO", "SERVICE_SENDER", "TIMEOUT",
            "CallbackAttempt", "DeliveryRules", "FakeTwilio", "FakeTwilioStats",
-           "ReceivedMessage", "WebhookAnswer"]
+           "ReceivedMessage", "WebhookAnswer", "peak_in_window"]

@@ -28,6 +28,18 @@ from .wire import SERVICE_SENDER, ReceivedMessage
 
 logger = logging.getLogger(__name__)
 
+def peak_in_window(times: Iterable[float], window: float) -> int:
+    """The most of `times` (messages' `received_at`) inside any half-open interval
+    [t, t + window): what a rate limit must bound, counted where Twilio would count it."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 @dataclass(frozen=True)
 class FakeTwilioStats:
     requests_total: int
