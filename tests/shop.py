@@ -68,6 +68,14 @@ class Shop:
             "name": f"Test {segment}", "segment": segment, "body": body, "filters": filters})
         return int(campaign["id"])
 
+    def sent_campaign(self) -> int:
+        """A campaign to every customer with a phone, sent in this process until nothing is
+        due (retries left waiting); its id."""
+        cid = self.create()
+        self.runtime.campaigns.send(None, cid)
+        self.runtime.outbox.drain(cid)
+        return cid
+
 
 def quiet_hours_off(runtime: Runtime, tenant_ids: Iterable[int | None]) -> None:
     """Turn quiet hours off for these tenants (and the no-tenant scope). The test clock's

@@ -38,13 +38,6 @@ def shop(any_url: str, engine_for) -> Iterator[Shop]:
     s.fake.stop()
 
 
-def sent_campaign(shop: Shop) -> int:
-    cid = shop.create()
-    shop.runtime.campaigns.send(None, cid)
-    shop.runtime.outbox.drain(cid)
-    return cid
-
-
 def fetches(shop: Shop) -> int:
     """GETs of one message the fake answered (the poller's requests)."""
     return shop.fake.stats.requests_total - len(shop.fake.received())
@@ -55,7 +48,7 @@ def truth(shop: Shop) -> dict[str, tuple[str, int | None]]:
 
 
 def test_messages_never_called_back_get_their_true_status(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     sent = [r for r in shop.rows(cid) if r["status"] == "sent"]
     assert 10 < len(sent) <= POLL_BATCH
     shop.clock.advance(599)
@@ -106,9 +99,9 @@ def test_checks_back_off_until_72_hours_then_stop(shop: Shop) -> None:
 
 
 def test_a_poll_is_bounded_and_takes_the_longest_waiting_first(shop: Shop) -> None:
-    first = sent_campaign(shop)
+    first = shop.sent_campaign()
     shop.clock.advance(60)
-    second = sent_campaign(shop)  # the same numbers, a minute later: due after the first
+    second = shop.sent_campaign()  # the same numbers, a minute later: due after the first
     shop.clock.advance(600)
     total = sum(r["status"] == "sent" for c in (first, second) for r in shop.rows(c))
     assert total > 50
@@ -125,7 +118,7 @@ def test_a_poll_is_bounded_and_takes_the_longest_waiting_first(shop: Shop) -> No
 def test_rows_sent_before_delivery_tracking_are_asked_about(shop: Shop) -> None:
     """What revision 0003 leaves: no delivery status, first check 10 minutes after the
     recorded send; those sent more than 72 h before the poll are given up."""
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     sent = [r for r in shop.rows(cid) if r["status"] == "sent"]
     r = shop.runtime.tables.recipients
     old = sent[:5]  # sent four days ago
@@ -148,7 +141,7 @@ def test_rows_sent_before_delivery_tracking_are_asked_about(shop: Shop) -> None:
 
 
 def test_every_queue_run_polls_a_few(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     shop.clock.advance(600)
     report = shop.runtime.outbox.run_queue()
     assert report.polled is not None and report.polled.due == len(
@@ -157,7 +150,7 @@ def test_every_queue_run_polls_a_few(shop: Shop) -> None:
 
 
 def test_a_provider_that_cannot_be_asked_costs_a_check_not_a_crash(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     shop.clock.advance(600)
     with shop.fake.__class__("AC" + "1" * 32, "x" * 32) as elsewhere:
         gone = elsewhere.base_url  # a fake that has stopped by the time it is asked

@@ -36,13 +36,6 @@ def shop(any_url: str, engine_for) -> Iterator[Shop]:
     s.fake.stop()
 
 
-def sent_campaign(shop: Shop) -> int:
-    cid = shop.create()
-    shop.runtime.campaigns.send(None, cid)
-    shop.runtime.outbox.drain(cid)
-    return cid
-
-
 def update(sid: str, status: DeliveryStatus, at: int, code: int | None = None) -> DeliveryUpdate:
     made = delivery_update(sid, status.value, code, at)  # worded by the provider
     assert made is not None
@@ -71,7 +64,7 @@ def assert_counters_equal_rows(shop: Shop, cid: int) -> Counter[str | None]:
 
 
 def test_a_sent_row_starts_queued_with_its_first_check_ten_minutes_on(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     sent = [r for r in shop.rows(cid) if r["status"] == "sent"]
     assert sent and {(r["delivery_status"], r["delivery_check_at"] - r["sent_at"],
                       r["delivery_checks"], r["delivered_at"]) for r in sent} == {
@@ -80,7 +73,7 @@ def test_a_sent_row_starts_queued_with_its_first_check_ten_minutes_on(shop: Shop
 
 
 def test_statuses_only_move_forward(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     [one, two, three, *_] = [r for r in shop.rows(cid) if r["status"] == "sent"]
     service, now = shop.runtime.deliveries, int(shop.clock())
     sid1, sid2, sid3 = (r["provider_message_id"] for r in (one, two, three))
@@ -114,7 +107,7 @@ def test_statuses_only_move_forward(shop: Shop) -> None:
 
 
 def test_delivered_counts_on_the_day_the_message_was_sent(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     row = next(r for r in shop.rows(cid) if r["status"] == "sent")
     shop.clock.advance(86400)  # delivered the next day (a phone that was off overnight)
     shop.runtime.deliveries.record_callback(
@@ -130,7 +123,7 @@ def test_delivered_counts_on_the_day_the_message_was_sent(shop: Shop) -> None:
 def test_many_writers_at_once_count_each_row_once(shop: Shop) -> None:
     """Eight threads apply the same shuffled statuses (callbacks, repeats, the poller's
     answers) to the same rows: each row moves once, the counters equal the rows."""
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     sent = [r for r in shop.rows(cid) if r["status"] == "sent"]
     now = int(shop.clock())
     finals = [(D, None), (U, 30003), (F, 30005)]
@@ -212,7 +205,7 @@ def test_statuses_for_messages_nobody_has_are_forgotten_after_an_hour(shop: Shop
 
 
 def test_editing_or_resending_a_campaign_resets_its_delivery_counters(shop: Shop) -> None:
-    cid = sent_campaign(shop)
+    cid = shop.sent_campaign()
     rows = [r for r in shop.rows(cid) if r["status"] == "sent"]
     for r in rows[:2]:
         shop.runtime.deliveries.record_callback(update(r["provider_message_id"], D,

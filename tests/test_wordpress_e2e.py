@@ -58,9 +58,7 @@ def no_php_messages_from_the_bridge(request: pytest.FixtureRequest) -> Iterator[
     for name in ("single", "saas"):
         if name in request.fixturenames:
             site: Site = request.getfixturevalue(name)
-            messages = site.bridge_messages()
-            assert not messages, site.wp.diag("PHP messages naming the bridge:\n"
-                                              + "\n".join(messages))
+            site.assert_no_bridge_messages()
 
 
 # -- Booknetic's add-on API ---------------------------------------------------------------

@@ -34,8 +34,7 @@ def single(mariadb: MariaDBServer) -> Iterator[Site]:
 def no_php_messages_from_the_bridge(single: Site) -> Iterator[None]:
     """Not one PHP error, warning, notice or deprecation names the plugin."""
     yield
-    messages = single.bridge_messages()
-    assert not messages, single.wp.diag("PHP messages naming the bridge:\n" + "\n".join(messages))
+    single.assert_no_bridge_messages()
 
 
 def inbound_url(site: Site) -> str:

@@ -95,6 +95,13 @@ class Site:
         """PHP messages of any kind that name the bridge plugin, logged so far."""
         return self.wp.plugin_messages(BRIDGE_SLUG)
 
+    def assert_no_bridge_messages(self) -> None:
+        """Not one PHP error, warning, notice or deprecation names the plugin (the modules'
+        autouse check after every test)."""
+        messages = self.bridge_messages()
+        assert not messages, self.wp.diag("PHP messages naming the bridge:\n"
+                                          + "\n".join(messages))
+
 
 def bring_up(mariadb: MariaDBServer, kind: str) -> Iterator[Site]:
     sidecar_port, proxy_port = free_port(), free_port()

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ..campaigns import transition
+from ..quiet_hours import HELD_PREFIX
 from ..schema import SmsTables
 
 logger = logging.getLogger(__name__)
@@ -78,8 +79,9 @@ def _last_attempts(engine: Engine, tables: SmsTables, campaign_id: int) -> list[
         x for x in rows
         if x.attempts > 0 and x.claimed_by is None and x.updated_at >= (since or 0)
         and (x.status != "pending" or x.last_error)
-        # never reached the provider: suppressed at send time, held for quiet hours
-        and not str(x.last_error).startswith(("skipped", "held until"))]
+        # never reached the provider: suppressed at send time (rows of before revision 0006
+        # are failed "skipped: …"), held for quiet hours
+        and not str(x.last_error).startswith(("skipped", HELD_PREFIX))]
     decided.sort(key=lambda x: (x.updated_at, x.id), reverse=True)
     return decided[:WINDOW]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -61,8 +61,7 @@ class Lift:
     ci95_high: float
 
     def to_dict(self) -> dict[str, float]:
-        return {"absolute": self.absolute, "ci95_low": self.ci95_low,
-                "ci95_high": self.ci95_high}
+        return asdict(self)
 
 
 def lift(sent: int, sent_booked: int, held: int, held_booked: int) -> Lift | None:
